@@ -23,10 +23,10 @@ pub struct ChatCompletionRequest {
     pub max_tokens: Option<u32>,
     /// Sampling temperature, 0 to 2 in OpenAI.
     #[serde(default)]
-    pub temperature: Option<f32>,
+    pub temperature: Option<f64>,
     /// Nucleus sampling, 0 to 1.
     #[serde(default)]
-    pub top_p: Option<f32>,
+    pub top_p: Option<f64>,
     /// Stop sequences.
     #[serde(default)]
     pub stop: Option<StopSequences>,
@@ -533,7 +533,10 @@ mod tests {
     fn unknown_role_is_an_error() {
         let body = r#"{"messages":[{"role":"wizard","content":"x"}]}"#;
         let err = serde_json::from_str::<ChatCompletionRequest>(body).unwrap_err();
-        assert!(err.to_string().contains("unknown variant `wizard`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown variant `wizard`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,0 +1,257 @@
+//! The response body of the translator: a whole JSON document, or server-sent events
+//! translated frame by frame from Bedrock's event stream.
+//!
+//! [`EventsBody`] polls the upstream body only when the client polls it, so a slow client slows
+//! the upstream read instead of growing memory; each upstream data frame becomes at most one
+//! outgoing data frame holding every SSE event decoded from it; dropping the body (the client
+//! went away) drops the upstream body, which closes the upstream request. Failures never make
+//! the body fail: they become one `data: {"error": ...}` event and the stream ends without
+//! `[DONE]`.
+
+use std::convert::Infallible;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use http::StatusCode;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::Full;
+use openai_types::ErrorBody;
+use serde::Serialize;
+use tower::BoxError;
+
+use crate::error::ApiError;
+use crate::eventstream::{EventStreamDecoder, RawEvent};
+use crate::response::ResponseContext;
+use crate::stream::{ChunkTranslator, StreamOptions};
+
+/// The body of an OpenAI response.
+#[derive(Debug)]
+pub enum OpenAiBody<RB> {
+    /// A complete JSON document.
+    Full(Full<Bytes>),
+    /// A stream of server-sent events.
+    Events(EventsBody<RB>),
+}
+
+impl<RB> OpenAiBody<RB> {
+    /// A complete body.
+    pub fn full(bytes: Bytes) -> Self {
+        Self::Full(Full::new(bytes))
+    }
+
+    /// From a [`Full`] body.
+    pub fn from_full(body: Full<Bytes>) -> Self {
+        Self::Full(body)
+    }
+
+    /// Server-sent events translated from a ConverseStream body.
+    pub fn events(upstream: RB, ctx: ResponseContext, options: StreamOptions) -> Self {
+        Self::Events(EventsBody::new(upstream, ctx, options))
+    }
+}
+
+impl<RB> Body for OpenAiBody<RB>
+where
+    RB: Body<Data = Bytes> + Unpin,
+    RB::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            Self::Full(full) => Pin::new(full).poll_frame(cx),
+            Self::Events(events) => Pin::new(events).poll_frame(cx).map(|f| f.map(Ok)),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Full(full) => full.is_end_stream(),
+            Self::Events(events) => events.state.done && events.state.out.is_empty(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Full(full) => full.size_hint(),
+            Self::Events(_) => SizeHint::default(),
+        }
+    }
+}
+
+/// Server-sent events translated from a ConverseStream event stream.
+#[derive(Debug)]
+pub struct EventsBody<RB> {
+    upstream: RB,
+    state: SseState,
+}
+
+#[derive(Debug)]
+struct SseState {
+    decoder: EventStreamDecoder,
+    translator: ChunkTranslator,
+    out: BytesMut,
+    done: bool,
+}
+
+impl<RB> EventsBody<RB> {
+    /// Wraps a ConverseStream body.
+    pub fn new(upstream: RB, ctx: ResponseContext, options: StreamOptions) -> Self {
+        Self {
+            upstream,
+            state: SseState {
+                decoder: EventStreamDecoder::new(),
+                translator: ChunkTranslator::new(ctx, options),
+                out: BytesMut::with_capacity(1024),
+                done: false,
+            },
+        }
+    }
+}
+
+impl<RB> EventsBody<RB>
+where
+    RB: Body<Data = Bytes> + Unpin,
+    RB::Error: Into<BoxError>,
+{
+    /// Reads upstream until the first chunk is ready. An error before that is returned, so
+    /// that it can be answered as a plain HTTP error (nothing has been sent yet).
+    pub async fn prime(&mut self) -> Result<(), ApiError> {
+        poll_fn(|cx| {
+            while self.state.out.is_empty() && !self.state.done {
+                match ready!(Pin::new(&mut self.upstream).poll_frame(cx)) {
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            self.state.on_data(&data)?;
+                        }
+                    }
+                    Some(Err(err)) => return Poll::Ready(Err(upstream_broken(err.into()))),
+                    None => {
+                        self.state.on_end()?;
+                        self.state.done = true;
+                    }
+                }
+            }
+            Poll::Ready(Ok(()))
+        })
+        .await
+    }
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Frame<Bytes>>> {
+        let this = self.get_mut();
+        loop {
+            if !this.state.out.is_empty() {
+                return Poll::Ready(Some(Frame::data(this.state.out.split().freeze())));
+            }
+            if this.state.done {
+                return Poll::Ready(None);
+            }
+            let result = match ready!(Pin::new(&mut this.upstream).poll_frame(cx)) {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => this.state.on_data(&data),
+                    Err(_) => Ok(()),
+                },
+                Some(Err(err)) => Err(upstream_broken(err.into())),
+                None => this.state.on_end().map(|()| this.state.done = true),
+            };
+            if let Err(err) = result {
+                tracing::debug!(status = err.status.as_u16(), error = %err.error.message, "stream ended with an error");
+                this.state.write_event(&ErrorBody::new(err.error));
+                this.state.done = true;
+            }
+        }
+    }
+}
+
+impl SseState {
+    /// Decodes and translates what `data` completes.
+    fn on_data(&mut self, data: &[u8]) -> Result<(), ApiError> {
+        self.decoder.push(data);
+        loop {
+            let event = self
+                .decoder
+                .next_event()
+                .map_err(|e| malformed(&e.to_string()))?;
+            match event {
+                None => return Ok(()),
+                Some(RawEvent::Event {
+                    event_type,
+                    payload,
+                }) => {
+                    let chunks = self
+                        .translator
+                        .on_event(&event_type, &payload)
+                        .map_err(|e| malformed(&format!("bad {event_type} event: {e}")))?;
+                    for chunk in &chunks {
+                        self.write_event(chunk);
+                    }
+                }
+                Some(RawEvent::Exception {
+                    exception_type,
+                    payload,
+                }) => {
+                    return Err(stream_exception(&exception_type, &payload));
+                }
+            }
+        }
+    }
+
+    /// Upstream ended: the held-back usage chunk and `[DONE]`, or an error if the answer was
+    /// cut short.
+    fn on_end(&mut self) -> Result<(), ApiError> {
+        self.decoder
+            .finish()
+            .map_err(|e| malformed(&e.to_string()))?;
+        if !self.translator.is_finished() {
+            return Err(ApiError::server(
+                StatusCode::BAD_GATEWAY,
+                "Bedrock ended the stream before the answer was complete",
+                "upstream_error",
+            ));
+        }
+        for chunk in self.translator.on_end() {
+            self.write_event(&chunk);
+        }
+        self.out.extend_from_slice(b"data: [DONE]\n\n");
+        Ok(())
+    }
+
+    fn write_event<T: Serialize>(&mut self, value: &T) {
+        self.out.extend_from_slice(b"data: ");
+        serde_json::to_writer((&mut self.out).writer(), value).expect("chunks always serialise");
+        self.out.extend_from_slice(b"\n\n");
+    }
+}
+
+/// An exception frame (`throttlingException`, ...) -> the OpenAI error for its Bedrock code.
+fn stream_exception(exception_type: &str, payload: &[u8]) -> ApiError {
+    let mut code = String::with_capacity(exception_type.len());
+    let mut chars = exception_type.chars();
+    if let Some(first) = chars.next() {
+        code.extend(first.to_uppercase());
+        code.push_str(chars.as_str());
+    }
+    ApiError::from_bedrock(StatusCode::BAD_GATEWAY, Some(&code), payload)
+}
+
+fn malformed(detail: &str) -> ApiError {
+    ApiError::server(
+        StatusCode::BAD_GATEWAY,
+        format!("malformed event stream from Bedrock: {detail}"),
+        "upstream_error",
+    )
+}
+
+fn upstream_broken(err: BoxError) -> ApiError {
+    ApiError::server(
+        StatusCode::BAD_GATEWAY,
+        format!("the connection to Bedrock failed during the stream: {err}"),
+        "upstream_error",
+    )
+}

@@ -1,0 +1,334 @@
+//! Bedrock Converse request and response shapes (`rest-json`, camelCase).
+//!
+//! Unions of the API model (content blocks, tool choice) are modelled as structs of optional
+//! members: serialising one sets exactly one key, and deserialising an answer never fails on a
+//! member this crate does not know yet (Bedrock adds members over time; it also pads stream
+//! events with a `p` field).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Body of `POST /model/{modelId}/converse` and `/converse-stream`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConverseRequest {
+    /// The conversation: alternating user and assistant turns, starting with a user turn.
+    pub messages: Vec<Message>,
+    /// System prompt blocks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub system: Vec<SystemContentBlock>,
+    /// Base inference parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference_config: Option<InferenceConfig>,
+    /// Tools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_config: Option<ToolConfig>,
+    /// Model-specific fields (any JSON object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_model_request_fields: Option<Value>,
+    /// Structured output configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_config: Option<Value>,
+}
+
+/// A conversation turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Who speaks.
+    pub role: Role,
+    /// What is said.
+    pub content: Vec<ContentBlock>,
+}
+
+/// Converse roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The user (also carries tool results).
+    User,
+    /// The model.
+    Assistant,
+}
+
+/// A content block: exactly one member is set.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContentBlock {
+    /// Text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// An image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageBlock>,
+    /// A tool call by the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_use: Option<ToolUseBlock>,
+    /// The result of a tool call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_result: Option<ToolResultBlock>,
+    /// Reasoning (text with signature, or redacted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<ReasoningContentBlock>,
+}
+
+impl ContentBlock {
+    /// A text block.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: Some(text.into()),
+            ..Self::default()
+        }
+    }
+
+    /// An image block.
+    pub fn image(image: ImageBlock) -> Self {
+        Self {
+            image: Some(image),
+            ..Self::default()
+        }
+    }
+
+    /// A tool-use block.
+    pub fn tool_use(tool_use: ToolUseBlock) -> Self {
+        Self {
+            tool_use: Some(tool_use),
+            ..Self::default()
+        }
+    }
+
+    /// A tool-result block.
+    pub fn tool_result(tool_result: ToolResultBlock) -> Self {
+        Self {
+            tool_result: Some(tool_result),
+            ..Self::default()
+        }
+    }
+}
+
+/// `image`: format and base64 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageBlock {
+    /// `png`, `jpeg`, `gif` or `webp`.
+    pub format: String,
+    /// Where the bytes are.
+    pub source: ImageSource,
+}
+
+/// `image.source`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSource {
+    /// The image, base64-encoded (as blobs travel in rest-json).
+    pub bytes: String,
+}
+
+/// `toolUse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolUseBlock {
+    /// Call id.
+    pub tool_use_id: String,
+    /// Tool name.
+    pub name: String,
+    /// Arguments (a JSON object).
+    pub input: Value,
+}
+
+/// `toolResult`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolResultBlock {
+    /// The id of the call answered.
+    pub tool_use_id: String,
+    /// Result blocks (`text`, `json`, ...).
+    pub content: Vec<ToolResultContent>,
+    /// `success` or `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// One block of a tool result: exactly one member is set.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ToolResultContent {
+    /// Text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<Value>,
+    /// An image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageBlock>,
+}
+
+/// `reasoningContent`: exactly one member is set.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReasoningContentBlock {
+    /// Reasoning text and its signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_text: Option<ReasoningText>,
+    /// Encrypted reasoning (base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted_content: Option<String>,
+}
+
+/// `reasoningText`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ReasoningText {
+    /// The reasoning.
+    pub text: String,
+    /// Signature that must accompany the text when it is sent back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// A system block: exactly one member is set.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemContentBlock {
+    /// System text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+impl SystemContentBlock {
+    /// A text block.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: Some(text.into()),
+        }
+    }
+}
+
+/// `inferenceConfig`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InferenceConfig {
+    /// At least 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// 0 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    /// 0 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+    /// At most 2,500.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_sequences: Option<Vec<String>>,
+}
+
+impl InferenceConfig {
+    /// Whether no member is set (then the field is left out).
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// `toolConfig`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolConfig {
+    /// The tools.
+    pub tools: Vec<ToolEntry>,
+    /// How the model chooses; absent means auto.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<ToolChoice>,
+}
+
+/// One entry of `toolConfig.tools`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolEntry {
+    /// The tool.
+    pub tool_spec: ToolSpec,
+}
+
+/// `toolSpec`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolSpec {
+    /// `[a-zA-Z0-9_-]{1,64}`.
+    pub name: String,
+    /// What the tool does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `{"json": <JSON schema>}`.
+    pub input_schema: ToolInputSchema,
+}
+
+/// `inputSchema`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolInputSchema {
+    /// The JSON schema of the input.
+    pub json: Value,
+}
+
+/// `toolChoice`: exactly one member is set.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ToolChoice {
+    /// The model decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto: Option<Empty>,
+    /// The model must call some tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub any: Option<Empty>,
+    /// The model must call this tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<SpecificTool>,
+}
+
+/// `{}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// `{"name": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecificTool {
+    /// Tool name.
+    pub name: String,
+}
+
+/// Body of a Converse answer.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConverseResponse {
+    /// The answer.
+    #[serde(default)]
+    pub output: ConverseOutput,
+    /// Why generation stopped (kept as a string: Bedrock adds reasons over time).
+    #[serde(default)]
+    pub stop_reason: String,
+    /// Token usage.
+    #[serde(default)]
+    pub usage: TokenUsage,
+}
+
+/// `output`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ConverseOutput {
+    /// The assistant message.
+    #[serde(default)]
+    pub message: Option<Message>,
+}
+
+/// `usage` (also the `metadata` stream event's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenUsage {
+    /// Input tokens not read from or written to the cache.
+    #[serde(default)]
+    pub input_tokens: u64,
+    /// Output tokens.
+    #[serde(default)]
+    pub output_tokens: u64,
+    /// Sum as Bedrock reports it.
+    #[serde(default)]
+    pub total_tokens: u64,
+    /// Input tokens read from the prompt cache.
+    #[serde(default)]
+    pub cache_read_input_tokens: Option<u64>,
+    /// Input tokens written to the prompt cache.
+    #[serde(default)]
+    pub cache_write_input_tokens: Option<u64>,
+}

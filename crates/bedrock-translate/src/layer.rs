@@ -1,0 +1,371 @@
+//! The translator as a tower [`Layer`]: OpenAI HTTP request in, Bedrock HTTP request to the
+//! inner service, OpenAI HTTP response out.
+//!
+//! The inner service is anything that sends a Bedrock Runtime request: in the gateway, the
+//! SigV4 signer stacked on a pooled hyper client. Request extensions (credentials, signing
+//! region, request id) are moved from the OpenAI request to the Bedrock request, so layers
+//! below see what layers above decided. The Bedrock host comes from a [`BedrockEndpoint`]
+//! extension when present, else from the layer's configured endpoint.
+//!
+//! Translation failures and Bedrock error answers become OpenAI error responses; only failures
+//! of the inner service itself (connection refused, timeouts) are returned as errors, for the
+//! edge to map.
+//!
+//! # Example
+//!
+//! ```
+//! use bedrock_translate::{endpoint::BedrockEndpoint, layer::TranslateLayer, model_id::ModelId};
+//! use bytes::Bytes;
+//! use http::{Request, Response};
+//! use http_body_util::{BodyExt, Full};
+//! use tower::{ServiceBuilder, ServiceExt, service_fn};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! // A stand-in for Bedrock that checks the translated request and answers.
+//! let bedrock = service_fn(|req: Request<Full<Bytes>>| async move {
+//!     assert_eq!(req.uri().path(), "/model/amazon.titan-text-premier-v1%3A0/converse");
+//!     let answer = r#"{"output":{"message":{"role":"assistant","content":[{"text":"Hi!"}]}},
+//!         "stopReason":"end_turn","usage":{"inputTokens":1,"outputTokens":1,"totalTokens":2}}"#;
+//!     Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from(answer))))
+//! });
+//! let layer = TranslateLayer::new(
+//!     ModelId::parse("amazon.titan-text-premier-v1:0").unwrap(),
+//!     BedrockEndpoint::parse("http://127.0.0.1:9").unwrap(),
+//! );
+//! let service = ServiceBuilder::new().layer(layer).service(bedrock);
+//! let request = Request::post("/v1/chat/completions")
+//!     .body(Full::new(Bytes::from(r#"{"messages":[{"role":"user","content":"Hello"}]}"#)))
+//!     .unwrap();
+//! let response = service.oneshot(request).await.unwrap();
+//! let body = response.into_body().collect().await.unwrap().to_bytes();
+//! let chat: serde_json::Value = serde_json::from_slice(&body).unwrap();
+//! assert_eq!(chat["choices"][0]["message"]["content"], "Hi!");
+//! # }
+//! ```
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body::Body;
+use http_body_util::{BodyExt, Full, Limited};
+use openai_types::chat::ChatCompletionRequest;
+use tower::{BoxError, Layer, Service};
+
+use crate::body::{EventsBody, OpenAiBody};
+use crate::converse::ConverseResponse;
+use crate::endpoint::BedrockEndpoint;
+use crate::error::{ApiError, TranslateError};
+use crate::model_id::{ModelId, Operation};
+use crate::request::chat_to_converse;
+use crate::response::{ResponseContext, converse_to_chat};
+use crate::stream::StreamOptions;
+
+/// The most of a Bedrock (non-streaming) answer the translator reads: Bedrock's own limit.
+pub const MAX_UPSTREAM_BODY: usize = 25_000_000;
+
+/// Configuration of the translator, shared by every clone of the service.
+#[derive(Debug, Clone)]
+pub struct TranslateConfig {
+    /// The model used when a request names none.
+    pub default_model: ModelId,
+    /// Model aliases: the name a client sends -> the Bedrock model id.
+    pub aliases: HashMap<String, ModelId>,
+    /// Where requests go when the request carries no [`BedrockEndpoint`] extension.
+    pub endpoint: BedrockEndpoint,
+}
+
+impl TranslateConfig {
+    /// The Bedrock model for the request's `model` field: an alias, a valid id, or the default.
+    pub fn resolve_model(&self, requested: Option<&str>) -> Result<ModelId, TranslateError> {
+        match requested {
+            None | Some("") => Ok(self.default_model.clone()),
+            Some(name) => match self.aliases.get(name) {
+                Some(id) => Ok(id.clone()),
+                None => Ok(ModelId::parse(name)?),
+            },
+        }
+    }
+}
+
+/// Applies [`Translate`] to a service.
+#[derive(Debug, Clone)]
+pub struct TranslateLayer {
+    config: Arc<TranslateConfig>,
+}
+
+impl TranslateLayer {
+    /// A layer with a default model and endpoint and no aliases.
+    pub fn new(default_model: ModelId, endpoint: BedrockEndpoint) -> Self {
+        Self::from_config(TranslateConfig {
+            default_model,
+            aliases: HashMap::new(),
+            endpoint,
+        })
+    }
+
+    /// A layer from a full configuration.
+    pub fn from_config(config: TranslateConfig) -> Self {
+        Self {
+            config: Arc::new(config),
+        }
+    }
+}
+
+impl<S> Layer<S> for TranslateLayer {
+    type Service = Translate<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Translate {
+            inner,
+            config: Arc::clone(&self.config),
+        }
+    }
+}
+
+/// Serves `POST /v1/chat/completions` by calling Bedrock Converse through the inner service.
+#[derive(Debug, Clone)]
+pub struct Translate<S> {
+    inner: S,
+    config: Arc<TranslateConfig>,
+}
+
+impl<S> Translate<S> {
+    /// Wraps `inner` with a configuration.
+    pub fn new(inner: S, config: TranslateConfig) -> Self {
+        Self {
+            inner,
+            config: Arc::new(config),
+        }
+    }
+
+    /// A [`TranslateLayer`] for `config`.
+    pub fn layer(config: TranslateConfig) -> TranslateLayer {
+        TranslateLayer::from_config(config)
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, B, RB> Service<Request<B>> for Translate<S>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<RB>> + Clone + Send + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+    RB: Body<Data = Bytes> + Send + Unpin + 'static,
+    RB::Error: Into<BoxError>,
+{
+    type Response = Response<OpenAiBody<RB>>;
+    type Error = BoxError;
+    type Future = BoxFuture<Result<Self::Response, BoxError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The clone is not ready; the ready service goes into the future.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let config = Arc::clone(&self.config);
+        Box::pin(async move { chat(inner, &config, request).await })
+    }
+}
+
+/// A chat completion: translate, call Bedrock, translate back.
+async fn chat<S, B, RB>(
+    mut inner: S,
+    config: &TranslateConfig,
+    request: Request<B>,
+) -> Result<Response<OpenAiBody<RB>>, BoxError>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<RB>>,
+    S::Error: Into<BoxError>,
+    B: Body,
+    B::Error: Into<BoxError>,
+    RB: Body<Data = Bytes> + Unpin,
+    RB::Error: Into<BoxError>,
+{
+    if request.method() != Method::POST {
+        let err = ApiError::invalid_request("use POST for chat completions", None);
+        return Ok(error_response(
+            err.with_status(StatusCode::METHOD_NOT_ALLOWED),
+        ));
+    }
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await.map_err(Into::into)?.to_bytes();
+    let call = match prepare(config, &body) {
+        Ok(call) => call,
+        Err(err) => return Ok(error_response(err.into())),
+    };
+    let endpoint = parts
+        .extensions
+        .get::<BedrockEndpoint>()
+        .unwrap_or(&config.endpoint);
+    let mut upstream = Request::post(endpoint.uri(&call.model.path(call.operation())))
+        .header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )
+        .header(header::ACCEPT, accept(call.stream.is_some()))
+        .body(Full::new(call.body))
+        .expect("a validated URI and static headers make a valid request");
+    *upstream.extensions_mut() = parts.extensions;
+    tracing::debug!(model = %call.model, stream = call.stream.is_some(), "calling Bedrock");
+    let response = inner.call(upstream).await.map_err(Into::into)?;
+    let status = response.status();
+    tracing::debug!(model = %call.model, status = status.as_u16(), "Bedrock answered");
+    if !status.is_success() {
+        return Ok(error_response(bedrock_error(response).await));
+    }
+    match call.stream {
+        Some(options) => {
+            let mut events = EventsBody::new(response.into_body(), call.context, options);
+            match events.prime().await {
+                Ok(()) => Ok(stream_response(events)),
+                Err(err) => Ok(error_response(err)),
+            }
+        }
+        None => complete(response.into_body(), &call.context).await,
+    }
+}
+
+/// A translated request, ready to send.
+#[derive(Debug)]
+struct PreparedCall {
+    model: ModelId,
+    body: Bytes,
+    context: ResponseContext,
+    /// `Some` for a streamed answer.
+    stream: Option<StreamOptions>,
+}
+
+impl PreparedCall {
+    fn operation(&self) -> Operation {
+        if self.stream.is_some() {
+            Operation::ConverseStream
+        } else {
+            Operation::Converse
+        }
+    }
+}
+
+/// Parses and translates the OpenAI body.
+fn prepare(config: &TranslateConfig, body: &[u8]) -> Result<PreparedCall, TranslateError> {
+    let request: ChatCompletionRequest =
+        serde_json::from_slice(body).map_err(|e| TranslateError::Json(e.to_string()))?;
+    let model = config.resolve_model(request.model.as_deref())?;
+    let stream = request.is_stream().then(|| StreamOptions {
+        include_usage: request.include_usage(),
+    });
+    let converse = chat_to_converse(request, &model)?;
+    let body = serde_json::to_vec(&converse).expect("Converse requests always serialise");
+    Ok(PreparedCall {
+        context: ResponseContext::new(model.as_str()),
+        model,
+        body: Bytes::from(body),
+        stream,
+    })
+}
+
+fn accept(stream: bool) -> HeaderValue {
+    if stream {
+        HeaderValue::from_static("application/vnd.amazon.eventstream")
+    } else {
+        HeaderValue::from_static("application/json")
+    }
+}
+
+/// Reads a Bedrock error answer and maps it.
+async fn bedrock_error<RB>(response: Response<RB>) -> ApiError
+where
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let status = response.status();
+    let error_type = response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = Limited::new(response.into_body(), 64 * 1024)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    ApiError::from_bedrock(status, error_type.as_deref(), &body)
+}
+
+/// Reads a Converse answer and translates it.
+async fn complete<RB>(body: RB, ctx: &ResponseContext) -> Result<Response<OpenAiBody<RB>>, BoxError>
+where
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let bytes = Limited::new(body, MAX_UPSTREAM_BODY)
+        .collect()
+        .await?
+        .to_bytes();
+    let converse: ConverseResponse = match serde_json::from_slice(&bytes) {
+        Ok(converse) => converse,
+        Err(e) => {
+            let err = ApiError::server(
+                StatusCode::BAD_GATEWAY,
+                format!("Bedrock answered with an unreadable body: {e}"),
+                "upstream_error",
+            );
+            return Ok(error_response(err));
+        }
+    };
+    let chat = converse_to_chat(converse, ctx);
+    let json = serde_json::to_vec(&chat).expect("chat completions always serialise");
+    Ok(json_response(StatusCode::OK, Bytes::from(json)))
+}
+
+fn stream_response<RB>(events: EventsBody<RB>) -> Response<OpenAiBody<RB>> {
+    let mut response = Response::new(OpenAiBody::Events(events));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn json_response<RB>(status: StatusCode, json: Bytes) -> Response<OpenAiBody<RB>> {
+    let mut response = Response::new(OpenAiBody::full(json));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// An OpenAI error response.
+pub fn error_response<RB>(err: ApiError) -> Response<OpenAiBody<RB>> {
+    err.into_response().map(|full| OpenAiBody::from_full(full))
+}
