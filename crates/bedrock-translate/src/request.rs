@@ -175,23 +175,19 @@ fn inference_config(req: &ChatCompletionRequest) -> Result<InferenceConfig, Tran
             format!("{max_param} must be at least 1"),
         ));
     }
-    if let Some(t) = req.temperature {
-        if !(0.0..=1.0).contains(&t) {
-            return Err(TranslateError::invalid(
-                "temperature",
-                format!(
-                    "temperature {t} is out of range: Bedrock accepts 0 to 1 (OpenAI's 1 to 2 cannot be expressed)"
-                ),
-            ));
-        }
+    if let Some(t) = req.temperature.filter(|t| !(0.0..=1.0).contains(t)) {
+        return Err(TranslateError::invalid(
+            "temperature",
+            format!(
+                "temperature {t} is out of range: Bedrock accepts 0 to 1 (OpenAI's 1 to 2 cannot be expressed)"
+            ),
+        ));
     }
-    if let Some(p) = req.top_p {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(TranslateError::invalid(
-                "top_p",
-                format!("top_p {p} is out of range: 0 to 1"),
-            ));
-        }
+    if let Some(p) = req.top_p.filter(|p| !(0.0..=1.0).contains(p)) {
+        return Err(TranslateError::invalid(
+            "top_p",
+            format!("top_p {p} is out of range: 0 to 1"),
+        ));
     }
     let stop_sequences = req
         .stop
