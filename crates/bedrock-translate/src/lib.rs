@@ -8,6 +8,7 @@
 //! the Bedrock request, however it likes.
 
 pub mod body;
+pub mod catalog;
 pub mod converse;
 pub mod endpoint;
 pub mod error;

@@ -1,0 +1,199 @@
+//! The gateway's HTTP service: routing, per-request context, the translator stacked on the
+//! signer and the pooled upstream client, and the edge where every error becomes an OpenAI
+//! error response (the service that hyper runs cannot fail).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bedrock_translate::body::OpenAiBody;
+use bedrock_translate::catalog::KNOWN_MODELS;
+use bedrock_translate::{ApiError, Translate, TranslateConfig};
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use openai_types::models::{Model, ModelList};
+use sigv4_layer::{SigV4, SigV4Layer};
+use tower::{BoxError, Layer, ServiceExt};
+
+use crate::config::Settings;
+use crate::context::RequestContext;
+
+/// The pooled HTTPS (and plain HTTP, for endpoint overrides) client to Bedrock.
+pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// The body of every gateway response.
+pub type GatewayBody = OpenAiBody<Incoming>;
+/// The chat pipeline: translate, sign, send.
+type ChatService = Translate<SigV4<UpstreamClient>>;
+
+/// The gateway: shared by every connection.
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    settings: Settings,
+    chat: ChatService,
+    models: Bytes,
+}
+
+impl Gateway {
+    /// Builds the service stack from settings.
+    pub fn new(settings: Settings) -> Result<Self, BoxError> {
+        let client = upstream_client()?;
+        let signer = SigV4Layer::builder()
+            .service_name("bedrock")
+            .region(settings.region.as_str().to_owned())
+            .build()?;
+        let endpoint = settings
+            .endpoint_override
+            .clone()
+            .unwrap_or_else(|| bedrock_translate::endpoint::BedrockEndpoint::for_region(&settings.region));
+        let translate = Translate::layer(TranslateConfig {
+            default_model: settings.default_model.clone(),
+            aliases: settings.aliases.clone(),
+            endpoint,
+        });
+        let chat = translate.layer(signer.layer(client));
+        let models = models_json(&settings);
+        Ok(Self { inner: Arc::new(Inner { settings, chat, models }) })
+    }
+
+    /// Answers one request.
+    pub async fn handle(self, request: Request<Incoming>) -> Result<Response<GatewayBody>, Infallible> {
+        let path = request.uri().path();
+        let response = match (request.method(), path) {
+            (&Method::GET, "/health") => json(StatusCode::OK, Bytes::from_static(br#"{"status":"ok"}"#)),
+            (&Method::GET, "/v1/models") => json(StatusCode::OK, self.inner.models.clone()),
+            (_, "/v1/chat/completions") => self.chat(request).await,
+            (_, "/health" | "/v1/models") => {
+                error(ApiError::invalid_request("method not allowed", None).with_status(StatusCode::METHOD_NOT_ALLOWED))
+            }
+            _ => error(
+                ApiError::invalid_request(format!("unknown path {}", truncate(path)), None)
+                    .with_status(StatusCode::NOT_FOUND),
+            ),
+        };
+        Ok(response)
+    }
+
+    async fn chat(&self, request: Request<Incoming>) -> Response<GatewayBody> {
+        let settings = &self.inner.settings;
+        if let Err(err) = check_content_length(&request, settings.max_body_bytes) {
+            return error(err);
+        }
+        let context = match RequestContext::resolve(request.headers(), settings) {
+            Ok(context) => context,
+            Err(err) => return error(err),
+        };
+        let (mut parts, body) = request.into_parts();
+        context.insert_into(&mut parts.extensions);
+        let request = Request::from_parts(parts, Limited::new(body, settings.max_body_bytes));
+        let call = self.inner.chat.clone().oneshot(request);
+        let result = match settings.upstream_timeout {
+            Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| Err(Box::new(UpstreamTimeout))),
+            None => call.await,
+        };
+        result.unwrap_or_else(|err| error(edge_error(err, settings.max_body_bytes)))
+    }
+}
+
+/// Bedrock did not answer within the upstream timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("upstream timed out")]
+struct UpstreamTimeout;
+
+fn upstream_client() -> Result<UpstreamClient, BoxError> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(std::time::Duration::from_secs(10)));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()?
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(std::time::Duration::from_secs(60))
+        .build(https))
+}
+
+/// Rejects a declared body larger than the limit before reading it.
+fn check_content_length<B>(request: &Request<B>, limit: usize) -> Result<(), ApiError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > limit as u64 => Err(too_large(limit)),
+        _ => Ok(()),
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::invalid_request(format!("request body is larger than the gateway's limit of {limit} bytes"), None)
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+}
+
+/// Maps a failure of the pipeline (not a Bedrock error answer) to an OpenAI error.
+fn edge_error(err: BoxError, body_limit: usize) -> ApiError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err.as_ref());
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return too_large(body_limit);
+        }
+        if e.is::<UpstreamTimeout>() {
+            return ApiError::server(StatusCode::GATEWAY_TIMEOUT, "Bedrock did not answer in time", "timeout");
+        }
+        if let Some(signing) = e.downcast_ref::<sigv4_layer::SigningError>() {
+            tracing::warn!(error = %signing, "could not sign the Bedrock request");
+            return ApiError::authentication(format!("could not sign the request: {signing}"), "invalid_aws_credentials");
+        }
+        if let Some(client) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
+            tracing::warn!(error = %client, connect = client.is_connect(), "Bedrock request failed");
+            let what = if client.is_connect() { "could not connect to Bedrock" } else { "the connection to Bedrock failed" };
+            return ApiError::server(StatusCode::BAD_GATEWAY, what, "upstream_unreachable");
+        }
+        if e.is::<hyper::Error>() {
+            return ApiError::invalid_request("could not read the request body", None);
+        }
+        source = e.source();
+    }
+    tracing::error!(error = %err, "unexpected gateway error");
+    ApiError::server(StatusCode::INTERNAL_SERVER_ERROR, "internal gateway error", "internal_error")
+}
+
+fn models_json(settings: &Settings) -> Bytes {
+    let mut data: Vec<Model> = KNOWN_MODELS.iter().map(|m| Model::new(m.id, m.provider)).collect();
+    let mut aliases: Vec<_> = settings.aliases.iter().collect();
+    aliases.sort();
+    for (alias, id) in aliases {
+        data.push(Model::new(alias.clone(), id.provider()));
+    }
+    Bytes::from(serde_json::to_vec(&ModelList::new(data)).expect("model lists serialise"))
+}
+
+fn json(status: StatusCode, body: Bytes) -> Response<GatewayBody> {
+    let mut response = Response::new(OpenAiBody::full(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn error(err: ApiError) -> Response<GatewayBody> {
+    bedrock_translate::layer::error_response(err)
+}
+
+fn truncate(path: &str) -> &str {
+    let end = path.char_indices().nth(128).map_or(path.len(), |(i, _)| i);
+    &path[..end]
+}

@@ -1,0 +1,278 @@
+//! Configuration: command-line flags (each with a `BEDROCK_GATEWAY_*` environment variable) and
+//! the AWS SDKs' standard environment variables, resolved once at start-up into [`Settings`].
+//!
+//! The process environment is read through the [`Env`] trait, so tests inject a map instead of
+//! mutating the environment. Invalid configuration is a [`ConfigError`] naming the setting; the
+//! binary prints it and exits.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use bedrock_translate::endpoint::{BedrockEndpoint, Region};
+use bedrock_translate::model_id::ModelId;
+use clap::{Parser, ValueEnum};
+use thiserror::Error;
+
+/// Names of the environment variables read besides the flags' own.
+pub mod vars {
+    /// Access key id of the gateway's own credentials.
+    pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+    /// Secret access key of the gateway's own credentials.
+    pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+    /// Session token of the gateway's own credentials.
+    pub const AWS_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
+    /// Default region.
+    pub const AWS_REGION: &str = "AWS_REGION";
+    /// Default region, older name.
+    pub const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
+    /// Endpoint override for Bedrock Runtime only.
+    pub const AWS_ENDPOINT_URL_BEDROCK_RUNTIME: &str = "AWS_ENDPOINT_URL_BEDROCK_RUNTIME";
+    /// Endpoint override for every AWS service.
+    pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+}
+
+/// The region used when neither a header nor the environment names one.
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// The model used when a request names none.
+pub const DEFAULT_MODEL: &str = "amazon.titan-text-premier-v1:0";
+
+/// Reads environment variables.
+pub trait Env {
+    /// The value of `name`, `None` when unset or empty.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Env for HashMap<&str, &str> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).filter(|v| !v.is_empty()).map(|v| (*v).to_owned())
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// An OpenAI-compatible gateway for AWS Bedrock.
+///
+/// Point any OpenAI client at http://LISTEN/v1 and talk to Bedrock models. AWS credentials
+/// come from request headers (x-aws-access-key-id, x-aws-secret-access-key,
+/// x-aws-session-token) or from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN;
+/// the region from x-aws-region, AWS_REGION or AWS_DEFAULT_REGION (default us-east-1); the
+/// upstream from AWS_ENDPOINT_URL_BEDROCK_RUNTIME or AWS_ENDPOINT_URL when set.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "bedrock-gateway", version)]
+pub struct Cli {
+    /// Address to listen on (use port 0 for any free port).
+    #[arg(long, env = "BEDROCK_GATEWAY_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Model used when a request names none.
+    #[arg(long, env = "BEDROCK_GATEWAY_DEFAULT_MODEL", default_value = DEFAULT_MODEL)]
+    pub default_model: String,
+
+    /// Model alias NAME=BEDROCK_MODEL_ID (repeatable; comma-separated in the environment),
+    /// e.g. gpt-4o=anthropic.claude-3-5-sonnet-20240620-v1:0.
+    #[arg(long = "model-alias", env = "BEDROCK_GATEWAY_MODEL_ALIASES", value_delimiter = ',')]
+    pub model_aliases: Vec<String>,
+
+    /// Largest request body accepted, in bytes (larger: 413).
+    #[arg(long, env = "BEDROCK_GATEWAY_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Seconds to wait for Bedrock's first byte (0: no limit).
+    #[arg(long, env = "BEDROCK_GATEWAY_UPSTREAM_TIMEOUT_SECS", default_value_t = 300)]
+    pub upstream_timeout_secs: u64,
+
+    /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
+    #[arg(long, env = "BEDROCK_GATEWAY_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+
+    /// Log format (RUST_LOG sets the level, default info).
+    #[arg(long, env = "BEDROCK_GATEWAY_LOG_FORMAT", value_enum, default_value = "human")]
+    pub log_format: LogFormat,
+}
+
+/// Everything the gateway needs, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Default model.
+    pub default_model: ModelId,
+    /// Model aliases.
+    pub aliases: HashMap<String, ModelId>,
+    /// Region when the request has no `x-aws-region`.
+    pub region: Region,
+    /// Upstream override; `None` means `bedrock-runtime.{region}.amazonaws.com`.
+    pub endpoint_override: Option<BedrockEndpoint>,
+    /// The gateway's own credentials, when the environment has them.
+    pub server_credentials: Option<Credentials>,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Time to Bedrock's first byte; `None`: no limit.
+    pub upstream_timeout: Option<Duration>,
+    /// Drain period at shutdown.
+    pub shutdown_grace: Duration,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+/// A setting has an unusable value.
+#[derive(Debug, Error)]
+#[error("invalid setting {setting}: {reason}")]
+pub struct ConfigError {
+    setting: &'static str,
+    reason: String,
+}
+
+impl ConfigError {
+    fn new(setting: &'static str, reason: impl ToString) -> Self {
+        Self {
+            setting,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl Settings {
+    /// Validates the flags and reads the AWS environment variables from `env`.
+    pub fn resolve(cli: Cli, env: &dyn Env) -> Result<Self, ConfigError> {
+        let default_model = ModelId::parse(&cli.default_model)
+            .map_err(|e| ConfigError::new("--default-model / BEDROCK_GATEWAY_DEFAULT_MODEL", e))?;
+        let aliases = parse_aliases(&cli.model_aliases)?;
+        let region_var = env.var(vars::AWS_REGION).map(|r| (vars::AWS_REGION, r));
+        let region = match region_var.or_else(|| env.var(vars::AWS_DEFAULT_REGION).map(|r| (vars::AWS_DEFAULT_REGION, r))) {
+            Some((name, value)) => Region::parse(&value).map_err(|e| ConfigError::new(name, e))?,
+            None => Region::parse(DEFAULT_REGION).expect("the default region is valid"),
+        };
+        let endpoint_override = endpoint_override(env)?;
+        let server_credentials = server_credentials(env)?;
+        if cli.max_body_bytes == 0 {
+            return Err(ConfigError::new("--max-body-bytes", "must be positive"));
+        }
+        Ok(Self {
+            listen: cli.listen,
+            default_model,
+            aliases,
+            region,
+            endpoint_override,
+            server_credentials,
+            max_body_bytes: cli.max_body_bytes,
+            upstream_timeout: (cli.upstream_timeout_secs > 0).then(|| Duration::from_secs(cli.upstream_timeout_secs)),
+            shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),
+            log_format: cli.log_format,
+        })
+    }
+}
+
+fn parse_aliases(raw: &[String]) -> Result<HashMap<String, ModelId>, ConfigError> {
+    const SETTING: &str = "--model-alias / BEDROCK_GATEWAY_MODEL_ALIASES";
+    let mut aliases = HashMap::new();
+    for entry in raw.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+        let (name, id) = entry
+            .split_once('=')
+            .ok_or_else(|| ConfigError::new(SETTING, format!("'{entry}' is not NAME=MODEL_ID")))?;
+        let id = ModelId::parse(id.trim()).map_err(|e| ConfigError::new(SETTING, format!("'{entry}': {e}")))?;
+        aliases.insert(name.trim().to_owned(), id);
+    }
+    Ok(aliases)
+}
+
+fn endpoint_override(env: &dyn Env) -> Result<Option<BedrockEndpoint>, ConfigError> {
+    for name in [vars::AWS_ENDPOINT_URL_BEDROCK_RUNTIME, vars::AWS_ENDPOINT_URL] {
+        if let Some(url) = env.var(name) {
+            return BedrockEndpoint::parse(&url).map(Some).map_err(|e| ConfigError::new(name, e));
+        }
+    }
+    Ok(None)
+}
+
+fn server_credentials(env: &dyn Env) -> Result<Option<Credentials>, ConfigError> {
+    match (env.var(vars::AWS_ACCESS_KEY_ID), env.var(vars::AWS_SECRET_ACCESS_KEY)) {
+        (Some(access_key), Some(secret)) => Ok(Some(Credentials::new(
+            access_key,
+            secret,
+            env.var(vars::AWS_SESSION_TOKEN),
+            None,
+            "environment",
+        ))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ConfigError::new(vars::AWS_SECRET_ACCESS_KEY, "unset while AWS_ACCESS_KEY_ID is set")),
+        (None, Some(_)) => Err(ConfigError::new(vars::AWS_ACCESS_KEY_ID, "unset while AWS_SECRET_ACCESS_KEY is set")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("bedrock-gateway").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn defaults() {
+        let settings = Settings::resolve(cli(&[]), &HashMap::new()).unwrap();
+        assert_eq!(settings.listen, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(settings.region.as_str(), "us-east-1");
+        assert_eq!(settings.default_model.as_str(), DEFAULT_MODEL);
+        assert!(settings.server_credentials.is_none() && settings.endpoint_override.is_none());
+    }
+
+    #[test]
+    fn reads_the_aws_environment() {
+        let env = HashMap::from([
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_REGION", "eu-west-3"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "http://127.0.0.1:2"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ]);
+        let settings = Settings::resolve(cli(&["--model-alias", "gpt-4o=anthropic.claude-3-haiku-20240307-v1:0"]), &env).unwrap();
+        assert_eq!(settings.region.as_str(), "eu-west-3");
+        assert_eq!(settings.endpoint_override.unwrap().to_string(), "http://127.0.0.1:2");
+        assert_eq!(settings.server_credentials.unwrap().access_key_id(), "AKIDEXAMPLE");
+        assert_eq!(settings.aliases["gpt-4o"].as_str(), "anthropic.claude-3-haiku-20240307-v1:0");
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let cases: [(&[&str], HashMap<&str, &str>, &str); 5] = [
+            (&[], HashMap::from([("AWS_REGION", "us-east-1.evil.example")]), "AWS_REGION"),
+            (&[], HashMap::from([("AWS_ENDPOINT_URL", "ftp://x")]), "AWS_ENDPOINT_URL"),
+            (&[], HashMap::from([("AWS_ACCESS_KEY_ID", "AKID")]), "AWS_SECRET_ACCESS_KEY"),
+            (&["--default-model", "../x"], HashMap::new(), "--default-model"),
+            (&["--model-alias", "nope"], HashMap::new(), "--model-alias"),
+        ];
+        for (args, env, setting) in cases {
+            let err = Settings::resolve(cli(args), &env).unwrap_err();
+            assert!(err.to_string().contains(setting), "{err}");
+        }
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug() {
+        let env = HashMap::from([("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "very-secret"), ("AWS_SESSION_TOKEN", "tok-secret")]);
+        let settings = Settings::resolve(cli(&[]), &env).unwrap();
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("very-secret") && !debug.contains("tok-secret"), "{debug}");
+    }
+}

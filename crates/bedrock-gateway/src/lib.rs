@@ -1,0 +1,7 @@
+//! The Bedrock gateway as a library: configuration, per-request context, the service and the
+//! server. The binary (`main.rs`) only wires these together; tests use them directly.
+
+pub mod app;
+pub mod config;
+pub mod context;
+pub mod server;

@@ -1,0 +1,61 @@
+//! `bedrock-gateway`: an OpenAI-compatible HTTP gateway for AWS Bedrock.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use bedrock_gateway::app::Gateway;
+use bedrock_gateway::config::{Cli, LogFormat, ProcessEnv, Settings};
+use bedrock_gateway::server;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::resolve(cli, &ProcessEnv) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("bedrock-gateway: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(settings.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts");
+    runtime.block_on(run(settings))
+}
+
+async fn run(settings: Settings) -> ExitCode {
+    let listener = match server::bind(settings.listen).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("bedrock-gateway: cannot listen on {}: {err}", settings.listen);
+            return ExitCode::from(1);
+        }
+    };
+    let grace = settings.shutdown_grace;
+    let addr = listener.local_addr().expect("a bound listener has an address");
+    let gateway = match Gateway::new(settings) {
+        Ok(gateway) => gateway,
+        Err(err) => {
+            eprintln!("bedrock-gateway: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    tracing::info!(%addr, "listening");
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "bedrock-gateway listening on http://{addr}");
+    let _ = stdout.flush();
+    server::serve(listener, gateway, server::shutdown_signal(), grace).await;
+    ExitCode::SUCCESS
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

@@ -1,0 +1,235 @@
+//! Harness for the end-to-end tests: builds and starts the real `bedrock-mock` and
+//! `bedrock-gateway` binaries on free loopback ports, and talks to them over HTTP.
+//!
+//! Every process is killed when its handle drops. The gateway's environment is cleared of AWS
+//! variables (so the developer's own credentials never leak into a test) and its upstream is
+//! always the mock on 127.0.0.1.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+/// The AWS docs' example key pair, known to the mock.
+pub const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+/// Secret of [`ACCESS_KEY`].
+pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+/// A temporary key pair known to the mock, with [`SESSION_TOKEN`].
+pub const SESSION_ACCESS_KEY: &str = "ASIAMOCKSESSIONEXAMPLE";
+/// Secret of [`SESSION_ACCESS_KEY`].
+pub const SESSION_SECRET_KEY: &str = "mockSessionSecretKeyEXAMPLE0123456789abcd";
+/// Session token of [`SESSION_ACCESS_KEY`].
+pub const SESSION_TOKEN: &str = "mock-session-token-EXAMPLE";
+
+/// Builds both binaries once per test process and returns the directory holding them.
+pub fn binaries() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let status = Command::new(cargo)
+            .current_dir(&root)
+            .args(["build", "--quiet", "-p", "bedrock-gateway", "-p", "bedrock-mock", "--bins"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the binaries failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+        target.join("debug")
+    })
+}
+
+/// A running child process, killed on drop.
+#[derive(Debug)]
+pub struct Process {
+    child: Child,
+    /// The `http://127.0.0.1:PORT` it listens on.
+    pub url: String,
+}
+
+impl Process {
+    fn spawn(mut command: Command, banner: &str) -> Self {
+        command.stdout(Stdio::piped()).stdin(Stdio::null());
+        let mut child = command.spawn().expect("the binary starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("the binary prints its address");
+        let url = line
+            .trim()
+            .strip_prefix(banner)
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+    }
+
+    /// Waits for the process to exit, at most `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The fake Bedrock.
+#[derive(Debug)]
+pub struct Mock {
+    /// The process.
+    pub process: Process,
+}
+
+impl Mock {
+    /// Starts `bedrock-mock` on a free port.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts `bedrock-mock` with extra arguments.
+    pub fn start_with(args: &[&str]) -> Self {
+        let mut command = Command::new(binaries().join("bedrock-mock"));
+        command.args(["--listen", "127.0.0.1:0"]).args(args).env("RUST_LOG", "warn");
+        Self { process: Process::spawn(command, "bedrock-mock listening on ") }
+    }
+
+    /// The mock's base URL.
+    pub fn url(&self) -> &str {
+        &self.process.url
+    }
+
+    /// The requests the mock recorded.
+    pub async fn requests(&self) -> Vec<Value> {
+        let (status, _, body) = send(Method::GET, &format!("{}/__mock/requests", self.url()), &[], None).await;
+        assert_eq!(status, StatusCode::OK);
+        serde_json::from_slice(&body).expect("requests are JSON")
+    }
+
+    /// The mock's counters.
+    pub async fn stats(&self) -> Value {
+        let (_, _, body) = send(Method::GET, &format!("{}/__mock/stats", self.url()), &[], None).await;
+        serde_json::from_slice(&body).expect("stats are JSON")
+    }
+
+    /// Queues a fault for the next model requests.
+    pub async fn fault(&self, fault: Value) {
+        let (status, _, body) = send(Method::POST, &format!("{}/__mock/faults", self.url()), &[], Some(fault.to_string())).await;
+        assert!(status.is_success(), "fault rejected: {}", String::from_utf8_lossy(&body));
+    }
+}
+
+/// The gateway under test.
+#[derive(Debug)]
+pub struct Gateway {
+    /// The process.
+    pub process: Process,
+}
+
+/// Environment variables that must never reach a test gateway from the developer's shell.
+const SCRUBBED: &[&str] = &[
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION",
+    "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_BEARER_TOKEN_BEDROCK",
+    "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+];
+
+impl Gateway {
+    /// Starts the gateway in front of `mock`, with extra environment and arguments.
+    pub fn start(mock: &Mock, env: &[(&str, &str)], args: &[&str]) -> Self {
+        let mut command = Command::new(binaries().join("bedrock-gateway"));
+        for name in SCRUBBED {
+            command.env_remove(name);
+        }
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("BEDROCK_GATEWAY_")) {
+            command.env_remove(name);
+        }
+        command
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", mock.url())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("RUST_LOG", std::env::var("E2E_GATEWAY_LOG").unwrap_or_else(|_| "warn".to_owned()))
+            .envs(env.iter().copied());
+        Self { process: Process::spawn(command, "bedrock-gateway listening on ") }
+    }
+
+    /// The gateway's base URL.
+    pub fn url(&self) -> &str {
+        &self.process.url
+    }
+
+    /// `POST /v1/chat/completions` with header credentials of the mock's example key.
+    pub async fn chat(&self, body: Value) -> (StatusCode, HeaderMap, Value) {
+        self.chat_with(body, &credential_headers()).await
+    }
+
+    /// `POST /v1/chat/completions` with the given headers.
+    pub async fn chat_with(&self, body: Value, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Value) {
+        let url = format!("{}/v1/chat/completions", self.url());
+        let (status, response_headers, bytes) = send(Method::POST, &url, headers, Some(body.to_string())).await;
+        let json = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, response_headers, json)
+    }
+}
+
+/// Header credentials of the mock's example key pair.
+pub fn credential_headers() -> Vec<(&'static str, &'static str)> {
+    vec![("x-aws-access-key-id", ACCESS_KEY), ("x-aws-secret-access-key", SECRET_KEY)]
+}
+
+/// A plain HTTP/1.1 client.
+pub fn client() -> Client<HttpConnector, Full<Bytes>> {
+    static CLIENT: OnceLock<Client<HttpConnector, Full<Bytes>>> = OnceLock::new();
+    CLIENT.get_or_init(|| Client::builder(TokioExecutor::new()).build_http()).clone()
+}
+
+/// Sends a request and reads the whole answer.
+pub async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: Option<String>) -> (StatusCode, HeaderMap, Bytes) {
+    let mut builder = Request::builder().method(method).uri(url);
+    if body.is_some() {
+        builder = builder.header("content-type", "application/json");
+    }
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let request = builder.body(Full::new(Bytes::from(body.unwrap_or_default()))).expect("valid request");
+    let response = tokio::time::timeout(Duration::from_secs(30), client().request(request))
+        .await
+        .expect("answer within 30 s")
+        .expect("request succeeds");
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.expect("body reads").to_bytes();
+    (parts.status, parts.headers, bytes)
+}
+
+/// Parses a server-sent-events body into its `data:` payloads.
+pub fn sse_data(body: &[u8]) -> Vec<String> {
+    let text = std::str::from_utf8(body).expect("SSE is UTF-8");
+    text.split("\n\n")
+        .filter(|event| !event.trim().is_empty())
+        .map(|event| event.strip_prefix("data: ").unwrap_or_else(|| panic!("not a data event: {event:?}")).to_owned())
+        .collect()
+}

@@ -1,0 +1,94 @@
+//! `cargo xtask demo`: the fake Bedrock and the gateway, with the README's curl examples.
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::util::{self, Service};
+
+/// The demo's credentials: the AWS documentation's example key pair, which the mock knows.
+pub(crate) const DEMO_ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+/// Secret of [`DEMO_ACCESS_KEY`].
+pub(crate) const DEMO_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// Starts the mock and the gateway; with `check`, runs the README's curl examples and stops.
+pub(crate) fn run(check: bool) -> Result<()> {
+    util::cargo(&["build", "-p", "bedrock-gateway", "-p", "bedrock-mock", "--bins"])?;
+    let (_mock, mut gateway) = start_pair("127.0.0.1:3000")?;
+    if check {
+        return check_readme_examples();
+    }
+    println!();
+    println!("The gateway listens on {} in front of a fake Bedrock.", gateway.url);
+    println!("Try the README's examples, for instance:");
+    println!();
+    for example in readme_curl_examples()?.iter().take(2) {
+        println!("{example}\n");
+    }
+    println!("Press Ctrl-C to stop.");
+    gateway.wait()
+}
+
+/// Starts the fake Bedrock on a free port and the gateway on `listen` in front of it, with the
+/// demo credentials in the gateway's environment.
+pub(crate) fn start_pair(listen: &str) -> Result<(Service, Service)> {
+    let mock = Service::start("bedrock-mock", &["--listen", "127.0.0.1:0"], &[])?;
+    let gateway = Service::start(
+        "bedrock-gateway",
+        &["--listen", listen],
+        &[
+            ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", mock.url.as_str()),
+            ("AWS_ACCESS_KEY_ID", DEMO_ACCESS_KEY),
+            ("AWS_SECRET_ACCESS_KEY", DEMO_SECRET_KEY),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    )
+    .context("starting the gateway (is port 3000 free?)")?;
+    Ok((mock, gateway))
+}
+
+/// The `curl` commands of the README's fenced `sh` blocks, continuation lines joined.
+pub(crate) fn readme_curl_examples() -> Result<Vec<String>> {
+    let readme = std::fs::read_to_string(util::root().join("README.md")).context("reading README.md")?;
+    let mut examples = Vec::new();
+    let mut in_block = false;
+    let mut current: Option<String> = None;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_block = line.trim() == "```sh";
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        if let Some(cmd) = current.as_mut() {
+            cmd.push('\n');
+            cmd.push_str(line);
+        } else if line.starts_with("curl ") {
+            current = Some(line.to_owned());
+        }
+        if current.is_some() && !line.ends_with('\\') {
+            examples.extend(current.take());
+        }
+    }
+    Ok(examples)
+}
+
+fn check_readme_examples() -> Result<()> {
+    let examples = readme_curl_examples()?;
+    if examples.len() < 3 {
+        bail!("README.md should hold at least three curl examples, found {}", examples.len());
+    }
+    for example in &examples {
+        let output = Command::new("bash")
+            .args(["-c", &format!("set -o pipefail; {example} --silent --show-error --fail-with-body")])
+            .output()
+            .context("running bash")?;
+        let body = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            bail!("README example failed:\n{example}\n{body}{}", String::from_utf8_lossy(&output.stderr));
+        }
+        println!("xtask: README example ok: {}", example.lines().next().unwrap_or_default());
+    }
+    Ok(())
+}

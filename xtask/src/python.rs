@@ -1,0 +1,56 @@
+//! Third-party clients: the official OpenAI Python SDK against the gateway, and botocore (AWS's
+//! own Python SDK) against the fake Bedrock, in a venv under `target/` that this module creates.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::demo::start_pair;
+use crate::util;
+
+/// What the venv gets; lower bounds only, so that a fresh machine takes current releases.
+const REQUIREMENTS: &[&str] = &["openai>=1.40", "botocore>=1.34"];
+
+/// Creates (once) the venv and returns its python.
+fn venv() -> Result<PathBuf> {
+    let dir = util::target_dir().join("xtask-venv");
+    let python = dir.join("bin").join("python");
+    let marker = dir.join(".installed");
+    if !python.exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&dir), "creating the Python venv")?;
+    }
+    if !marker.exists() {
+        run(
+            Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(REQUIREMENTS),
+            "installing the OpenAI SDK and botocore",
+        )?;
+        std::fs::write(&marker, REQUIREMENTS.join("\n"))?;
+    }
+    Ok(python)
+}
+
+fn run(command: &mut Command, what: &str) -> Result<()> {
+    println!("xtask: {what}");
+    let status = command.status().with_context(|| what.to_owned())?;
+    if !status.success() {
+        bail!("{what} failed");
+    }
+    Ok(())
+}
+
+/// Runs the OpenAI SDK and botocore scripts against a fresh mock and gateway.
+pub(crate) fn run_clients() -> Result<()> {
+    let python = venv()?;
+    let (mock, gateway) = start_pair("127.0.0.1:0")?;
+    let root = util::root();
+    run(
+        Command::new(&python).arg(root.join("tests/python/openai_sdk_test.py")).arg(&gateway.url).arg(&mock.url),
+        "the OpenAI Python SDK against the gateway",
+    )?;
+    let botocore_check = root.join("crates/bedrock-mock/tests/botocore_check.py");
+    if botocore_check.exists() {
+        run(Command::new(&python).arg(botocore_check).arg(&mock.url), "botocore against the fake Bedrock")?;
+    }
+    Ok(())
+}
