@@ -163,11 +163,21 @@ def errors():
         check("mid-stream error raises APIError", "ModelStreamErrorException" in str(e), e)
 
 
+def embeddings():
+    r = client.embeddings.create(model="amazon.titan-embed-text-v2:0", input=["first text", "second text"], dimensions=512)
+    check("embeddings (SDK default base64)", [d.index for d in r.data] == [0, 1] and len(r.data[0].embedding) == 512, r)
+    floats = client.embeddings.create(model="amazon.titan-embed-text-v2:0", input="first text", dimensions=512, encoding_format="float")
+    check("base64 and float agree", floats.data[0].embedding == r.data[0].embedding)
+    check("embedding usage", r.usage.prompt_tokens > 0 and r.usage.total_tokens == r.usage.prompt_tokens, r.usage)
+    r = client.embeddings.create(model="cohere.embed-english-v3", input=["a", "b", "c"])
+    check("cohere embeddings", len(r.data) == 3 and len(r.data[2].embedding) == 1024, len(r.data))
+
+
 def models():
     ids = [m.id for m in client.models.list()]
     check("models list", "anthropic.claude-3-sonnet-20240229-v1:0" in ids and "amazon.titan-embed-text-v1" in ids, ids)
 
 
-for test in (text_completion, default_model, streamed_text, tool_calls, streamed_tool_calls, image_input, errors, models):
+for test in (text_completion, default_model, streamed_text, tool_calls, streamed_tool_calls, image_input, errors, embeddings, models):
     test()
 print("openai sdk: all checks passed")

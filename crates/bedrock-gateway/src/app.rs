@@ -26,7 +26,7 @@ use crate::context::RequestContext;
 pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 /// The body of every gateway response.
 pub type GatewayBody = OpenAiBody<Incoming>;
-/// The chat pipeline: translate, sign, send.
+/// The Bedrock pipeline: translate, sign, send.
 type ChatService = Translate<SigV4<UpstreamClient>>;
 
 /// The gateway: shared by every connection.
@@ -57,6 +57,7 @@ impl Gateway {
         let translate = Translate::layer(TranslateConfig {
             default_model: settings.default_model.clone(),
             aliases: settings.aliases.clone(),
+            default_embedding_model: settings.default_embedding_model.clone(),
             endpoint,
         });
         let chat = translate.layer(signer.layer(client));
@@ -70,7 +71,7 @@ impl Gateway {
         let response = match (request.method(), path) {
             (&Method::GET, "/health") => json(StatusCode::OK, Bytes::from_static(br#"{"status":"ok"}"#)),
             (&Method::GET, "/v1/models") => json(StatusCode::OK, self.inner.models.clone()),
-            (_, "/v1/chat/completions") => self.chat(request).await,
+            (_, "/v1/chat/completions" | "/v1/embeddings") => self.bedrock(request).await,
             (_, "/health" | "/v1/models") => {
                 error(ApiError::invalid_request("method not allowed", None).with_status(StatusCode::METHOD_NOT_ALLOWED))
             }
@@ -82,7 +83,8 @@ impl Gateway {
         Ok(response)
     }
 
-    async fn chat(&self, request: Request<Incoming>) -> Response<GatewayBody> {
+    /// Chat completions and embeddings: context, body limit, then the translator stack.
+    async fn bedrock(&self, request: Request<Incoming>) -> Response<GatewayBody> {
         let settings = &self.inner.settings;
         if let Err(err) = check_content_length(&request, settings.max_body_bytes) {
             return error(err);

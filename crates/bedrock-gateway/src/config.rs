@@ -37,6 +37,8 @@ pub mod vars {
 pub const DEFAULT_REGION: &str = "us-east-1";
 /// The model used when a request names none.
 pub const DEFAULT_MODEL: &str = "amazon.titan-text-premier-v1:0";
+/// The embedding model used when a request names none.
+pub const DEFAULT_EMBEDDING_MODEL: &str = bedrock_translate::layer::DEFAULT_EMBEDDING_MODEL;
 
 /// Reads environment variables.
 pub trait Env {
@@ -87,6 +89,10 @@ pub struct Cli {
     #[arg(long, env = "BEDROCK_GATEWAY_DEFAULT_MODEL", default_value = DEFAULT_MODEL)]
     pub default_model: String,
 
+    /// Embedding model used when an embeddings request names none.
+    #[arg(long, env = "BEDROCK_GATEWAY_DEFAULT_EMBEDDING_MODEL", default_value = DEFAULT_EMBEDDING_MODEL)]
+    pub default_embedding_model: String,
+
     /// Model alias NAME=BEDROCK_MODEL_ID (repeatable; comma-separated in the environment),
     /// e.g. gpt-4o=anthropic.claude-3-5-sonnet-20240620-v1:0.
     #[arg(long = "model-alias", env = "BEDROCK_GATEWAY_MODEL_ALIASES", value_delimiter = ',')]
@@ -116,6 +122,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Default model.
     pub default_model: ModelId,
+    /// Default embedding model.
+    pub default_embedding_model: ModelId,
     /// Model aliases.
     pub aliases: HashMap<String, ModelId>,
     /// Region when the request has no `x-aws-region`.
@@ -156,6 +164,9 @@ impl Settings {
     pub fn resolve(cli: Cli, env: &dyn Env) -> Result<Self, ConfigError> {
         let default_model = ModelId::parse(&cli.default_model)
             .map_err(|e| ConfigError::new("--default-model / BEDROCK_GATEWAY_DEFAULT_MODEL", e))?;
+        let default_embedding_model = ModelId::parse(&cli.default_embedding_model).map_err(|e| {
+            ConfigError::new("--default-embedding-model / BEDROCK_GATEWAY_DEFAULT_EMBEDDING_MODEL", e)
+        })?;
         let aliases = parse_aliases(&cli.model_aliases)?;
         let region_var = env.var(vars::AWS_REGION).map(|r| (vars::AWS_REGION, r));
         let region = match region_var.or_else(|| env.var(vars::AWS_DEFAULT_REGION).map(|r| (vars::AWS_DEFAULT_REGION, r))) {
@@ -170,6 +181,7 @@ impl Settings {
         Ok(Self {
             listen: cli.listen,
             default_model,
+            default_embedding_model,
             aliases,
             region,
             endpoint_override,

@@ -31,11 +31,19 @@ pub struct KnownModel {
 }
 
 const fn chat(id: &'static str, provider: &'static str) -> KnownModel {
-    KnownModel { id, provider, kind: ModelKind::Chat }
+    KnownModel {
+        id,
+        provider,
+        kind: ModelKind::Chat,
+    }
 }
 
 const fn embedding(id: &'static str, provider: &'static str) -> KnownModel {
-    KnownModel { id, provider, kind: ModelKind::Embedding }
+    KnownModel {
+        id,
+        provider,
+        kind: ModelKind::Embedding,
+    }
 }
 
 /// Every model listed by `GET /v1/models`.
@@ -87,7 +95,11 @@ mod tests {
         for (i, model) in KNOWN_MODELS.iter().enumerate() {
             let id = ModelId::parse(model.id).unwrap();
             assert_eq!(id.provider(), model.provider, "{}", model.id);
-            assert!(!KNOWN_MODELS[..i].iter().any(|m| m.id == model.id), "{} twice", model.id);
+            assert!(
+                !KNOWN_MODELS[..i].iter().any(|m| m.id == model.id),
+                "{} twice",
+                model.id
+            );
         }
     }
 }

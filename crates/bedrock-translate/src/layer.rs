@@ -50,23 +50,30 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
 use openai_types::chat::ChatCompletionRequest;
-use tower::{BoxError, Layer, Service};
+use openai_types::embeddings::EmbeddingsRequest;
+use tower::{BoxError, Layer, Service, ServiceExt as _};
 
 use crate::body::{EventsBody, OpenAiBody};
 use crate::converse::ConverseResponse;
+use crate::embeddings;
 use crate::endpoint::BedrockEndpoint;
 use crate::error::{ApiError, TranslateError};
 use crate::model_id::{ModelId, Operation};
-use crate::request::chat_to_converse;
+use crate::request::{JSON_OUTPUT_TOOL, chat_to_converse};
 use crate::response::{ResponseContext, converse_to_chat};
 use crate::stream::StreamOptions;
 
 /// The most of a Bedrock (non-streaming) answer the translator reads: Bedrock's own limit.
 pub const MAX_UPSTREAM_BODY: usize = 25_000_000;
+/// The embedding model used when a request names none.
+pub const DEFAULT_EMBEDDING_MODEL: &str = "amazon.titan-embed-text-v2:0";
+/// InvokeModel calls of one embeddings request in flight at once.
+pub const EMBEDDING_CONCURRENCY: usize = 8;
 
 /// Configuration of the translator, shared by every clone of the service.
 #[derive(Debug, Clone)]
@@ -75,6 +82,8 @@ pub struct TranslateConfig {
     pub default_model: ModelId,
     /// Model aliases: the name a client sends -> the Bedrock model id.
     pub aliases: HashMap<String, ModelId>,
+    /// The embedding model used when an embeddings request names none.
+    pub default_embedding_model: ModelId,
     /// Where requests go when the request carries no [`BedrockEndpoint`] extension.
     pub endpoint: BedrockEndpoint,
 }
@@ -82,8 +91,24 @@ pub struct TranslateConfig {
 impl TranslateConfig {
     /// The Bedrock model for the request's `model` field: an alias, a valid id, or the default.
     pub fn resolve_model(&self, requested: Option<&str>) -> Result<ModelId, TranslateError> {
+        self.resolve(requested, &self.default_model)
+    }
+
+    /// The Bedrock model for an embeddings request's `model` field.
+    pub fn resolve_embedding_model(
+        &self,
+        requested: Option<&str>,
+    ) -> Result<ModelId, TranslateError> {
+        self.resolve(requested, &self.default_embedding_model)
+    }
+
+    fn resolve(
+        &self,
+        requested: Option<&str>,
+        default: &ModelId,
+    ) -> Result<ModelId, TranslateError> {
         match requested {
-            None | Some("") => Ok(self.default_model.clone()),
+            None | Some("") => Ok(default.clone()),
             Some(name) => match self.aliases.get(name) {
                 Some(id) => Ok(id.clone()),
                 None => Ok(ModelId::parse(name)?),
@@ -99,11 +124,13 @@ pub struct TranslateLayer {
 }
 
 impl TranslateLayer {
-    /// A layer with a default model and endpoint and no aliases.
+    /// A layer with a default chat model and endpoint, no aliases, and
+    /// [`DEFAULT_EMBEDDING_MODEL`] for embeddings.
     pub fn new(default_model: ModelId, endpoint: BedrockEndpoint) -> Self {
         Self::from_config(TranslateConfig {
             default_model,
             aliases: HashMap::new(),
+            default_embedding_model: ModelId::parse(DEFAULT_EMBEDDING_MODEL).expect("a valid id"),
             endpoint,
         })
     }
@@ -190,7 +217,11 @@ where
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         let config = Arc::clone(&self.config);
-        Box::pin(async move { chat(inner, &config, request).await })
+        if request.uri().path().ends_with("/embeddings") {
+            Box::pin(async move { embeddings(inner, &config, request).await })
+        } else {
+            Box::pin(async move { chat(inner, &config, request).await })
+        }
     }
 }
 
@@ -252,6 +283,129 @@ where
     }
 }
 
+/// The parts and whole body of a POST request, or the 405 answer to another method.
+async fn read_post<B, RB>(
+    request: Request<B>,
+) -> Result<Result<(http::request::Parts, Bytes), Response<OpenAiBody<RB>>>, BoxError>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    if request.method() != Method::POST {
+        let err =
+            ApiError::invalid_request("use POST", None).with_status(StatusCode::METHOD_NOT_ALLOWED);
+        return Ok(Err(error_response(err)));
+    }
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await.map_err(Into::into)?.to_bytes();
+    Ok(Ok((parts, body)))
+}
+
+/// Embeddings: plan the InvokeModel calls, send them concurrently (in order), assemble.
+async fn embeddings<S, B, RB>(
+    inner: S,
+    config: &TranslateConfig,
+    request: Request<B>,
+) -> Result<Response<OpenAiBody<RB>>, BoxError>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<RB>> + Clone + Send,
+    S::Error: Into<BoxError>,
+    S::Future: Send,
+    B: Body,
+    B::Error: Into<BoxError>,
+    RB: Body<Data = Bytes> + Send,
+    RB::Error: Into<BoxError>,
+{
+    let (parts, body) = match read_post(request).await? {
+        Ok(read) => read,
+        Err(response) => return Ok(response),
+    };
+    let planned = serde_json::from_slice::<EmbeddingsRequest>(&body)
+        .map_err(|e| TranslateError::Json(e.to_string()))
+        .and_then(|req| {
+            let model = config.resolve_embedding_model(req.model.as_deref())?;
+            Ok((embeddings::plan(req, &model)?, model))
+        });
+    let (plan, model) = match planned {
+        Ok(planned) => planned,
+        Err(err) => return Ok(error_response(err.into())),
+    };
+    let endpoint = parts
+        .extensions
+        .get::<BedrockEndpoint>()
+        .unwrap_or(&config.endpoint);
+    let uri = endpoint.uri(&model.path(Operation::InvokeModel));
+    let calls = plan.bodies.into_iter().map(|body| {
+        let mut upstream = Request::post(uri.clone())
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )
+            .header(header::ACCEPT, HeaderValue::from_static("application/json"))
+            .body(Full::new(body))
+            .expect("a validated URI and static headers make a valid request");
+        *upstream.extensions_mut() = parts.extensions.clone();
+        invoke(inner.clone(), upstream, plan.family)
+    });
+    // Each future owns its clone of the service; they are polled at most N at a time, in order.
+    let calls: Vec<_> = calls.collect();
+    let answers: Vec<Result<(Vec<Vec<f32>>, u64), ApiError>> = futures_util::stream::iter(calls)
+        .buffered(EMBEDDING_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let mut vectors = Vec::new();
+    let mut tokens = 0;
+    for answer in answers {
+        match answer {
+            Ok((v, t)) => {
+                vectors.extend(v);
+                tokens += t;
+            }
+            Err(err) => return Ok(error_response(err)),
+        }
+    }
+    let response = embeddings::assemble(vectors, tokens, plan.encoding, model.as_str());
+    let json = serde_json::to_vec(&response).expect("embeddings serialise");
+    Ok(json_response(StatusCode::OK, Bytes::from(json)))
+}
+
+/// One InvokeModel call: the vectors and token count, or the mapped Bedrock error.
+async fn invoke<S, RB>(
+    inner: S,
+    request: Request<Full<Bytes>>,
+    family: embeddings::Family,
+) -> Result<Result<(Vec<Vec<f32>>, u64), ApiError>, BoxError>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<RB>> + Send,
+    S::Error: Into<BoxError>,
+    S::Future: Send,
+    RB: Body<Data = Bytes> + Send,
+    RB::Error: Into<BoxError>,
+{
+    let response = inner.oneshot(request).await.map_err(Into::into)?;
+    if !response.status().is_success() {
+        return Ok(Err(bedrock_error(response).await));
+    }
+    let header_tokens = response
+        .headers()
+        .get("x-amzn-bedrock-input-token-count")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let bytes = Limited::new(response.into_body(), MAX_UPSTREAM_BODY)
+        .collect()
+        .await?
+        .to_bytes();
+    Ok(
+        embeddings::parse_answer(family, &bytes, header_tokens).map_err(|e| {
+            ApiError::server(
+                StatusCode::BAD_GATEWAY,
+                format!("Bedrock answered with an unreadable embedding: {e}"),
+                "upstream_error",
+            )
+        }),
+    )
+}
+
 /// A translated request, ready to send.
 #[derive(Debug)]
 struct PreparedCall {
@@ -282,8 +436,15 @@ fn prepare(config: &TranslateConfig, body: &[u8]) -> Result<PreparedCall, Transl
     });
     let converse = chat_to_converse(request, &model)?;
     let body = serde_json::to_vec(&converse).expect("Converse requests always serialise");
+    let mut context = ResponseContext::new(model.as_str());
+    context.json_output_tool = converse
+        .tool_config
+        .as_ref()
+        .and_then(|t| t.tool_choice.as_ref())
+        .and_then(|c| c.tool.as_ref())
+        .is_some_and(|t| t.name == JSON_OUTPUT_TOOL);
     Ok(PreparedCall {
-        context: ResponseContext::new(model.as_str()),
+        context,
         model,
         body: Bytes::from(body),
         stream,

@@ -10,6 +10,7 @@
 pub mod body;
 pub mod catalog;
 pub mod converse;
+pub mod embeddings;
 pub mod endpoint;
 pub mod error;
 pub mod eventstream;

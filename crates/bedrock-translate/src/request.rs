@@ -63,6 +63,7 @@ pub fn chat_to_converse(
     model: &ModelId,
 ) -> Result<ConverseRequest, TranslateError> {
     check_unsupported(&req)?;
+    let output = output_mode(req.response_format.as_ref(), model)?;
     let inference_config = inference_config(&req)?;
     let additional = additional_fields(&req, model)?;
     let mut conversation = Conversation::default();
@@ -78,13 +79,55 @@ pub fn chat_to_converse(
     if !supports_system_prompt(model) && !system.is_empty() {
         fold_system_into_first_user_turn(&mut system, &mut messages);
     }
-    let tool_config = tool_config(
-        req.tools,
-        req.functions,
-        req.tool_choice,
-        req.function_call,
-        &messages,
-    )?;
+    let (tool_config, output_config) = match output {
+        OutputMode::Text => {
+            let tools = tool_config(
+                req.tools,
+                req.functions,
+                req.tool_choice,
+                req.function_call,
+                &messages,
+            )?;
+            (tools, None)
+        }
+        OutputMode::Native(config) => {
+            let tools = tool_config(
+                req.tools,
+                req.functions,
+                req.tool_choice,
+                req.function_call,
+                &messages,
+            )?;
+            (tools, Some(config))
+        }
+        OutputMode::ForcedTool(spec) => {
+            if req.tools.as_ref().is_some_and(|t| !t.is_empty())
+                || req.functions.as_ref().is_some_and(|f| !f.is_empty())
+            {
+                return Err(TranslateError::unsupported(
+                    "response_format",
+                    format!(
+                        "response_format json_schema/json_object together with tools is not supported for model '{model}'"
+                    ),
+                ));
+            }
+            let mut specs = vec![spec];
+            add_tools_named_in_history(&mut specs, &messages);
+            let choice = ToolChoice {
+                tool: Some(SpecificTool {
+                    name: JSON_OUTPUT_TOOL.to_owned(),
+                }),
+                ..ToolChoice::default()
+            };
+            (
+                Some(ToolConfig {
+                    tools: specs,
+                    tool_choice: Some(choice),
+                }),
+                None,
+            )
+        }
+    };
     let inference_config = reserve_room_for_thinking(inference_config, additional.as_ref());
     Ok(ConverseRequest {
         messages,
@@ -92,8 +135,97 @@ pub fn chat_to_converse(
         inference_config: (!inference_config.is_empty()).then_some(inference_config),
         tool_config,
         additional_model_request_fields: additional,
-        output_config: None,
+        output_config,
     })
+}
+
+/// The tool that carries JSON output for models without native structured output; its input
+/// is answered back as `message.content`.
+pub const JSON_OUTPUT_TOOL: &str = "json_output";
+
+/// How `response_format` is expressed.
+#[derive(Debug)]
+enum OutputMode {
+    /// Plain text.
+    Text,
+    /// Converse `outputConfig.textFormat`.
+    Native(Value),
+    /// A forced single tool whose input schema is the requested schema.
+    ForcedTool(ToolEntry),
+}
+
+/// Whether `model` takes Converse's native `outputConfig.textFormat` (structured output).
+/// Other models get JSON output through a forced tool.
+pub fn supports_native_structured_output(model: &ModelId) -> bool {
+    let base = model.base_model();
+    base.starts_with("anthropic.claude-sonnet-4-5")
+        || base.starts_with("anthropic.claude-haiku-4-5")
+        || base.starts_with("anthropic.claude-opus-4-1")
+        || base.starts_with("anthropic.claude-opus-4-5")
+}
+
+fn output_mode(format: Option<&Value>, model: &ModelId) -> Result<OutputMode, TranslateError> {
+    let Some(format) = format.filter(|f| !f.is_null()) else {
+        return Ok(OutputMode::Text);
+    };
+    let (schema, name, description) = match format.get("type").and_then(Value::as_str) {
+        Some("text") => return Ok(OutputMode::Text),
+        Some("json_object") => (serde_json::json!({"type": "object"}), None, None),
+        Some("json_schema") => {
+            let spec = format.get("json_schema").ok_or_else(|| {
+                TranslateError::invalid(
+                    "response_format.json_schema",
+                    "response_format type json_schema needs a json_schema object",
+                )
+            })?;
+            let schema = spec
+                .get("schema")
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({"type": "object"}));
+            if schema.get("type").and_then(Value::as_str) != Some("object") {
+                return Err(TranslateError::invalid(
+                    "response_format.json_schema.schema",
+                    "the schema must describe an object (\"type\": \"object\") at its root",
+                ));
+            }
+            let text = |k: &str| spec.get(k).and_then(Value::as_str).map(str::to_owned);
+            (schema, text("name"), text("description"))
+        }
+        Some(other) => {
+            return Err(TranslateError::invalid(
+                "response_format",
+                format!(
+                    "unknown response_format type '{other}': use text, json_object or json_schema"
+                ),
+            ));
+        }
+        None => {
+            return Err(TranslateError::invalid(
+                "response_format",
+                "response_format needs a 'type'",
+            ));
+        }
+    };
+    if supports_native_structured_output(model) {
+        let mut json_schema = serde_json::json!({ "schema": schema.to_string() });
+        if let Some(name) = name {
+            json_schema["name"] = Value::String(name);
+        }
+        if let Some(description) = description {
+            json_schema["description"] = Value::String(description);
+        }
+        let config = serde_json::json!({"textFormat": {"type": "json_schema", "structure": {"jsonSchema": json_schema}}});
+        return Ok(OutputMode::Native(config));
+    }
+    let description =
+        description.unwrap_or_else(|| "Answer with a JSON object matching this schema.".to_owned());
+    Ok(OutputMode::ForcedTool(ToolEntry {
+        tool_spec: ToolSpec {
+            name: JSON_OUTPUT_TOOL.to_owned(),
+            description: Some(description),
+            input_schema: ToolInputSchema { json: schema },
+        },
+    }))
 }
 
 /// Whether `model` accepts Converse `system` blocks. Per AWS's table of supported models and
@@ -123,23 +255,6 @@ fn check_unsupported(req: &ChatCompletionRequest) -> Result<(), TranslateError> 
                 "n",
                 "n > 1 is not supported by Bedrock: send n separate requests",
             ));
-        }
-    }
-    if let Some(format) = &req.response_format {
-        match format.get("type").and_then(Value::as_str) {
-            Some("text") => {}
-            Some(other) => {
-                return Err(TranslateError::unsupported(
-                    "response_format",
-                    format!("response_format type '{other}' is not supported by this gateway yet"),
-                ));
-            }
-            None => {
-                return Err(TranslateError::invalid(
-                    "response_format",
-                    "response_format needs a 'type'",
-                ));
-            }
         }
     }
     Ok(())

@@ -9,7 +9,7 @@
 //!   "output":{"message":{"role":"assistant","content":[{"text":"Hello"}]}},
 //!   "stopReason":"end_turn","usage":{"inputTokens":3,"outputTokens":1,"totalTokens":4},
 //!   "metrics":{"latencyMs":10}}"#).unwrap();
-//! let ctx = ResponseContext { id: "chatcmpl-1".into(), created: 1, model: "m".into() };
+//! let ctx = ResponseContext { id: "chatcmpl-1".into(), created: 1, model: "m".into(), json_output_tool: false };
 //! let chat = converse_to_chat(converse, &ctx);
 //! assert_eq!(chat.choices[0].message.content.as_deref(), Some("Hello"));
 //! assert_eq!(chat.usage.total_tokens, 4);
@@ -21,6 +21,7 @@ use openai_types::chat::{
 };
 
 use crate::converse::{ConverseResponse, TokenUsage};
+use crate::request::JSON_OUTPUT_TOOL;
 
 /// What a response needs besides Bedrock's answer: the identity shared by every chunk of a
 /// stream. Passed in so that translation stays a pure function.
@@ -32,6 +33,9 @@ pub struct ResponseContext {
     pub created: u64,
     /// The model name to report (the one the client asked for).
     pub model: String,
+    /// JSON output was requested through the forced [`JSON_OUTPUT_TOOL`]: its input is the
+    /// answer's content, not a tool call.
+    pub json_output_tool: bool,
 }
 
 impl ResponseContext {
@@ -44,6 +48,7 @@ impl ResponseContext {
             id: completion_id(),
             created,
             model: model.into(),
+            json_output_tool: false,
         }
     }
 }
@@ -70,6 +75,11 @@ pub fn converse_to_chat(response: ConverseResponse, ctx: &ResponseContext) -> Ch
         if let Some(t) = block.text {
             text.get_or_insert_with(String::new).push_str(&t);
         } else if let Some(tool_use) = block.tool_use {
+            if ctx.json_output_tool && tool_use.name == JSON_OUTPUT_TOOL {
+                text.get_or_insert_with(String::new)
+                    .push_str(&tool_use.input.to_string());
+                continue;
+            }
             tool_calls.push(ToolCall {
                 id: tool_use.tool_use_id,
                 kind: "function".to_owned(),
@@ -82,6 +92,7 @@ pub fn converse_to_chat(response: ConverseResponse, ctx: &ResponseContext) -> Ch
             reasoning.get_or_insert_with(String::new).push_str(&r.text);
         }
     }
+    let tool_calls_empty = tool_calls.is_empty();
     ChatCompletion {
         id: ctx.id.clone(),
         object: "chat.completion".to_owned(),
@@ -97,7 +108,10 @@ pub fn converse_to_chat(response: ConverseResponse, ctx: &ResponseContext) -> Ch
                 reasoning_content: reasoning,
             },
             logprobs: None,
-            finish_reason: finish_reason(&response.stop_reason),
+            finish_reason: match finish_reason(&response.stop_reason) {
+                FinishReason::ToolCalls if tool_calls_empty => FinishReason::Stop,
+                reason => reason,
+            },
         }],
         usage: usage(&response.usage),
         system_fingerprint: None,

@@ -20,7 +20,7 @@
 //! use bedrock_translate::response::ResponseContext;
 //! use bedrock_translate::stream::{ChunkTranslator, StreamOptions};
 //!
-//! let ctx = ResponseContext { id: "chatcmpl-1".into(), created: 1, model: "m".into() };
+//! let ctx = ResponseContext { id: "chatcmpl-1".into(), created: 1, model: "m".into(), json_output_tool: false };
 //! let mut t = ChunkTranslator::new(ctx, StreamOptions { include_usage: false });
 //! let chunks = t.on_event("contentBlockDelta", br#"{"contentBlockIndex":0,"delta":{"text":"Hi"},"p":"abc"}"#).unwrap();
 //! assert_eq!(chunks[0].choices[0].delta.role.as_deref(), Some("assistant"));
@@ -34,6 +34,7 @@ use openai_types::chat::{
 use serde::Deserialize;
 
 use crate::converse::TokenUsage;
+use crate::request::JSON_OUTPUT_TOOL;
 use crate::response::{ResponseContext, finish_reason, usage};
 
 /// What the client asked of the stream.
@@ -119,6 +120,8 @@ pub struct ChunkTranslator {
     role_sent: bool,
     /// Content-block index -> tool-call ordinal, for the tool calls seen so far.
     tool_blocks: Vec<(u32, u32)>,
+    /// The content block of the forced JSON-output tool, whose input is streamed as content.
+    json_block: Option<u32>,
     finish: Option<FinishReason>,
     usage: Option<Usage>,
     usage_sent: bool,
@@ -132,6 +135,7 @@ impl ChunkTranslator {
             options,
             role_sent: false,
             tool_blocks: Vec::new(),
+            json_block: None,
             finish: None,
             usage: None,
             usage_sent: false,
@@ -161,6 +165,10 @@ impl ChunkTranslator {
                 let start: BlockStart = serde_json::from_slice(payload)?;
                 if let Some(tool) = start.start.tool_use {
                     self.ensure_role(&mut out);
+                    if self.ctx.json_output_tool && tool.name == JSON_OUTPUT_TOOL {
+                        self.json_block = Some(start.content_block_index);
+                        return Ok(out);
+                    }
                     let ordinal = self.tool_blocks.len() as u32;
                     self.tool_blocks.push((start.content_block_index, ordinal));
                     out.push(self.chunk(tool_call_delta(ordinal, Some(tool), String::new()), None));
@@ -173,7 +181,10 @@ impl ChunkTranslator {
             "messageStop" => {
                 let stop: MessageStop = serde_json::from_slice(payload)?;
                 self.ensure_role(&mut out);
-                let reason = finish_reason(&stop.stop_reason);
+                let reason = match finish_reason(&stop.stop_reason) {
+                    FinishReason::ToolCalls if self.tool_blocks.is_empty() => FinishReason::Stop,
+                    reason => reason,
+                };
                 self.finish = Some(reason);
                 out.push(self.chunk(Delta::default(), Some(reason)));
                 self.flush_usage(&mut out);
@@ -213,6 +224,16 @@ impl ChunkTranslator {
                 None,
             ));
         } else if let Some(tool_use) = tool_use {
+            if self.json_block == Some(delta.content_block_index) {
+                out.push(self.chunk(
+                    Delta {
+                        content: Some(tool_use.input),
+                        ..Delta::default()
+                    },
+                    None,
+                ));
+                return;
+            }
             let ordinal = self.tool_ordinal(delta.content_block_index);
             out.push(self.chunk(tool_call_delta(ordinal, None, tool_use.input), None));
         } else if let Some(text) = reasoning_content.and_then(|r| r.text) {

@@ -23,11 +23,12 @@ fn fixture(kind: &str, name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn ctx() -> ResponseContext {
+fn ctx(case: &Value) -> ResponseContext {
     ResponseContext {
         id: "chatcmpl-test".into(),
         created: 1_700_000_000,
         model: "m".into(),
+        json_output_tool: case["json_output_tool"].as_bool().unwrap_or(false),
     }
 }
 
@@ -61,7 +62,7 @@ fn check_request(name: &str) {
 fn check_response(name: &str) {
     let case = fixture("response", name);
     let converse: ConverseResponse = serde_json::from_value(case["converse"].clone()).unwrap();
-    let got = serde_json::to_value(converse_to_chat(converse, &ctx())).unwrap();
+    let got = serde_json::to_value(converse_to_chat(converse, &ctx(&case))).unwrap();
     assert_eq!(got, case["chat"], "\n got: {got}");
 }
 
@@ -70,7 +71,7 @@ fn check_stream(name: &str) {
     let options = StreamOptions {
         include_usage: case["include_usage"].as_bool().unwrap(),
     };
-    let mut translator = ChunkTranslator::new(ctx(), options);
+    let mut translator = ChunkTranslator::new(ctx(&case), options);
     let mut chunks = Vec::new();
     for event in case["events"].as_array().unwrap() {
         let payload = serde_json::to_vec(&event[1]).unwrap();
@@ -111,7 +112,8 @@ mod request {
     golden!(check_request:
         system_and_params, merges_consecutive_turns, system_folded_for_titan, tools_round_trip,
         tool_choice_named_and_none, tool_choice_none_drops_tools, history_tools_without_tools_field,
-        legacy_functions, image_data_url, reasoning_effort,
+        legacy_functions, image_data_url, reasoning_effort, json_schema_forced_tool,
+        json_schema_native, json_object_forced_tool, error_json_with_tools, error_json_schema_not_object,
         error_empty_messages, error_only_system, error_starts_with_assistant,
         error_temperature_above_one, error_n_above_one, error_bad_tool_arguments, error_remote_image,
         error_bad_base64_image, error_svg_image, error_empty_user_message, error_bad_tool_name,
@@ -121,12 +123,12 @@ mod request {
 
 mod response {
     use super::check_response;
-    golden!(check_response: text, tool_use, reasoning_and_cache, guardrail);
+    golden!(check_response: text, tool_use, reasoning_and_cache, guardrail, json_output_tool);
 }
 
 mod stream {
     use super::check_stream;
-    golden!(check_stream: text_with_usage, tools_interleaved, metadata_before_stop_and_reasoning);
+    golden!(check_stream: text_with_usage, tools_interleaved, metadata_before_stop_and_reasoning, json_output_tool);
 }
 
 #[test]

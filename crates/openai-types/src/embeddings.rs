@@ -19,6 +19,10 @@ pub struct EmbeddingsRequest {
     /// End-user id; accepted and ignored.
     #[serde(default)]
     pub user: Option<String>,
+    /// Not OpenAI's: Cohere's `input_type` (`search_document`, the default, `search_query`,
+    /// `classification`, `clustering`).
+    #[serde(default)]
+    pub input_type: Option<String>,
 }
 
 /// `input`: a string, a list of strings, or token arrays.
