@@ -349,7 +349,7 @@ where
     });
     // Each future owns its clone of the service; they are polled at most N at a time, in order.
     let calls: Vec<_> = calls.collect();
-    let answers: Vec<Result<(Vec<Vec<f32>>, u64), ApiError>> = futures_util::stream::iter(calls)
+    let answers: Vec<InvokeAnswer> = futures_util::stream::iter(calls)
         .buffered(EMBEDDING_CONCURRENCY)
         .try_collect()
         .await?;
@@ -369,12 +369,15 @@ where
     Ok(json_response(StatusCode::OK, Bytes::from(json)))
 }
 
+/// The vectors and input tokens of one InvokeModel call, or the mapped Bedrock error.
+type InvokeAnswer = Result<(Vec<Vec<f32>>, u64), ApiError>;
+
 /// One InvokeModel call: the vectors and token count, or the mapped Bedrock error.
 async fn invoke<S, RB>(
     inner: S,
     request: Request<Full<Bytes>>,
     family: embeddings::Family,
-) -> Result<Result<(Vec<Vec<f32>>, u64), ApiError>, BoxError>
+) -> Result<InvokeAnswer, BoxError>
 where
     S: Service<Request<Full<Bytes>>, Response = Response<RB>> + Send,
     S::Error: Into<BoxError>,
