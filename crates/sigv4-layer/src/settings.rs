@@ -1,0 +1,117 @@
+//! Signing settings: which optional headers are sent and how the canonical request is built.
+//!
+//! Every setting is an enum whose default matches what botocore and the AWS SDKs do for a
+//! regular (non-S3) JSON or query service such as Bedrock, STS or DynamoDB, so
+//! `SigningSettings::default()` is the right choice unless a service documents otherwise.
+//!
+//! Two things are deliberately *not* settings: the signature always goes into headers (no
+//! presigned URLs), and the URI path is always percent-encoded a second time for the canonical
+//! request (`%3A` is signed as `%253A`), which is what every AWS service except S3 expects.
+//!
+//! # Example
+//!
+//! ```
+//! use sigv4_layer::{ContentSha256Header, SigningSettings};
+//!
+//! let settings = SigningSettings::default().with_content_sha256_header(ContentSha256Header::Send);
+//! assert_eq!(settings.content_sha256_header, ContentSha256Header::Send);
+//! ```
+
+use aws_sigv4::http_request as sigv4;
+
+/// Settings that change how a request is signed; see the [module docs](self).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SigningSettings {
+    /// Whether to send the payload hash as `x-amz-content-sha256`.
+    ///
+    /// Default: [`ContentSha256Header::Omit`]. The payload hash is always part of the signature;
+    /// this only controls whether it is also sent (and signed) as a header, as S3 requires.
+    pub content_sha256_header: ContentSha256Header,
+
+    /// Whether `.` and `..` segments and repeated slashes are removed from the path before it is
+    /// signed.
+    ///
+    /// Default: [`UriPathNormalization::Enabled`], as botocore does for every service but S3.
+    pub uri_path_normalization: UriPathNormalization,
+
+    /// Whether the session token header is part of the signed headers.
+    ///
+    /// Default: [`SessionTokenMode::Include`]. The header is sent either way.
+    pub session_token_mode: SessionTokenMode,
+}
+
+impl SigningSettings {
+    /// Returns these settings with [`content_sha256_header`](Self::content_sha256_header) set.
+    pub fn with_content_sha256_header(mut self, value: ContentSha256Header) -> Self {
+        self.content_sha256_header = value;
+        self
+    }
+
+    /// Returns these settings with [`uri_path_normalization`](Self::uri_path_normalization) set.
+    pub fn with_uri_path_normalization(mut self, value: UriPathNormalization) -> Self {
+        self.uri_path_normalization = value;
+        self
+    }
+
+    /// Returns these settings with [`session_token_mode`](Self::session_token_mode) set.
+    pub fn with_session_token_mode(mut self, value: SessionTokenMode) -> Self {
+        self.session_token_mode = value;
+        self
+    }
+
+    /// The equivalent `aws-sigv4` settings.
+    pub(crate) fn to_aws(self) -> sigv4::SigningSettings {
+        let mut settings = sigv4::SigningSettings::default();
+        // Spelled out although these are aws-sigv4's defaults: our contract depends on them.
+        settings.percent_encoding_mode = sigv4::PercentEncodingMode::Double;
+        settings.signature_location = sigv4::SignatureLocation::Headers;
+        settings.payload_checksum_kind = match self.content_sha256_header {
+            ContentSha256Header::Omit => sigv4::PayloadChecksumKind::NoHeader,
+            ContentSha256Header::Send => sigv4::PayloadChecksumKind::XAmzSha256,
+        };
+        settings.uri_path_normalization_mode = match self.uri_path_normalization {
+            UriPathNormalization::Enabled => sigv4::UriPathNormalizationMode::Enabled,
+            UriPathNormalization::Disabled => sigv4::UriPathNormalizationMode::Disabled,
+        };
+        settings.session_token_mode = match self.session_token_mode {
+            SessionTokenMode::Include => sigv4::SessionTokenMode::Include,
+            SessionTokenMode::Exclude => sigv4::SessionTokenMode::Exclude,
+        };
+        settings
+    }
+}
+
+/// Whether the payload's SHA-256 is also sent in an `x-amz-content-sha256` header.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ContentSha256Header {
+    /// Do not send the header (the default, as botocore does for non-S3 services).
+    #[default]
+    Omit,
+    /// Send the header and include it in the signed headers (required by S3).
+    Send,
+}
+
+/// Whether the URI path is normalised (RFC 3986 dot segments, repeated slashes) before signing.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UriPathNormalization {
+    /// Normalise the path (the default for every service but S3).
+    #[default]
+    Enabled,
+    /// Sign the path exactly as it is sent.
+    Disabled,
+}
+
+/// Whether `x-amz-security-token` is included in the signature when credentials carry a session
+/// token.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SessionTokenMode {
+    /// Sign the token header (the default; what botocore does).
+    #[default]
+    Include,
+    /// Send the token header but leave it out of the signed headers, as a few services require.
+    Exclude,
+}
