@@ -38,11 +38,20 @@ pub fn binaries() -> &'static PathBuf {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
         let status = Command::new(cargo)
             .current_dir(&root)
-            .args(["build", "--quiet", "-p", "bedrock-gateway", "-p", "bedrock-mock", "--bins"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "bedrock-gateway",
+                "-p",
+                "bedrock-mock",
+                "--bins",
+            ])
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building the binaries failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+        let target =
+            std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
         target.join("debug")
     })
 }
@@ -61,7 +70,9 @@ impl Process {
         let mut child = command.spawn().expect("the binary starts");
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("the binary prints its address");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the binary prints its address");
         let url = line
             .trim()
             .strip_prefix(banner)
@@ -72,7 +83,9 @@ impl Process {
 
     /// Sends SIGTERM.
     pub fn terminate(&self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
     }
 
     /// Waits for the process to exit, at most `limit`.
@@ -111,8 +124,13 @@ impl Mock {
     /// Starts `bedrock-mock` with extra arguments.
     pub fn start_with(args: &[&str]) -> Self {
         let mut command = Command::new(binaries().join("bedrock-mock"));
-        command.args(["--listen", "127.0.0.1:0"]).args(args).env("RUST_LOG", "warn");
-        Self { process: Process::spawn(command, "bedrock-mock listening on ") }
+        command
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "warn");
+        Self {
+            process: Process::spawn(command, "bedrock-mock listening on "),
+        }
     }
 
     /// The mock's base URL.
@@ -122,21 +140,43 @@ impl Mock {
 
     /// The requests the mock recorded.
     pub async fn requests(&self) -> Vec<Value> {
-        let (status, _, body) = send(Method::GET, &format!("{}/__mock/requests", self.url()), &[], None).await;
+        let (status, _, body) = send(
+            Method::GET,
+            &format!("{}/__mock/requests", self.url()),
+            &[],
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
         serde_json::from_slice(&body).expect("requests are JSON")
     }
 
     /// The mock's counters.
     pub async fn stats(&self) -> Value {
-        let (_, _, body) = send(Method::GET, &format!("{}/__mock/stats", self.url()), &[], None).await;
+        let (_, _, body) = send(
+            Method::GET,
+            &format!("{}/__mock/stats", self.url()),
+            &[],
+            None,
+        )
+        .await;
         serde_json::from_slice(&body).expect("stats are JSON")
     }
 
     /// Queues a fault for the next model requests.
     pub async fn fault(&self, fault: Value) {
-        let (status, _, body) = send(Method::POST, &format!("{}/__mock/faults", self.url()), &[], Some(fault.to_string())).await;
-        assert!(status.is_success(), "fault rejected: {}", String::from_utf8_lossy(&body));
+        let (status, _, body) = send(
+            Method::POST,
+            &format!("{}/__mock/faults", self.url()),
+            &[],
+            Some(fault.to_string()),
+        )
+        .await;
+        assert!(
+            status.is_success(),
+            "fault rejected: {}",
+            String::from_utf8_lossy(&body)
+        );
     }
 }
 
@@ -149,10 +189,21 @@ pub struct Gateway {
 
 /// Environment variables that must never reach a test gateway from the developer's shell.
 const SCRUBBED: &[&str] = &[
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION",
-    "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_BEARER_TOKEN_BEDROCK",
-    "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
 ];
 
 impl Gateway {
@@ -170,9 +221,14 @@ impl Gateway {
             .args(args)
             .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", mock.url())
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("RUST_LOG", std::env::var("E2E_GATEWAY_LOG").unwrap_or_else(|_| "warn".to_owned()))
+            .env(
+                "RUST_LOG",
+                std::env::var("E2E_GATEWAY_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            )
             .envs(env.iter().copied());
-        Self { process: Process::spawn(command, "bedrock-gateway listening on ") }
+        Self {
+            process: Process::spawn(command, "bedrock-gateway listening on "),
+        }
     }
 
     /// The gateway's base URL.
@@ -186,9 +242,14 @@ impl Gateway {
     }
 
     /// `POST /v1/chat/completions` with the given headers.
-    pub async fn chat_with(&self, body: Value, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Value) {
+    pub async fn chat_with(
+        &self,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, Value) {
         let url = format!("{}/v1/chat/completions", self.url());
-        let (status, response_headers, bytes) = send(Method::POST, &url, headers, Some(body.to_string())).await;
+        let (status, response_headers, bytes) =
+            send(Method::POST, &url, headers, Some(body.to_string())).await;
         let json = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         (status, response_headers, json)
@@ -197,17 +258,27 @@ impl Gateway {
 
 /// Header credentials of the mock's example key pair.
 pub fn credential_headers() -> Vec<(&'static str, &'static str)> {
-    vec![("x-aws-access-key-id", ACCESS_KEY), ("x-aws-secret-access-key", SECRET_KEY)]
+    vec![
+        ("x-aws-access-key-id", ACCESS_KEY),
+        ("x-aws-secret-access-key", SECRET_KEY),
+    ]
 }
 
 /// A plain HTTP/1.1 client.
 pub fn client() -> Client<HttpConnector, Full<Bytes>> {
     static CLIENT: OnceLock<Client<HttpConnector, Full<Bytes>>> = OnceLock::new();
-    CLIENT.get_or_init(|| Client::builder(TokioExecutor::new()).build_http()).clone()
+    CLIENT
+        .get_or_init(|| Client::builder(TokioExecutor::new()).build_http())
+        .clone()
 }
 
 /// Sends a request and reads the whole answer.
-pub async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: Option<String>) -> (StatusCode, HeaderMap, Bytes) {
+pub async fn send(
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> (StatusCode, HeaderMap, Bytes) {
     let mut builder = Request::builder().method(method).uri(url);
     if body.is_some() {
         builder = builder.header("content-type", "application/json");
@@ -215,7 +286,9 @@ pub async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: Opt
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
-    let request = builder.body(Full::new(Bytes::from(body.unwrap_or_default()))).expect("valid request");
+    let request = builder
+        .body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .expect("valid request");
     let response = tokio::time::timeout(Duration::from_secs(30), client().request(request))
         .await
         .expect("answer within 30 s")
@@ -230,6 +303,11 @@ pub fn sse_data(body: &[u8]) -> Vec<String> {
     let text = std::str::from_utf8(body).expect("SSE is UTF-8");
     text.split("\n\n")
         .filter(|event| !event.trim().is_empty())
-        .map(|event| event.strip_prefix("data: ").unwrap_or_else(|| panic!("not a data event: {event:?}")).to_owned())
+        .map(|event| {
+            event
+                .strip_prefix("data: ")
+                .unwrap_or_else(|| panic!("not a data event: {event:?}"))
+                .to_owned()
+        })
         .collect()
 }

@@ -24,7 +24,10 @@ async fn chat_with_header_credentials_and_the_default_model() {
     assert!(body["id"].as_str().unwrap().starts_with("chatcmpl-"));
     let message = &body["choices"][0]["message"];
     assert_eq!(message["role"], "assistant");
-    assert!(message["content"].as_str().unwrap().contains("Hello there"), "{body}");
+    assert!(
+        message["content"].as_str().unwrap().contains("Hello there"),
+        "{body}"
+    );
     assert_eq!(body["choices"][0]["finish_reason"], "stop");
     let usage = &body["usage"];
     assert!(usage["prompt_tokens"].as_u64().unwrap() > 0);
@@ -37,7 +40,10 @@ async fn chat_with_header_credentials_and_the_default_model() {
     let requests = mock.requests().await;
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
-    assert_eq!(request["path"], "/model/amazon.titan-text-premier-v1%3A0/converse");
+    assert_eq!(
+        request["path"],
+        "/model/amazon.titan-text-premier-v1%3A0/converse"
+    );
     let sent: Value = serde_json::from_str(request["body"].as_str().unwrap()).unwrap();
     // Titan takes no system prompt: it is folded into the first user turn.
     assert_eq!(
@@ -48,8 +54,16 @@ async fn chat_with_header_credentials_and_the_default_model() {
     assert_eq!(request["credential_scope"]["region"], "us-east-1");
     assert_eq!(request["credential_scope"]["service"], "bedrock");
     let authorization = request["headers"]["authorization"].as_str().unwrap();
-    assert!(authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/"), "{authorization}");
-    assert!(!request["headers"].as_object().unwrap().contains_key("x-aws-secret-access-key"));
+    assert!(
+        authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/"),
+        "{authorization}"
+    );
+    assert!(
+        !request["headers"]
+            .as_object()
+            .unwrap()
+            .contains_key("x-aws-secret-access-key")
+    );
 }
 
 #[tokio::test]
@@ -57,13 +71,23 @@ async fn env_credentials_region_header_and_an_inference_profile_arn() {
     let mock = Mock::start();
     let gateway = Gateway::start(
         &mock,
-        &[("AWS_ACCESS_KEY_ID", SESSION_ACCESS_KEY), ("AWS_SECRET_ACCESS_KEY", SESSION_SECRET_KEY), ("AWS_SESSION_TOKEN", SESSION_TOKEN), ("AWS_REGION", "eu-west-1")],
+        &[
+            ("AWS_ACCESS_KEY_ID", SESSION_ACCESS_KEY),
+            ("AWS_SECRET_ACCESS_KEY", SESSION_SECRET_KEY),
+            ("AWS_SESSION_TOKEN", SESSION_TOKEN),
+            ("AWS_REGION", "eu-west-1"),
+        ],
         &[],
     );
     let arn = "arn:aws:bedrock:eu-west-3:123456789012:inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0";
     let mut body = hello();
     body["model"] = json!(arn);
-    let (status, _, answer) = gateway.chat_with(body, &[("x-aws-region", "eu-west-3"), ("x-provider", "bedrock")]).await;
+    let (status, _, answer) = gateway
+        .chat_with(
+            body,
+            &[("x-aws-region", "eu-west-3"), ("x-provider", "bedrock")],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["model"], arn);
     let requests = mock.requests().await;
@@ -73,7 +97,10 @@ async fn env_credentials_region_header_and_an_inference_profile_arn() {
         "/model/arn%3Aaws%3Abedrock%3Aeu-west-3%3A123456789012%3Ainference-profile%2Feu.anthropic.claude-3-haiku-20240307-v1%3A0/converse"
     );
     assert_eq!(request["credential_scope"]["region"], "eu-west-3");
-    assert_eq!(request["credential_scope"]["access_key"], SESSION_ACCESS_KEY);
+    assert_eq!(
+        request["credential_scope"]["access_key"],
+        SESSION_ACCESS_KEY
+    );
     assert_eq!(request["headers"]["x-amz-security-token"], SESSION_TOKEN);
     // Claude takes a system prompt.
     let sent: Value = serde_json::from_str(request["body"].as_str().unwrap()).unwrap();
@@ -82,7 +109,10 @@ async fn env_credentials_region_header_and_an_inference_profile_arn() {
     // Without the header the environment's region is used.
     let (status, _, _) = gateway.chat_with(hello(), &[]).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(mock.requests().await[1]["credential_scope"]["region"], "eu-west-1");
+    assert_eq!(
+        mock.requests().await[1]["credential_scope"]["region"],
+        "eu-west-1"
+    );
 }
 
 #[tokio::test]
@@ -90,15 +120,32 @@ async fn bad_credentials_are_401_from_bedrock() {
     let mock = Mock::start();
     let gateway = Gateway::start(&mock, &[], &[]);
     let cases = [
-        (vec![("x-aws-access-key-id", ACCESS_KEY), ("x-aws-secret-access-key", "wrong-secret")], "InvalidSignatureException"),
-        (vec![("x-aws-access-key-id", "AKIAUNKNOWNUNKNOWN00"), ("x-aws-secret-access-key", SECRET_KEY)], "UnrecognizedClientException"),
+        (
+            vec![
+                ("x-aws-access-key-id", ACCESS_KEY),
+                ("x-aws-secret-access-key", "wrong-secret"),
+            ],
+            "InvalidSignatureException",
+        ),
+        (
+            vec![
+                ("x-aws-access-key-id", "AKIAUNKNOWNUNKNOWN00"),
+                ("x-aws-secret-access-key", SECRET_KEY),
+            ],
+            "UnrecognizedClientException",
+        ),
     ];
     for (headers, code) in cases {
         let (status, _, body) = gateway.chat_with(hello(), &headers).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         assert_eq!(body["error"]["type"], "authentication_error");
-        assert!(body["error"]["message"].as_str().unwrap().contains(code), "{body}");
-        assert!(!body.to_string().contains("wrong-secret") && !body.to_string().contains(SECRET_KEY));
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(code),
+            "{body}"
+        );
+        assert!(
+            !body.to_string().contains("wrong-secret") && !body.to_string().contains(SECRET_KEY)
+        );
     }
 }
 
@@ -113,28 +160,84 @@ async fn rejected_before_bedrock_is_called() {
         headers
     };
     let cases: Vec<(Value, Vec<(&str, &str)>, StatusCode, &str)> = vec![
-        (hello(), vec![], StatusCode::UNAUTHORIZED, "x-aws-access-key-id"),
-        (hello(), with(("x-provider", "openai")), StatusCode::BAD_REQUEST, "unsupported provider"),
-        (hello(), with(("x-aws-region", "us-east-1.evil.example#")), StatusCode::BAD_REQUEST, "region"),
-        (json!("not an object"), creds.clone(), StatusCode::BAD_REQUEST, "invalid request body"),
-        (json!({"model": "x"}), creds.clone(), StatusCode::BAD_REQUEST, "messages"),
-        (json!({"messages": []}), creds.clone(), StatusCode::BAD_REQUEST, "at least one user message"),
-        (json!({"messages": [{"role": "wizard", "content": "x"}]}), creds.clone(), StatusCode::BAD_REQUEST, "wizard"),
-        (json!({"model": "../../admin", "messages": [{"role": "user", "content": "x"}]}), creds.clone(), StatusCode::BAD_REQUEST, "model id"),
-        (json!({"messages": [{"role": "user", "content": "x"}], "temperature": 1.7}), creds.clone(), StatusCode::BAD_REQUEST, "temperature"),
+        (
+            hello(),
+            vec![],
+            StatusCode::UNAUTHORIZED,
+            "x-aws-access-key-id",
+        ),
+        (
+            hello(),
+            with(("x-provider", "openai")),
+            StatusCode::BAD_REQUEST,
+            "unsupported provider",
+        ),
+        (
+            hello(),
+            with(("x-aws-region", "us-east-1.evil.example#")),
+            StatusCode::BAD_REQUEST,
+            "region",
+        ),
+        (
+            json!("not an object"),
+            creds.clone(),
+            StatusCode::BAD_REQUEST,
+            "invalid request body",
+        ),
+        (
+            json!({"model": "x"}),
+            creds.clone(),
+            StatusCode::BAD_REQUEST,
+            "messages",
+        ),
+        (
+            json!({"messages": []}),
+            creds.clone(),
+            StatusCode::BAD_REQUEST,
+            "at least one user message",
+        ),
+        (
+            json!({"messages": [{"role": "wizard", "content": "x"}]}),
+            creds.clone(),
+            StatusCode::BAD_REQUEST,
+            "wizard",
+        ),
+        (
+            json!({"model": "../../admin", "messages": [{"role": "user", "content": "x"}]}),
+            creds.clone(),
+            StatusCode::BAD_REQUEST,
+            "model id",
+        ),
+        (
+            json!({"messages": [{"role": "user", "content": "x"}], "temperature": 1.7}),
+            creds.clone(),
+            StatusCode::BAD_REQUEST,
+            "temperature",
+        ),
     ];
     for (body, headers, want, needle) in cases {
         let (status, _, answer) = gateway.chat_with(body.clone(), &headers).await;
         assert_eq!(status, want, "{body} -> {answer}");
-        let message = answer["error"]["message"].as_str().unwrap_or_else(|| panic!("no error object: {answer}"));
+        let message = answer["error"]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error object: {answer}"));
         assert!(message.contains(needle), "{message:?} lacks {needle:?}");
         assert!(answer["error"].get("param").is_some() && answer["error"].get("code").is_some());
     }
     // Malformed JSON text.
     let url = format!("{}/v1/chat/completions", gateway.url());
-    let (status, _, _) = send(Method::POST, &url, &creds, Some("{\"messages\": [".to_owned())).await;
+    let (status, _, _) = send(
+        Method::POST,
+        &url,
+        &creds,
+        Some("{\"messages\": [".to_owned()),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(mock.requests().await.is_empty(), "nothing may reach Bedrock");
+    assert!(
+        mock.requests().await.is_empty(),
+        "nothing may reach Bedrock"
+    );
 }
 
 #[tokio::test]
@@ -148,7 +251,12 @@ async fn bedrock_errors_map_to_openai_statuses() {
         ("ValidationException", 400, 400, "invalid_request"),
         ("ModelTimeoutException", 408, 504, "timeout"),
         ("InternalServerException", 500, 502, "upstream_error"),
-        ("ServiceUnavailableException", 503, 503, "service_unavailable"),
+        (
+            "ServiceUnavailableException",
+            503,
+            503,
+            "service_unavailable",
+        ),
         ("ModelNotReadyException", 429, 503, "model_not_ready"),
         ("ModelErrorException", 424, 502, "model_error"),
     ];
@@ -157,7 +265,12 @@ async fn bedrock_errors_map_to_openai_statuses() {
         let (status, headers, body) = gateway.chat(hello()).await;
         assert_eq!(status.as_u16(), want, "{error}: {body}");
         assert_eq!(body["error"]["code"], code, "{error}");
-        assert!(body["error"]["message"].as_str().unwrap().contains(&format!("injected {error}")));
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("injected {error}"))
+        );
         if want == 429 {
             assert!(headers.contains_key("retry-after"));
         }
@@ -173,21 +286,56 @@ async fn bedrock_errors_map_to_openai_statuses() {
 #[tokio::test]
 async fn models_health_unknown_paths_and_body_limit() {
     let mock = Mock::start();
-    let gateway = Gateway::start(&mock, &[], &["--max-body-bytes", "1000", "--model-alias", "gpt-4o=anthropic.claude-3-haiku-20240307-v1:0"]);
-    let (status, _, body) = send(Method::GET, &format!("{}/health", gateway.url()), &[], None).await;
-    assert_eq!((status, &body[..]), (StatusCode::OK, &br#"{"status":"ok"}"#[..]));
-    let (status, _, body) = send(Method::GET, &format!("{}/v1/models", gateway.url()), &[], None).await;
+    let gateway = Gateway::start(
+        &mock,
+        &[],
+        &[
+            "--max-body-bytes",
+            "1000",
+            "--model-alias",
+            "gpt-4o=anthropic.claude-3-haiku-20240307-v1:0",
+        ],
+    );
+    let (status, _, body) =
+        send(Method::GET, &format!("{}/health", gateway.url()), &[], None).await;
+    assert_eq!(
+        (status, &body[..]),
+        (StatusCode::OK, &br#"{"status":"ok"}"#[..])
+    );
+    let (status, _, body) = send(
+        Method::GET,
+        &format!("{}/v1/models", gateway.url()),
+        &[],
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let list: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(list["object"], "list");
-    let ids: Vec<&str> = list["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
     for id in [
-        "amazon.titan-text-premier-v1:0", "amazon.titan-embed-text-v1", "anthropic.claude-3-sonnet-20240229-v1:0",
-        "anthropic.claude-v2:1", "mistral.mistral-7b-instruct-v0:2", "meta.llama2-70b-chat-v1", "gpt-4o",
+        "amazon.titan-text-premier-v1:0",
+        "amazon.titan-embed-text-v1",
+        "anthropic.claude-3-sonnet-20240229-v1:0",
+        "anthropic.claude-v2:1",
+        "mistral.mistral-7b-instruct-v0:2",
+        "meta.llama2-70b-chat-v1",
+        "gpt-4o",
     ] {
         assert!(ids.contains(&id), "{id} not listed");
     }
-    let (status, _, _) = send(Method::GET, &format!("{}/v2/nothing", gateway.url()), &[], None).await;
+    let (status, _, _) = send(
+        Method::GET,
+        &format!("{}/v2/nothing", gateway.url()),
+        &[],
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The alias resolves to its Bedrock id.
@@ -195,7 +343,10 @@ async fn models_health_unknown_paths_and_body_limit() {
     body["model"] = json!("gpt-4o");
     let (status, _, _) = gateway.chat(body).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(mock.requests().await[0]["path"], "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse");
+    assert_eq!(
+        mock.requests().await[0]["path"],
+        "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"
+    );
 
     // Over the limit: 413, whether declared up front or not.
     let big = json!({"messages": [{"role": "user", "content": "x".repeat(2000)}]});
@@ -207,8 +358,20 @@ async fn models_health_unknown_paths_and_body_limit() {
 #[tokio::test]
 async fn unreachable_upstream_is_502() {
     let mock = Mock::start();
-    let gateway = Gateway::start(&mock, &[("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "http://127.0.0.1:9")], &[]);
-    let (status, _, body) = gateway.chat_with(hello(), &[("x-aws-access-key-id", ACCESS_KEY), ("x-aws-secret-access-key", SECRET_KEY)]).await;
+    let gateway = Gateway::start(
+        &mock,
+        &[("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "http://127.0.0.1:9")],
+        &[],
+    );
+    let (status, _, body) = gateway
+        .chat_with(
+            hello(),
+            &[
+                ("x-aws-access-key-id", ACCESS_KEY),
+                ("x-aws-secret-access-key", SECRET_KEY),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert_eq!(body["error"]["type"], "server_error");
 }

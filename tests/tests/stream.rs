@@ -17,22 +17,40 @@ fn stream_request(text: &str) -> Value {
     })
 }
 
-async fn post_stream(gateway: &Gateway, body: &Value) -> (StatusCode, http::HeaderMap, Vec<String>) {
+async fn post_stream(
+    gateway: &Gateway,
+    body: &Value,
+) -> (StatusCode, http::HeaderMap, Vec<String>) {
     let url = format!("{}/v1/chat/completions", gateway.url());
-    let (status, headers, bytes) = send(Method::POST, &url, &credential_headers(), Some(body.to_string())).await;
-    let events = if status == StatusCode::OK { sse_data(&bytes) } else { vec![String::from_utf8_lossy(&bytes).into_owned()] };
+    let (status, headers, bytes) = send(
+        Method::POST,
+        &url,
+        &credential_headers(),
+        Some(body.to_string()),
+    )
+    .await;
+    let events = if status == StatusCode::OK {
+        sse_data(&bytes)
+    } else {
+        vec![String::from_utf8_lossy(&bytes).into_owned()]
+    };
     (status, headers, events)
 }
 
 fn chunks(events: &[String]) -> Vec<Value> {
-    events.iter().filter(|e| *e != "[DONE]").map(|e| serde_json::from_str(e).unwrap()).collect()
+    events
+        .iter()
+        .filter(|e| *e != "[DONE]")
+        .map(|e| serde_json::from_str(e).unwrap())
+        .collect()
 }
 
 #[tokio::test]
 async fn streams_text_with_usage() {
     let mock = Mock::start();
     let gateway = Gateway::start(&mock, &[], &[]);
-    let (status, headers, events) = post_stream(&gateway, &stream_request("one two three four")).await;
+    let (status, headers, events) =
+        post_stream(&gateway, &stream_request("one two three four")).await;
     assert_eq!(status, StatusCode::OK, "{events:?}");
     assert_eq!(headers["content-type"], "text/event-stream");
     assert_eq!(events.last().unwrap(), "[DONE]");
@@ -50,15 +68,25 @@ async fn streams_text_with_usage() {
         .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
         .collect();
     assert!(text.contains("one two three four"), "{text:?}");
-    let finish: Vec<&Value> = chunks.iter().filter(|c| !c["choices"][0]["finish_reason"].is_null()).collect();
+    let finish: Vec<&Value> = chunks
+        .iter()
+        .filter(|c| !c["choices"][0]["finish_reason"].is_null())
+        .collect();
     assert_eq!(finish.len(), 1);
     assert_eq!(finish[0]["choices"][0]["finish_reason"], "stop");
     let usage = chunks.last().unwrap();
     assert_eq!(usage["choices"], json!([]));
     assert!(usage["usage"]["completion_tokens"].as_u64().unwrap() > 0);
-    assert!(chunks[..chunks.len() - 1].iter().all(|c| c["usage"].is_null()));
+    assert!(
+        chunks[..chunks.len() - 1]
+            .iter()
+            .all(|c| c["usage"].is_null())
+    );
     let requests = mock.requests().await;
-    assert_eq!(requests[0]["path"], "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream");
+    assert_eq!(
+        requests[0]["path"],
+        "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream"
+    );
 }
 
 #[tokio::test]
@@ -92,10 +120,16 @@ async fn streams_tool_calls_interleaved_with_text() {
     }
     assert!(id.is_some());
     assert_eq!(name.as_deref(), Some("get_weather"));
-    let arguments: Value = serde_json::from_str(&arguments).expect("argument fragments join into JSON");
-    assert!(arguments.is_object() && arguments.get("city").is_some(), "{arguments}");
+    let arguments: Value =
+        serde_json::from_str(&arguments).expect("argument fragments join into JSON");
+    assert!(
+        arguments.is_object() && arguments.get("city").is_some(),
+        "{arguments}"
+    );
     assert!(!text.is_empty(), "the mock speaks before calling the tool");
-    let finish = chunks.iter().find_map(|c| c["choices"][0]["finish_reason"].as_str());
+    let finish = chunks
+        .iter()
+        .find_map(|c| c["choices"][0]["finish_reason"].as_str());
     assert_eq!(finish, Some("tool_calls"));
 }
 
@@ -103,16 +137,23 @@ async fn streams_tool_calls_interleaved_with_text() {
 async fn exception_mid_stream_becomes_an_error_event_without_done() {
     let mock = Mock::start();
     let gateway = Gateway::start(&mock, &[], &[]);
-    mock.fault(json!({"stream_exception": "modelStreamErrorException", "after_events": 3})).await;
+    mock.fault(json!({"stream_exception": "modelStreamErrorException", "after_events": 3}))
+        .await;
     let (status, _, events) = post_stream(&gateway, &stream_request("a b c d e f g h")).await;
     assert_eq!(status, StatusCode::OK);
     assert_ne!(events.last().unwrap(), "[DONE]", "{events:?}");
     assert!(!events.contains(&"[DONE]".to_owned()));
     let last: Value = serde_json::from_str(events.last().unwrap()).unwrap();
     assert_eq!(last["error"]["type"], "server_error", "{last}");
-    assert!(last["error"]["message"].as_str().unwrap().contains("ModelStreamErrorException"));
+    assert!(
+        last["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ModelStreamErrorException")
+    );
 
-    mock.fault(json!({"stream_exception": "throttlingException", "after_events": 2})).await;
+    mock.fault(json!({"stream_exception": "throttlingException", "after_events": 2}))
+        .await;
     let (_, _, events) = post_stream(&gateway, &stream_request("a b c d e f g h")).await;
     let last: Value = serde_json::from_str(events.last().unwrap()).unwrap();
     assert_eq!(last["error"]["code"], "rate_limit_exceeded", "{last}");
@@ -122,12 +163,16 @@ async fn exception_mid_stream_becomes_an_error_event_without_done() {
 async fn errors_before_the_first_byte_are_http_errors() {
     let mock = Mock::start();
     let gateway = Gateway::start(&mock, &[], &[]);
-    mock.fault(json!({"error": "ThrottlingException", "status": 429, "message": "slow down", "count": 1})).await;
+    mock.fault(
+        json!({"error": "ThrottlingException", "status": 429, "message": "slow down", "count": 1}),
+    )
+    .await;
     let (status, headers, events) = post_stream(&gateway, &stream_request("hi")).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{events:?}");
     assert_eq!(headers["content-type"], "application/json");
     // An exception as the very first frame is also answered as a plain HTTP error.
-    mock.fault(json!({"stream_exception": "validationException", "after_events": 0})).await;
+    mock.fault(json!({"stream_exception": "validationException", "after_events": 0}))
+        .await;
     let (status, _, events) = post_stream(&gateway, &stream_request("hi")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{events:?}");
 }
@@ -152,7 +197,9 @@ async fn first_chunk_arrives_before_upstream_finishes() {
     let request = Request::post(format!("{}/v1/chat/completions", gateway.url()))
         .header("x-aws-access-key-id", e2e_tests::ACCESS_KEY)
         .header("x-aws-secret-access-key", e2e_tests::SECRET_KEY)
-        .body(Full::new(Bytes::from(stream_request("one two three four five six").to_string())))
+        .body(Full::new(Bytes::from(
+            stream_request("one two three four five six").to_string(),
+        )))
         .unwrap();
     let response = client().request(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -161,7 +208,11 @@ async fn first_chunk_arrives_before_upstream_finishes() {
     while let Some(frame) = body.frame().await {
         let frame = frame.unwrap();
         if let Ok(data) = frame.into_data() {
-            if first_content.is_none() && std::str::from_utf8(&data).unwrap().contains("\"content\":\"one") {
+            if first_content.is_none()
+                && std::str::from_utf8(&data)
+                    .unwrap()
+                    .contains("\"content\":\"one")
+            {
                 first_content = Some(started.elapsed());
             }
         }
@@ -170,7 +221,10 @@ async fn first_chunk_arrives_before_upstream_finishes() {
     let first = first_content.expect("a content chunk arrived");
     // Six or more paced events: the first one must come well before the end.
     assert!(total >= Duration::from_millis(600), "{total:?}");
-    assert!(first + Duration::from_millis(400) < total, "first {first:?}, total {total:?}");
+    assert!(
+        first + Duration::from_millis(400) < total,
+        "first {first:?}, total {total:?}"
+    );
 }
 
 #[tokio::test]
@@ -181,7 +235,9 @@ async fn a_client_that_goes_away_cancels_the_upstream_stream() {
     let request = Request::post(format!("{}/v1/chat/completions", gateway.url()))
         .header("x-aws-access-key-id", e2e_tests::ACCESS_KEY)
         .header("x-aws-secret-access-key", e2e_tests::SECRET_KEY)
-        .body(Full::new(Bytes::from(stream_request(&"word ".repeat(100)).to_string())))
+        .body(Full::new(Bytes::from(
+            stream_request(&"word ".repeat(100)).to_string(),
+        )))
         .unwrap();
     let response = client().request(request).await.unwrap();
     let mut body = response.into_body();
@@ -194,7 +250,10 @@ async fn a_client_that_goes_away_cancels_the_upstream_stream() {
             assert_eq!(stats["streams_completed"], 0);
             break;
         }
-        assert!(Instant::now() < deadline, "the mock never saw the stream cancelled: {stats}");
+        assert!(
+            Instant::now() < deadline,
+            "the mock never saw the stream cancelled: {stats}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -208,10 +267,18 @@ async fn a_hundred_concurrent_streams() {
         .map(|i| {
             let gateway = std::sync::Arc::clone(&gateway);
             tokio::spawn(async move {
-                let (status, _, events) = post_stream(&gateway, &stream_request(&format!("stream number {i}"))).await;
+                let (status, _, events) =
+                    post_stream(&gateway, &stream_request(&format!("stream number {i}"))).await;
                 assert_eq!(status, StatusCode::OK);
                 assert_eq!(events.last().unwrap(), "[DONE]");
-                let text: String = chunks(&events).iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str().map(str::to_owned)).collect();
+                let text: String = chunks(&events)
+                    .iter()
+                    .filter_map(|c| {
+                        c["choices"][0]["delta"]["content"]
+                            .as_str()
+                            .map(str::to_owned)
+                    })
+                    .collect();
                 assert!(text.contains(&format!("number {i}")), "{text}");
             })
         })

@@ -13,13 +13,23 @@ pub(crate) const DEMO_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEK
 
 /// Starts the mock and the gateway; with `check`, runs the README's curl examples and stops.
 pub(crate) fn run(check: bool) -> Result<()> {
-    util::cargo(&["build", "-p", "bedrock-gateway", "-p", "bedrock-mock", "--bins"])?;
+    util::cargo(&[
+        "build",
+        "-p",
+        "bedrock-gateway",
+        "-p",
+        "bedrock-mock",
+        "--bins",
+    ])?;
     let (_mock, mut gateway) = start_pair("127.0.0.1:3000")?;
     if check {
         return check_readme_examples();
     }
     println!();
-    println!("The gateway listens on {} in front of a fake Bedrock.", gateway.url);
+    println!(
+        "The gateway listens on {} in front of a fake Bedrock.",
+        gateway.url
+    );
     println!("Try the README's examples, for instance:");
     println!();
     for example in readme_curl_examples()?.iter().take(2) {
@@ -49,7 +59,8 @@ pub(crate) fn start_pair(listen: &str) -> Result<(Service, Service)> {
 
 /// The `curl` commands of the README's fenced `sh` blocks, continuation lines joined.
 pub(crate) fn readme_curl_examples() -> Result<Vec<String>> {
-    let readme = std::fs::read_to_string(util::root().join("README.md")).context("reading README.md")?;
+    let readme =
+        std::fs::read_to_string(util::root().join("README.md")).context("reading README.md")?;
     let mut examples = Vec::new();
     let mut in_block = false;
     let mut current: Option<String> = None;
@@ -77,18 +88,30 @@ pub(crate) fn readme_curl_examples() -> Result<Vec<String>> {
 fn check_readme_examples() -> Result<()> {
     let examples = readme_curl_examples()?;
     if examples.len() < 3 {
-        bail!("README.md should hold at least three curl examples, found {}", examples.len());
+        bail!(
+            "README.md should hold at least three curl examples, found {}",
+            examples.len()
+        );
     }
     for example in &examples {
         let output = Command::new("bash")
-            .args(["-c", &format!("set -o pipefail; {example} --silent --show-error --fail-with-body")])
+            .args([
+                "-c",
+                &format!("set -o pipefail; {example} --silent --show-error --fail-with-body"),
+            ])
             .output()
             .context("running bash")?;
         let body = String::from_utf8_lossy(&output.stdout);
         if !output.status.success() {
-            bail!("README example failed:\n{example}\n{body}{}", String::from_utf8_lossy(&output.stderr));
+            bail!(
+                "README example failed:\n{example}\n{body}{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
-        println!("xtask: README example ok: {}", example.lines().next().unwrap_or_default());
+        println!(
+            "xtask: README example ok: {}",
+            example.lines().next().unwrap_or_default()
+        );
     }
     Ok(())
 }

@@ -15,7 +15,9 @@ use anyhow::{Result, bail};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (task, rest) = args.split_first().map_or(("help", &[][..]), |(t, r)| (t.as_str(), r));
+    let (task, rest) = args
+        .split_first()
+        .map_or(("help", &[][..]), |(t, r)| (t.as_str(), r));
     match task {
         "demo" => demo::run(rest.iter().any(|a| a == "--check")),
         "integration" => integration(),
@@ -29,7 +31,14 @@ fn main() -> Result<()> {
 }
 
 fn integration() -> Result<()> {
-    util::cargo(&["build", "-p", "bedrock-gateway", "-p", "bedrock-mock", "--bins"])?;
+    util::cargo(&[
+        "build",
+        "-p",
+        "bedrock-gateway",
+        "-p",
+        "bedrock-mock",
+        "--bins",
+    ])?;
     util::cargo(&["test", "-p", "e2e-tests"])?;
     python::run_clients()?;
     demo::run(true)?;
@@ -39,7 +48,14 @@ fn integration() -> Result<()> {
 
 fn ci() -> Result<()> {
     util::cargo(&["fmt", "--all", "--", "--check"])?;
-    util::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    util::cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     util::cargo(&["test", "--workspace", "--exclude", "e2e-tests"])?;
     integration()?;
     println!("xtask: ci passed");

@@ -18,11 +18,22 @@ fn venv() -> Result<PathBuf> {
     let python = dir.join("bin").join("python");
     let marker = dir.join(".installed");
     if !python.exists() {
-        run(Command::new("python3").args(["-m", "venv"]).arg(&dir), "creating the Python venv")?;
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(&dir),
+            "creating the Python venv",
+        )?;
     }
     if !marker.exists() {
         run(
-            Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(REQUIREMENTS),
+            Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .args(REQUIREMENTS),
             "installing the OpenAI SDK and botocore",
         )?;
         std::fs::write(&marker, REQUIREMENTS.join("\n"))?;
@@ -45,12 +56,18 @@ pub(crate) fn run_clients() -> Result<()> {
     let (mock, gateway) = start_pair("127.0.0.1:0")?;
     let root = util::root();
     run(
-        Command::new(&python).arg(root.join("tests/python/openai_sdk_test.py")).arg(&gateway.url).arg(&mock.url),
+        Command::new(&python)
+            .arg(root.join("tests/python/openai_sdk_test.py"))
+            .arg(&gateway.url)
+            .arg(&mock.url),
         "the OpenAI Python SDK against the gateway",
     )?;
     let botocore_check = root.join("crates/bedrock-mock/tests/botocore_check.py");
     if botocore_check.exists() {
-        run(Command::new(&python).arg(botocore_check).arg(&mock.url), "botocore against the fake Bedrock")?;
+        run(
+            Command::new(&python).arg(botocore_check).arg(&mock.url),
+            "botocore against the fake Bedrock",
+        )?;
     }
     Ok(())
 }

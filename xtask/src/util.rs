@@ -20,7 +20,11 @@ pub(crate) fn target_dir() -> PathBuf {
 pub(crate) fn cargo(args: &[&str]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     println!("xtask: cargo {}", args.join(" "));
-    let status = Command::new(cargo).current_dir(root()).args(args).status().context("running cargo")?;
+    let status = Command::new(cargo)
+        .current_dir(root())
+        .args(args)
+        .status()
+        .context("running cargo")?;
     if !status.success() {
         bail!("cargo {} failed", args.join(" "));
     }

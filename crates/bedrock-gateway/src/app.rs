@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bedrock_translate::body::OpenAiBody;
 use bedrock_translate::catalog::KNOWN_MODELS;
-use bedrock_translate::{ApiError, Translate, TranslateConfig};
+use bedrock_translate::{ApiError, Translate, TranslateConfig, TranslateLayer};
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{Full, Limited};
@@ -50,11 +50,10 @@ impl Gateway {
             .service_name("bedrock")
             .region(settings.region.as_str().to_owned())
             .build()?;
-        let endpoint = settings
-            .endpoint_override
-            .clone()
-            .unwrap_or_else(|| bedrock_translate::endpoint::BedrockEndpoint::for_region(&settings.region));
-        let translate = Translate::layer(TranslateConfig {
+        let endpoint = settings.endpoint_override.clone().unwrap_or_else(|| {
+            bedrock_translate::endpoint::BedrockEndpoint::for_region(&settings.region)
+        });
+        let translate = TranslateLayer::from_config(TranslateConfig {
             default_model: settings.default_model.clone(),
             aliases: settings.aliases.clone(),
             default_embedding_model: settings.default_embedding_model.clone(),
@@ -62,19 +61,42 @@ impl Gateway {
         });
         let chat = translate.layer(signer.layer(client));
         let models = models_json(&settings);
-        Ok(Self { inner: Arc::new(Inner { settings, chat, models }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                settings,
+                chat,
+                models,
+            }),
+        })
+    }
+
+    /// Whether the gateway holds its own AWS credentials and asks clients for no key.
+    pub fn spends_server_credentials_openly(&self) -> bool {
+        let settings = &self.inner.settings;
+        settings.server_credentials.is_some() && settings.gateway_keys.is_empty()
     }
 
     /// Answers one request.
-    pub async fn handle(self, request: Request<Incoming>) -> Result<Response<GatewayBody>, Infallible> {
+    pub async fn handle(
+        self,
+        request: Request<Incoming>,
+    ) -> Result<Response<GatewayBody>, Infallible> {
         let path = request.uri().path();
+        if path.starts_with("/v1/")
+            && let Err(err) = self.inner.settings.gateway_keys.check(request.headers())
+        {
+            return Ok(error(err));
+        }
         let response = match (request.method(), path) {
-            (&Method::GET, "/health") => json(StatusCode::OK, Bytes::from_static(br#"{"status":"ok"}"#)),
+            (&Method::GET, "/health") => {
+                json(StatusCode::OK, Bytes::from_static(br#"{"status":"ok"}"#))
+            }
             (&Method::GET, "/v1/models") => json(StatusCode::OK, self.inner.models.clone()),
             (_, "/v1/chat/completions" | "/v1/embeddings") => self.bedrock(request).await,
-            (_, "/health" | "/v1/models") => {
-                error(ApiError::invalid_request("method not allowed", None).with_status(StatusCode::METHOD_NOT_ALLOWED))
-            }
+            (_, "/health" | "/v1/models") => error(
+                ApiError::invalid_request("method not allowed", None)
+                    .with_status(StatusCode::METHOD_NOT_ALLOWED),
+            ),
             _ => error(
                 ApiError::invalid_request(format!("unknown path {}", truncate(path)), None)
                     .with_status(StatusCode::NOT_FOUND),
@@ -98,7 +120,9 @@ impl Gateway {
         let request = Request::from_parts(parts, Limited::new(body, settings.max_body_bytes));
         let call = self.inner.chat.clone().oneshot(request);
         let result = match settings.upstream_timeout {
-            Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| Err(Box::new(UpstreamTimeout))),
+            Some(limit) => tokio::time::timeout(limit, call)
+                .await
+                .unwrap_or_else(|_| Err(Box::new(UpstreamTimeout))),
             None => call.await,
         };
         result.unwrap_or_else(|err| error(edge_error(err, settings.max_body_bytes)))
@@ -140,8 +164,11 @@ fn check_content_length<B>(request: &Request<B>, limit: usize) -> Result<(), Api
 }
 
 fn too_large(limit: usize) -> ApiError {
-    ApiError::invalid_request(format!("request body is larger than the gateway's limit of {limit} bytes"), None)
-        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+    ApiError::invalid_request(
+        format!("request body is larger than the gateway's limit of {limit} bytes"),
+        None,
+    )
+    .with_status(StatusCode::PAYLOAD_TOO_LARGE)
 }
 
 /// Maps a failure of the pipeline (not a Bedrock error answer) to an OpenAI error.
@@ -152,15 +179,26 @@ fn edge_error(err: BoxError, body_limit: usize) -> ApiError {
             return too_large(body_limit);
         }
         if e.is::<UpstreamTimeout>() {
-            return ApiError::server(StatusCode::GATEWAY_TIMEOUT, "Bedrock did not answer in time", "timeout");
+            return ApiError::server(
+                StatusCode::GATEWAY_TIMEOUT,
+                "Bedrock did not answer in time",
+                "timeout",
+            );
         }
         if let Some(signing) = e.downcast_ref::<sigv4_layer::SigningError>() {
             tracing::warn!(error = %signing, "could not sign the Bedrock request");
-            return ApiError::authentication(format!("could not sign the request: {signing}"), "invalid_aws_credentials");
+            return ApiError::authentication(
+                format!("could not sign the request: {signing}"),
+                "invalid_aws_credentials",
+            );
         }
         if let Some(client) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
             tracing::warn!(error = %client, connect = client.is_connect(), "Bedrock request failed");
-            let what = if client.is_connect() { "could not connect to Bedrock" } else { "the connection to Bedrock failed" };
+            let what = if client.is_connect() {
+                "could not connect to Bedrock"
+            } else {
+                "the connection to Bedrock failed"
+            };
             return ApiError::server(StatusCode::BAD_GATEWAY, what, "upstream_unreachable");
         }
         if e.is::<hyper::Error>() {
@@ -169,13 +207,20 @@ fn edge_error(err: BoxError, body_limit: usize) -> ApiError {
         source = e.source();
     }
     tracing::error!(error = %err, "unexpected gateway error");
-    ApiError::server(StatusCode::INTERNAL_SERVER_ERROR, "internal gateway error", "internal_error")
+    ApiError::server(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal gateway error",
+        "internal_error",
+    )
 }
 
 fn models_json(settings: &Settings) -> Bytes {
-    let mut data: Vec<Model> = KNOWN_MODELS.iter().map(|m| Model::new(m.id, m.provider)).collect();
+    let mut data: Vec<Model> = KNOWN_MODELS
+        .iter()
+        .map(|m| Model::new(m.id, m.provider))
+        .collect();
     let mut aliases: Vec<_> = settings.aliases.iter().collect();
-    aliases.sort();
+    aliases.sort_by(|a, b| a.0.cmp(b.0));
     for (alias, id) in aliases {
         data.push(Model::new(alias.clone(), id.provider()));
     }
@@ -185,9 +230,10 @@ fn models_json(settings: &Settings) -> Bytes {
 fn json(status: StatusCode, body: Bytes) -> Response<GatewayBody> {
     let mut response = Response::new(OpenAiBody::full(body));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 

@@ -15,6 +15,8 @@ use bedrock_translate::model_id::ModelId;
 use clap::{Parser, ValueEnum};
 use thiserror::Error;
 
+use crate::keys::GatewayKeys;
+
 /// Names of the environment variables read besides the flags' own.
 pub mod vars {
     /// Access key id of the gateway's own credentials.
@@ -31,6 +33,8 @@ pub mod vars {
     pub const AWS_ENDPOINT_URL_BEDROCK_RUNTIME: &str = "AWS_ENDPOINT_URL_BEDROCK_RUNTIME";
     /// Endpoint override for every AWS service.
     pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+    /// Gateway API keys, comma-separated (environment only: keys on a command line leak).
+    pub const BEDROCK_GATEWAY_API_KEYS: &str = "BEDROCK_GATEWAY_API_KEYS";
 }
 
 /// The region used when neither a header nor the environment names one.
@@ -58,7 +62,9 @@ impl Env for ProcessEnv {
 
 impl Env for HashMap<&str, &str> {
     fn var(&self, name: &str) -> Option<String> {
-        self.get(name).filter(|v| !v.is_empty()).map(|v| (*v).to_owned())
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .map(|v| (*v).to_owned())
     }
 }
 
@@ -95,7 +101,11 @@ pub struct Cli {
 
     /// Model alias NAME=BEDROCK_MODEL_ID (repeatable; comma-separated in the environment),
     /// e.g. gpt-4o=anthropic.claude-3-5-sonnet-20240620-v1:0.
-    #[arg(long = "model-alias", env = "BEDROCK_GATEWAY_MODEL_ALIASES", value_delimiter = ',')]
+    #[arg(
+        long = "model-alias",
+        env = "BEDROCK_GATEWAY_MODEL_ALIASES",
+        value_delimiter = ','
+    )]
     pub model_aliases: Vec<String>,
 
     /// Largest request body accepted, in bytes (larger: 413).
@@ -103,15 +113,28 @@ pub struct Cli {
     pub max_body_bytes: usize,
 
     /// Seconds to wait for Bedrock's first byte (0: no limit).
-    #[arg(long, env = "BEDROCK_GATEWAY_UPSTREAM_TIMEOUT_SECS", default_value_t = 300)]
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_UPSTREAM_TIMEOUT_SECS",
+        default_value_t = 300
+    )]
     pub upstream_timeout_secs: u64,
 
     /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
-    #[arg(long, env = "BEDROCK_GATEWAY_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_SHUTDOWN_GRACE_SECS",
+        default_value_t = 30
+    )]
     pub shutdown_grace_secs: u64,
 
     /// Log format (RUST_LOG sets the level, default info).
-    #[arg(long, env = "BEDROCK_GATEWAY_LOG_FORMAT", value_enum, default_value = "human")]
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_LOG_FORMAT",
+        value_enum,
+        default_value = "human"
+    )]
     pub log_format: LogFormat,
 }
 
@@ -132,6 +155,8 @@ pub struct Settings {
     pub endpoint_override: Option<BedrockEndpoint>,
     /// The gateway's own credentials, when the environment has them.
     pub server_credentials: Option<Credentials>,
+    /// Keys clients must present; empty: open gateway.
+    pub gateway_keys: GatewayKeys,
     /// Largest request body.
     pub max_body_bytes: usize,
     /// Time to Bedrock's first byte; `None`: no limit.
@@ -164,12 +189,19 @@ impl Settings {
     pub fn resolve(cli: Cli, env: &dyn Env) -> Result<Self, ConfigError> {
         let default_model = ModelId::parse(&cli.default_model)
             .map_err(|e| ConfigError::new("--default-model / BEDROCK_GATEWAY_DEFAULT_MODEL", e))?;
-        let default_embedding_model = ModelId::parse(&cli.default_embedding_model).map_err(|e| {
-            ConfigError::new("--default-embedding-model / BEDROCK_GATEWAY_DEFAULT_EMBEDDING_MODEL", e)
-        })?;
+        let default_embedding_model =
+            ModelId::parse(&cli.default_embedding_model).map_err(|e| {
+                ConfigError::new(
+                    "--default-embedding-model / BEDROCK_GATEWAY_DEFAULT_EMBEDDING_MODEL",
+                    e,
+                )
+            })?;
         let aliases = parse_aliases(&cli.model_aliases)?;
         let region_var = env.var(vars::AWS_REGION).map(|r| (vars::AWS_REGION, r));
-        let region = match region_var.or_else(|| env.var(vars::AWS_DEFAULT_REGION).map(|r| (vars::AWS_DEFAULT_REGION, r))) {
+        let region = match region_var.or_else(|| {
+            env.var(vars::AWS_DEFAULT_REGION)
+                .map(|r| (vars::AWS_DEFAULT_REGION, r))
+        }) {
             Some((name, value)) => Region::parse(&value).map_err(|e| ConfigError::new(name, e))?,
             None => Region::parse(DEFAULT_REGION).expect("the default region is valid"),
         };
@@ -186,8 +218,13 @@ impl Settings {
             region,
             endpoint_override,
             server_credentials,
+            gateway_keys: env
+                .var(vars::BEDROCK_GATEWAY_API_KEYS)
+                .map(|k| GatewayKeys::parse(&k))
+                .unwrap_or_default(),
             max_body_bytes: cli.max_body_bytes,
-            upstream_timeout: (cli.upstream_timeout_secs > 0).then(|| Duration::from_secs(cli.upstream_timeout_secs)),
+            upstream_timeout: (cli.upstream_timeout_secs > 0)
+                .then(|| Duration::from_secs(cli.upstream_timeout_secs)),
             shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),
             log_format: cli.log_format,
         })
@@ -201,23 +238,32 @@ fn parse_aliases(raw: &[String]) -> Result<HashMap<String, ModelId>, ConfigError
         let (name, id) = entry
             .split_once('=')
             .ok_or_else(|| ConfigError::new(SETTING, format!("'{entry}' is not NAME=MODEL_ID")))?;
-        let id = ModelId::parse(id.trim()).map_err(|e| ConfigError::new(SETTING, format!("'{entry}': {e}")))?;
+        let id = ModelId::parse(id.trim())
+            .map_err(|e| ConfigError::new(SETTING, format!("'{entry}': {e}")))?;
         aliases.insert(name.trim().to_owned(), id);
     }
     Ok(aliases)
 }
 
 fn endpoint_override(env: &dyn Env) -> Result<Option<BedrockEndpoint>, ConfigError> {
-    for name in [vars::AWS_ENDPOINT_URL_BEDROCK_RUNTIME, vars::AWS_ENDPOINT_URL] {
+    for name in [
+        vars::AWS_ENDPOINT_URL_BEDROCK_RUNTIME,
+        vars::AWS_ENDPOINT_URL,
+    ] {
         if let Some(url) = env.var(name) {
-            return BedrockEndpoint::parse(&url).map(Some).map_err(|e| ConfigError::new(name, e));
+            return BedrockEndpoint::parse(&url)
+                .map(Some)
+                .map_err(|e| ConfigError::new(name, e));
         }
     }
     Ok(None)
 }
 
 fn server_credentials(env: &dyn Env) -> Result<Option<Credentials>, ConfigError> {
-    match (env.var(vars::AWS_ACCESS_KEY_ID), env.var(vars::AWS_SECRET_ACCESS_KEY)) {
+    match (
+        env.var(vars::AWS_ACCESS_KEY_ID),
+        env.var(vars::AWS_SECRET_ACCESS_KEY),
+    ) {
         (Some(access_key), Some(secret)) => Ok(Some(Credentials::new(
             access_key,
             secret,
@@ -226,8 +272,14 @@ fn server_credentials(env: &dyn Env) -> Result<Option<Credentials>, ConfigError>
             "environment",
         ))),
         (None, None) => Ok(None),
-        (Some(_), None) => Err(ConfigError::new(vars::AWS_SECRET_ACCESS_KEY, "unset while AWS_ACCESS_KEY_ID is set")),
-        (None, Some(_)) => Err(ConfigError::new(vars::AWS_ACCESS_KEY_ID, "unset while AWS_SECRET_ACCESS_KEY is set")),
+        (Some(_), None) => Err(ConfigError::new(
+            vars::AWS_SECRET_ACCESS_KEY,
+            "unset while AWS_ACCESS_KEY_ID is set",
+        )),
+        (None, Some(_)) => Err(ConfigError::new(
+            vars::AWS_ACCESS_KEY_ID,
+            "unset while AWS_SECRET_ACCESS_KEY is set",
+        )),
     }
 }
 
@@ -258,20 +310,52 @@ mod tests {
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
             ("AWS_SECRET_ACCESS_KEY", "secret"),
         ]);
-        let settings = Settings::resolve(cli(&["--model-alias", "gpt-4o=anthropic.claude-3-haiku-20240307-v1:0"]), &env).unwrap();
+        let settings = Settings::resolve(
+            cli(&[
+                "--model-alias",
+                "gpt-4o=anthropic.claude-3-haiku-20240307-v1:0",
+            ]),
+            &env,
+        )
+        .unwrap();
         assert_eq!(settings.region.as_str(), "eu-west-3");
-        assert_eq!(settings.endpoint_override.unwrap().to_string(), "http://127.0.0.1:2");
-        assert_eq!(settings.server_credentials.unwrap().access_key_id(), "AKIDEXAMPLE");
-        assert_eq!(settings.aliases["gpt-4o"].as_str(), "anthropic.claude-3-haiku-20240307-v1:0");
+        assert_eq!(
+            settings.endpoint_override.unwrap().to_string(),
+            "http://127.0.0.1:2"
+        );
+        assert_eq!(
+            settings.server_credentials.unwrap().access_key_id(),
+            "AKIDEXAMPLE"
+        );
+        assert_eq!(
+            settings.aliases["gpt-4o"].as_str(),
+            "anthropic.claude-3-haiku-20240307-v1:0"
+        );
     }
 
     #[test]
     fn errors_name_the_setting() {
         let cases: [(&[&str], HashMap<&str, &str>, &str); 5] = [
-            (&[], HashMap::from([("AWS_REGION", "us-east-1.evil.example")]), "AWS_REGION"),
-            (&[], HashMap::from([("AWS_ENDPOINT_URL", "ftp://x")]), "AWS_ENDPOINT_URL"),
-            (&[], HashMap::from([("AWS_ACCESS_KEY_ID", "AKID")]), "AWS_SECRET_ACCESS_KEY"),
-            (&["--default-model", "../x"], HashMap::new(), "--default-model"),
+            (
+                &[],
+                HashMap::from([("AWS_REGION", "us-east-1.evil.example")]),
+                "AWS_REGION",
+            ),
+            (
+                &[],
+                HashMap::from([("AWS_ENDPOINT_URL", "ftp://x")]),
+                "AWS_ENDPOINT_URL",
+            ),
+            (
+                &[],
+                HashMap::from([("AWS_ACCESS_KEY_ID", "AKID")]),
+                "AWS_SECRET_ACCESS_KEY",
+            ),
+            (
+                &["--default-model", "../x"],
+                HashMap::new(),
+                "--default-model",
+            ),
             (&["--model-alias", "nope"], HashMap::new(), "--model-alias"),
         ];
         for (args, env, setting) in cases {
@@ -282,9 +366,16 @@ mod tests {
 
     #[test]
     fn secrets_do_not_show_in_debug() {
-        let env = HashMap::from([("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "very-secret"), ("AWS_SESSION_TOKEN", "tok-secret")]);
+        let env = HashMap::from([
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "very-secret"),
+            ("AWS_SESSION_TOKEN", "tok-secret"),
+            ("BEDROCK_GATEWAY_API_KEYS", "gateway-key-secret"),
+        ]);
         let settings = Settings::resolve(cli(&[]), &env).unwrap();
         let debug = format!("{settings:?}");
-        assert!(!debug.contains("very-secret") && !debug.contains("tok-secret"), "{debug}");
+        for secret in ["very-secret", "tok-secret", "gateway-key-secret"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
     }
 }

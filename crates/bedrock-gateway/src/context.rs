@@ -48,13 +48,20 @@ impl RequestContext {
         };
         let credentials = match header_credentials(headers)? {
             Some(credentials) => credentials,
-            None => settings.server_credentials.clone().ok_or_else(no_credentials)?,
+            None => settings
+                .server_credentials
+                .clone()
+                .ok_or_else(no_credentials)?,
         };
         let endpoint = match &settings.endpoint_override {
             Some(endpoint) => endpoint.clone(),
             None => BedrockEndpoint::for_region(&region),
         };
-        Ok(Self { credentials, region, endpoint })
+        Ok(Self {
+            credentials,
+            region,
+            endpoint,
+        })
     }
 
     /// Moves the decisions into request extensions for the translator and the signer.
@@ -70,7 +77,10 @@ fn check_provider(headers: &HeaderMap) -> Result<(), ApiError> {
         None => Ok(()),
         Some(p) if p.eq_ignore_ascii_case("bedrock") => Ok(()),
         Some(other) => Err(ApiError::invalid_request(
-            format!("unsupported provider '{}': this gateway serves x-provider: bedrock", printable(other)),
+            format!(
+                "unsupported provider '{}': this gateway serves x-provider: bedrock",
+                printable(other)
+            ),
             Some(PROVIDER),
         )),
     }
@@ -83,7 +93,12 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Api
         Some(value) => value
             .to_str()
             .map(|v| Some(v.trim()).filter(|v| !v.is_empty()))
-            .map_err(|_| ApiError::invalid_request(format!("{name} header must be visible ASCII"), Some(name))),
+            .map_err(|_| {
+                ApiError::invalid_request(
+                    format!("{name} header must be visible ASCII"),
+                    Some(name),
+                )
+            }),
     }
 }
 
@@ -93,21 +108,35 @@ fn header_credentials(headers: &HeaderMap) -> Result<Option<Credentials>, ApiErr
     let token = header(headers, SESSION_TOKEN)?;
     match (access_key, secret) {
         (Some(access_key), Some(secret)) => {
-            let valid_key = (16..=128).contains(&access_key.len()) && access_key.bytes().all(|b| b.is_ascii_alphanumeric());
+            let valid_key = (16..=128).contains(&access_key.len())
+                && access_key.bytes().all(|b| b.is_ascii_alphanumeric());
             if !valid_key {
                 return Err(ApiError::authentication(
-                    format!("{ACCESS_KEY_ID} is not an AWS access key id (16 to 128 letters and digits)"),
+                    format!(
+                        "{ACCESS_KEY_ID} is not an AWS access key id (16 to 128 letters and digits)"
+                    ),
                     "invalid_aws_credentials",
                 ));
             }
             if secret.len() > 256 || token.is_some_and(|t| t.len() > 16 * 1024) {
-                return Err(ApiError::authentication("AWS credential headers are too long", "invalid_aws_credentials"));
+                return Err(ApiError::authentication(
+                    "AWS credential headers are too long",
+                    "invalid_aws_credentials",
+                ));
             }
-            Ok(Some(Credentials::new(access_key, secret, token.map(str::to_owned), None, "request headers")))
+            Ok(Some(Credentials::new(
+                access_key,
+                secret,
+                token.map(str::to_owned),
+                None,
+                "request headers",
+            )))
         }
         (None, None) if token.is_none() => Ok(None),
         _ => Err(ApiError::authentication(
-            format!("incomplete AWS credentials: send both {ACCESS_KEY_ID} and {SECRET_ACCESS_KEY} (and {SESSION_TOKEN} for temporary credentials)"),
+            format!(
+                "incomplete AWS credentials: send both {ACCESS_KEY_ID} and {SECRET_ACCESS_KEY} (and {SESSION_TOKEN} for temporary credentials)"
+            ),
             "invalid_aws_credentials",
         )),
     }
@@ -146,13 +175,23 @@ mod tests {
     }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap()))
+            .collect()
     }
 
     #[test]
     fn header_credentials_win_over_the_environment() {
-        let s = settings(&[("AWS_ACCESS_KEY_ID", "AKIAENVENVENVENV0000"), ("AWS_SECRET_ACCESS_KEY", "env")]);
-        let h = headers(&[(ACCESS_KEY_ID, "AKIAHEADERHEADER0000"), (SECRET_ACCESS_KEY, "hdr"), (SESSION_TOKEN, "tok")]);
+        let s = settings(&[
+            ("AWS_ACCESS_KEY_ID", "AKIAENVENVENVENV0000"),
+            ("AWS_SECRET_ACCESS_KEY", "env"),
+        ]);
+        let h = headers(&[
+            (ACCESS_KEY_ID, "AKIAHEADERHEADER0000"),
+            (SECRET_ACCESS_KEY, "hdr"),
+            (SESSION_TOKEN, "tok"),
+        ]);
         let ctx = RequestContext::resolve(&h, &s).unwrap();
         assert_eq!(ctx.credentials.access_key_id(), "AKIAHEADERHEADER0000");
         assert_eq!(ctx.credentials.session_token(), Some("tok"));
@@ -169,18 +208,42 @@ mod tests {
 
     #[test]
     fn region_header_selects_the_endpoint() {
-        let h = headers(&[(ACCESS_KEY_ID, "AKIAHEADERHEADER0000"), (SECRET_ACCESS_KEY, "s"), (REGION, "eu-west-3")]);
+        let h = headers(&[
+            (ACCESS_KEY_ID, "AKIAHEADERHEADER0000"),
+            (SECRET_ACCESS_KEY, "s"),
+            (REGION, "eu-west-3"),
+        ]);
         let ctx = RequestContext::resolve(&h, &settings(&[])).unwrap();
-        assert_eq!(ctx.endpoint.to_string(), "https://bedrock-runtime.eu-west-3.amazonaws.com");
-        let h = headers(&[(ACCESS_KEY_ID, "AKIAHEADERHEADER0000"), (SECRET_ACCESS_KEY, "s"), (REGION, "us-east-1.evil.example#")]);
+        assert_eq!(
+            ctx.endpoint.to_string(),
+            "https://bedrock-runtime.eu-west-3.amazonaws.com"
+        );
+        let h = headers(&[
+            (ACCESS_KEY_ID, "AKIAHEADERHEADER0000"),
+            (SECRET_ACCESS_KEY, "s"),
+            (REGION, "us-east-1.evil.example#"),
+        ]);
         let err = RequestContext::resolve(&h, &settings(&[])).unwrap_err();
-        assert_eq!((err.status, err.error.param.as_deref()), (StatusCode::BAD_REQUEST, Some(REGION)));
+        assert_eq!(
+            (err.status, err.error.param.as_deref()),
+            (StatusCode::BAD_REQUEST, Some(REGION))
+        );
     }
 
     #[test]
     fn provider_must_be_bedrock() {
-        assert!(RequestContext::resolve(&headers(&[(PROVIDER, "Bedrock")]), &settings(&[("AWS_ACCESS_KEY_ID", "AKIAENVENVENVENV0000"), ("AWS_SECRET_ACCESS_KEY", "s")])).is_ok());
-        let err = RequestContext::resolve(&headers(&[(PROVIDER, "openai")]), &settings(&[])).unwrap_err();
+        assert!(
+            RequestContext::resolve(
+                &headers(&[(PROVIDER, "Bedrock")]),
+                &settings(&[
+                    ("AWS_ACCESS_KEY_ID", "AKIAENVENVENVENV0000"),
+                    ("AWS_SECRET_ACCESS_KEY", "s")
+                ])
+            )
+            .is_ok()
+        );
+        let err =
+            RequestContext::resolve(&headers(&[(PROVIDER, "openai")]), &settings(&[])).unwrap_err();
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
     }
 

@@ -30,12 +30,17 @@ async fn run(settings: Settings) -> ExitCode {
     let listener = match server::bind(settings.listen).await {
         Ok(listener) => listener,
         Err(err) => {
-            eprintln!("bedrock-gateway: cannot listen on {}: {err}", settings.listen);
+            eprintln!(
+                "bedrock-gateway: cannot listen on {}: {err}",
+                settings.listen
+            );
             return ExitCode::from(1);
         }
     };
     let grace = settings.shutdown_grace;
-    let addr = listener.local_addr().expect("a bound listener has an address");
+    let addr = listener
+        .local_addr()
+        .expect("a bound listener has an address");
     let gateway = match Gateway::new(settings) {
         Ok(gateway) => gateway,
         Err(err) => {
@@ -44,6 +49,12 @@ async fn run(settings: Settings) -> ExitCode {
         }
     };
     tracing::info!(%addr, "listening");
+    if !addr.ip().is_loopback() && gateway.spends_server_credentials_openly() {
+        tracing::warn!(
+            %addr,
+            "SECURITY: listening on a non-loopback address with server-side AWS credentials and no gateway API keys: anyone who can reach this port spends your AWS money; set BEDROCK_GATEWAY_API_KEYS"
+        );
+    }
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "bedrock-gateway listening on http://{addr}");
     let _ = stdout.flush();
@@ -53,7 +64,9 @@ async fn run(settings: Settings) -> ExitCode {
 
 fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().init(),

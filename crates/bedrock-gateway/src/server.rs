@@ -12,7 +12,9 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -29,7 +31,9 @@ pub struct RandomRequestId;
 
 impl MakeRequestId for RandomRequestId {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        let id: String = std::iter::repeat_with(fastrand::alphanumeric).take(24).collect();
+        let id: String = std::iter::repeat_with(fastrand::alphanumeric)
+            .take(24)
+            .collect();
         id.parse().ok().map(RequestId::new)
     }
 }
@@ -77,7 +81,8 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service.clone());
+        let connection =
+            builder.serve_connection_with_upgrades(TokioIo::new(stream), service.clone());
         let connection = graceful.watch(connection.into_owned());
         tokio::spawn(async move {
             if let Err(err) = connection.await {
@@ -86,7 +91,10 @@ pub async fn serve(
         });
     }
     drop(listener);
-    tracing::info!(grace_secs = grace.as_secs(), "shutting down: draining in-flight requests");
+    tracing::info!(
+        grace_secs = grace.as_secs(),
+        "shutting down: draining in-flight requests"
+    );
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),
         () = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing remaining connections"),

@@ -1,0 +1,111 @@
+//! Gateway API keys: who may use the gateway.
+//!
+//! When `BEDROCK_GATEWAY_API_KEYS` holds keys, every `/v1/*` request needs
+//! `Authorization: Bearer <key>` (what the OpenAI SDKs send as `api_key`). Keys are kept only as
+//! SHA-256 digests and compared in constant time, so neither the content nor the length of a
+//! key leaks through timing; their `Debug` shows only how many there are.
+
+use bedrock_translate::ApiError;
+use http::{HeaderMap, header};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// The accepted keys.
+#[derive(Clone, Default)]
+pub struct GatewayKeys {
+    digests: Vec<[u8; 32]>,
+}
+
+impl std::fmt::Debug for GatewayKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GatewayKeys({} keys, redacted)", self.digests.len())
+    }
+}
+
+impl GatewayKeys {
+    /// Keys from a comma-separated list; blanks are skipped.
+    pub fn parse(list: &str) -> Self {
+        let digests = list
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(|k| Sha256::digest(k.as_bytes()).into())
+            .collect();
+        Self { digests }
+    }
+
+    /// Whether no key is configured (the gateway is open).
+    pub fn is_empty(&self) -> bool {
+        self.digests.is_empty()
+    }
+
+    /// Checks the request's bearer key; `Ok` when no key is configured.
+    pub fn check(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(|| {
+                ApiError::authentication(
+                    "this gateway requires an API key: send Authorization: Bearer <key> (the OpenAI SDKs' api_key)",
+                    "missing_api_key",
+                )
+            })?;
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let mut matched = subtle::Choice::from(0);
+        for known in &self.digests {
+            matched |= known.ct_eq(&digest);
+        }
+        if bool::from(matched) {
+            Ok(())
+        } else {
+            Err(ApiError::authentication(
+                "invalid gateway API key",
+                "invalid_api_key",
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bearer(key: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            format!("Bearer {key}").parse().unwrap(),
+        );
+        headers
+    }
+
+    #[test]
+    fn checks_bearer_keys() {
+        let keys = GatewayKeys::parse(" key-one-0123456789 , ,key-two-0123456789");
+        assert!(keys.check(&bearer("key-one-0123456789")).is_ok());
+        assert!(keys.check(&bearer("key-two-0123456789")).is_ok());
+        for bad in ["key-one", "key-one-01234567890", ""] {
+            assert_eq!(keys.check(&bearer(bad)).unwrap_err().status, 401, "{bad:?}");
+        }
+        assert_eq!(
+            keys.check(&HeaderMap::new())
+                .unwrap_err()
+                .error
+                .code
+                .as_deref(),
+            Some("missing_api_key")
+        );
+    }
+
+    #[test]
+    fn no_keys_means_open_and_debug_redacts() {
+        assert!(GatewayKeys::parse("").check(&HeaderMap::new()).is_ok());
+        let debug = format!("{:?}", GatewayKeys::parse("super-secret-key"));
+        assert!(!debug.contains("super-secret-key"), "{debug}");
+    }
+}
