@@ -110,3 +110,176 @@ pub enum BuildError {
         region: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+    use std::time::{Duration, SystemTime};
+
+    use aws_credential_types::Credentials;
+    use bytes::Bytes;
+    use http_body_util::Full;
+    use tower::{Layer, ServiceExt, service_fn};
+
+    use super::*;
+    use crate::{SigV4Layer, SigningParams, SigningRegion, SigningTime, sign_request};
+
+    const SECRET: &str = "sEcReTkEyNeVeRpRiNtEd/0123456789abcdef";
+    const TOKEN: &str = "sEsSiOnToKeNnEvErPrInTeD+0123456789==";
+
+    fn time() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    }
+
+    fn creds() -> Credentials {
+        Credentials::new("AKIDVISIBLE", SECRET, Some(TOKEN.into()), None, "test")
+    }
+
+    /// `Display`, `Debug` and every `source()` of `err`.
+    fn all_text(err: &(dyn std::error::Error + 'static)) -> String {
+        let mut text = format!("{err} {err:?}");
+        let mut source = err.source();
+        while let Some(s) = source {
+            text.push_str(&format!(" | {s} {s:?}"));
+            source = s.source();
+        }
+        text
+    }
+
+    fn assert_no_secret(text: &str) {
+        assert!(!text.contains(SECRET), "secret key leaked: {text}");
+        assert!(!text.contains(TOKEN), "session token leaked: {text}");
+        assert!(
+            !text.contains("sEcReT") && !text.contains("sEsSiOn"),
+            "{text}"
+        );
+    }
+
+    /// One of each variant, made the way the crate makes them where possible.
+    fn every_error() -> Vec<SigningError> {
+        let creds = creds();
+        let sign = |req: &mut http::Request<Vec<u8>>, creds: &Credentials, region: &str| {
+            sign_request(req, &SigningParams::new(creds, region, "svc", time())).unwrap_err()
+        };
+        let ok = || {
+            http::Request::get("https://example.com/")
+                .body(Vec::new())
+                .unwrap()
+        };
+        let expired = Credentials::new("AKID", SECRET, Some(TOKEN.into()), Some(time()), "t");
+        let bad_token = Credentials::new("AKID", SECRET, Some(format!("{TOKEN}\n")), None, "t");
+        let mut bad_header = ok();
+        bad_header.headers_mut().insert(
+            "x-api-key",
+            http::HeaderValue::from_bytes(&[SECRET.as_bytes(), b"\xff"].concat()).unwrap(),
+        );
+        let errors = vec![
+            SigningError::MissingCredentials,
+            sign(&mut ok(), &expired, "us-east-1"),
+            SigningError::MissingRegion,
+            sign(&mut ok(), &creds, "us-east-1/x"),
+            sign(&mut http::Request::get("/").body(Vec::new()).unwrap(), &creds, "us-east-1"),
+            sign(&mut bad_header, &creds, "us-east-1"),
+            sign(&mut ok(), &bad_token, "us-east-1"),
+            SigningError::Params(
+                aws_sigv4::sign::v4::SigningParams::<aws_sigv4::http_request::SigningSettings>::builder()
+                    .build()
+                    .unwrap_err(),
+            ),
+            SigningError::InvalidSignatureHeader {
+                name: "x-amz-security-token",
+                source: http::HeaderValue::from_str(&format!("{TOKEN}\n")).unwrap_err(),
+            },
+            SigningError::Body(format!("reset while sending {}", "body").into()),
+        ];
+        // Fails to compile when a variant is added, so this list stays complete.
+        for err in &errors {
+            match err {
+                SigningError::MissingCredentials
+                | SigningError::ExpiredCredentials { .. }
+                | SigningError::MissingRegion
+                | SigningError::InvalidRegion { .. }
+                | SigningError::MissingHost
+                | SigningError::InvalidHeaderValue { .. }
+                | SigningError::Sign(_)
+                | SigningError::Params(_)
+                | SigningError::InvalidSignatureHeader { .. }
+                | SigningError::Body(_) => {}
+            }
+        }
+        errors
+    }
+
+    #[test]
+    fn no_error_shows_a_secret() {
+        let errors = every_error();
+        let kinds: Vec<_> = errors.iter().map(std::mem::discriminant).collect();
+        for (i, kind) in kinds.iter().enumerate() {
+            assert!(
+                !kinds[i + 1..].contains(kind),
+                "variant listed twice: {:?}",
+                errors[i]
+            );
+        }
+        for err in &errors {
+            let text = all_text(err);
+            assert_no_secret(&text);
+            // Lowercase messages, tower style.
+            let display = err.to_string();
+            assert!(display.starts_with(|c: char| c.is_lowercase()), "{display}");
+        }
+        for err in [
+            BuildError::MissingServiceName,
+            BuildError::InvalidServiceName { name: "a b".into() },
+            BuildError::InvalidRegion {
+                region: "a/b".into(),
+            },
+        ] {
+            assert!(err.to_string().starts_with(|c: char| c.is_lowercase()));
+        }
+    }
+
+    #[test]
+    fn sources_are_kept() {
+        for err in every_error() {
+            let has_source = err.source().is_some();
+            let expects_source = matches!(
+                err,
+                SigningError::Sign(_)
+                    | SigningError::Params(_)
+                    | SigningError::InvalidSignatureHeader { .. }
+                    | SigningError::Body(_)
+            );
+            assert_eq!(has_source, expects_source, "{err:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn layer_service_and_params_debug_show_no_secret() {
+        let layer = SigV4Layer::builder()
+            .service_name("bedrock")
+            .region("us-east-1")
+            .credentials(creds())
+            .build()
+            .unwrap();
+        let creds = creds();
+        let params = SigningParams::new(&creds, "us-east-1", "bedrock", time());
+        let svc = layer.layer(service_fn(|req: http::Request<Full<Bytes>>| async move {
+            Ok::<_, std::convert::Infallible>(req)
+        }));
+        let text = format!("{layer:?} {params:?} {svc:?}");
+        assert!(text.contains("AKIDVISIBLE"), "{text}");
+        assert_no_secret(&text);
+
+        // A signed request's sensitive headers are redacted in its Debug too.
+        let mut req = http::Request::post("https://example.com/")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        req.extensions_mut().insert(SigningRegion::new("eu-west-1"));
+        req.extensions_mut().insert(SigningTime(time()));
+        let signed = svc.oneshot(req).await.unwrap();
+        let text = format!("{signed:?} {:?}", signed.headers());
+        assert_no_secret(&text);
+        assert_eq!(signed.headers()["x-amz-security-token"], TOKEN);
+    }
+}

@@ -13,8 +13,10 @@
 //! - adds `host` from the URI authority when the request has none (default ports 80 and 443
 //!   omitted, as HTTP clients do), so the header that is sent is the one that was signed;
 //! - signs the method, the URI (path encoded once more: `%3A` is signed as `%253A`), the query,
-//!   every header except `authorization`, `user-agent`, `x-amzn-trace-id` and
-//!   `transfer-encoding`, and the SHA-256 of the body;
+//!   the SHA-256 of the body, and every header except those botocore leaves out too:
+//!   `authorization`, `user-agent`, `x-amzn-trace-id` and the hop-by-hop headers
+//!   (`connection`, `expect`, `keep-alive`, `proxy-authenticate`, `proxy-authorization`, `te`,
+//!   `trailer`, `transfer-encoding`, `upgrade`);
 //! - sets `x-amz-date`, `authorization` and, when the credentials carry a session token,
 //!   `x-amz-security-token` (both marked sensitive), plus `x-amz-content-sha256` if the
 //!   settings ask for it.
@@ -491,6 +493,33 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert!(auth(&req).contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date,"));
+    }
+
+    #[test]
+    fn hop_by_hop_and_user_agent_headers_are_not_signed() {
+        let params = SigningParams::new(creds(None), "us-east-1", "svc", time());
+        let mut plain = Request::post("https://example.com/")
+            .body(Vec::new())
+            .unwrap();
+        let mut extra = plain.clone();
+        for (name, value) in [
+            ("connection", "keep-alive"),
+            ("keep-alive", "timeout=5"),
+            ("te", "trailers"),
+            ("expect", "100-continue"),
+            ("upgrade", "h2c"),
+            ("user-agent", "test/1.0"),
+            ("x-amzn-trace-id", "Root=1-abc"),
+            ("transfer-encoding", "chunked"),
+        ] {
+            extra
+                .headers_mut()
+                .insert(name, HeaderValue::from_static(value));
+        }
+        sign_request(&mut plain, &params).unwrap();
+        sign_request(&mut extra, &params).unwrap();
+        assert_eq!(auth(&plain), auth(&extra));
+        assert!(auth(&plain).contains("SignedHeaders=host;x-amz-date,"));
     }
 
     #[test]
