@@ -94,7 +94,6 @@ impl<S, B> Service<Request<B>> for SigV4<S>
 where
     S: Service<Request<Full<Bytes>>> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    S::Response: 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
     B::Data: Send,
