@@ -146,7 +146,8 @@ def errors():
         raise AssertionError("temperature 1.5 accepted")
     except openai.BadRequestError as e:
         check("out-of-range temperature is BadRequestError", e.param == "temperature", e)
-    mock_fault({"error": "ThrottlingException", "status": 429, "message": "slow down", "count": 1})
+    # More throttles than the gateway's three attempts.
+    mock_fault({"error": "ThrottlingException", "status": 429, "message": "slow down", "count": 3})
     try:
         client.chat.completions.create(model=CLAUDE, messages=[{"role": "user", "content": "x"}])
         raise AssertionError("throttling not reported")

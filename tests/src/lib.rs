@@ -67,6 +67,10 @@ pub struct Process {
 impl Process {
     fn spawn(mut command: Command, banner: &str) -> Self {
         command.stdout(Stdio::piped()).stdin(Stdio::null());
+        Self::spawn_configured(command, banner)
+    }
+
+    fn spawn_configured(mut command: Command, banner: &str) -> Self {
         let mut child = command.spawn().expect("the binary starts");
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut line = String::new();
@@ -185,6 +189,8 @@ impl Mock {
 pub struct Gateway {
     /// The process.
     pub process: Process,
+    /// Where its stderr (the logs) goes.
+    pub log_path: PathBuf,
 }
 
 /// Environment variables that must never reach a test gateway from the developer's shell.
@@ -226,9 +232,19 @@ impl Gateway {
                 std::env::var("E2E_GATEWAY_LOG").unwrap_or_else(|_| "warn".to_owned()),
             )
             .envs(env.iter().copied());
-        Self {
-            process: Process::spawn(command, "bedrock-gateway listening on "),
-        }
+        let log_path = log_file();
+        let log = std::fs::File::create(&log_path).expect("the log file opens");
+        command
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .stderr(log);
+        let process = Process::spawn_configured(command, "bedrock-gateway listening on ");
+        Self { process, log_path }
+    }
+
+    /// Everything the gateway has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
     /// The gateway's base URL.
@@ -254,6 +270,19 @@ impl Gateway {
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         (status, response_headers, json)
     }
+}
+
+/// A fresh log file under `target/e2e-logs/`.
+fn log_file() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = binaries().join("..").join("e2e-logs");
+    std::fs::create_dir_all(&dir).expect("the log directory exists");
+    dir.join(format!(
+        "gateway-{}-{}.log",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 /// Header credentials of the mock's example key pair.

@@ -243,7 +243,7 @@ async fn rejected_before_bedrock_is_called() {
 #[tokio::test]
 async fn bedrock_errors_map_to_openai_statuses() {
     let mock = Mock::start();
-    let gateway = Gateway::start(&mock, &[], &[]);
+    let gateway = Gateway::start(&mock, &[], &["--max-attempts", "1"]);
     let cases = [
         ("ThrottlingException", 429, 429, "rate_limit_exceeded"),
         ("AccessDeniedException", 403, 403, "access_denied"),
@@ -374,4 +374,44 @@ async fn unreachable_upstream_is_502() {
         .await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert_eq!(body["error"]["type"], "server_error");
+}
+
+#[tokio::test]
+async fn throttling_and_server_errors_are_retried() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &["--retry-base-delay-ms", "5"]);
+    mock.fault(
+        json!({"error": "ThrottlingException", "status": 429, "message": "slow down", "count": 1}),
+    )
+    .await;
+    let (status, _, body) = gateway.chat(hello()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        mock.requests().await.len(),
+        2,
+        "one throttled attempt, one answered"
+    );
+
+    mock.fault(json!({"error": "ServiceUnavailableException", "status": 503, "message": "busy", "count": 2})).await;
+    let (status, _, _) = gateway.chat(hello()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(mock.requests().await.len(), 5);
+
+    // Three attempts in all, then the error is the client's.
+    mock.fault(
+        json!({"error": "ThrottlingException", "status": 429, "message": "slow down", "count": 5}),
+    )
+    .await;
+    let (status, _, _) = gateway.chat(hello()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(mock.requests().await.len(), 8);
+
+    // Client errors are not retried.
+    mock.fault(
+        json!({"error": "AccessDeniedException", "status": 403, "message": "no", "count": 1}),
+    )
+    .await;
+    let (status, _, _) = gateway.chat(hello()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(mock.requests().await.len(), 9);
 }

@@ -122,7 +122,7 @@ async fn cohere_batches_and_default_input_type() {
 #[tokio::test]
 async fn embedding_errors() {
     let mock = Mock::start();
-    let gateway = Gateway::start(&mock, &[], &[]);
+    let gateway = Gateway::start(&mock, &[], &["--max-attempts", "1"]);
     for (body, param) in [
         (
             json!({"model": "amazon.titan-embed-text-v2:0", "input": [1, 2, 3]}),

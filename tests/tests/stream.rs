@@ -162,7 +162,7 @@ async fn exception_mid_stream_becomes_an_error_event_without_done() {
 #[tokio::test]
 async fn errors_before_the_first_byte_are_http_errors() {
     let mock = Mock::start();
-    let gateway = Gateway::start(&mock, &[], &[]);
+    let gateway = Gateway::start(&mock, &[], &["--max-attempts", "1"]);
     mock.fault(
         json!({"error": "ThrottlingException", "status": 429, "message": "slow down", "count": 1}),
     )

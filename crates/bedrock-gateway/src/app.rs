@@ -17,17 +17,19 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use openai_types::models::{Model, ModelList};
 use sigv4_layer::{SigV4, SigV4Layer};
+use tower::retry::{Retry, RetryLayer};
 use tower::{BoxError, Layer, ServiceExt};
 
 use crate::config::Settings;
 use crate::context::RequestContext;
+use crate::retry::RetryPolicy;
 
 /// The pooled HTTPS (and plain HTTP, for endpoint overrides) client to Bedrock.
 pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 /// The body of every gateway response.
 pub type GatewayBody = OpenAiBody<Incoming>;
-/// The Bedrock pipeline: translate, sign, send.
-type ChatService = Translate<SigV4<UpstreamClient>>;
+/// The Bedrock pipeline: translate, retry, sign, send.
+type ChatService = Translate<Retry<RetryPolicy, SigV4<UpstreamClient>>>;
 
 /// The gateway: shared by every connection.
 #[derive(Debug, Clone)]
@@ -59,7 +61,8 @@ impl Gateway {
             default_embedding_model: settings.default_embedding_model.clone(),
             endpoint,
         });
-        let chat = translate.layer(signer.layer(client));
+        let retry = RetryLayer::new(RetryPolicy::new(settings.retry));
+        let chat = translate.layer(retry.layer(signer.layer(client)));
         let models = models_json(&settings);
         Ok(Self {
             inner: Arc::new(Inner {

@@ -16,6 +16,7 @@ use clap::{Parser, ValueEnum};
 use thiserror::Error;
 
 use crate::keys::GatewayKeys;
+use crate::retry::RetrySettings;
 
 /// Names of the environment variables read besides the flags' own.
 pub mod vars {
@@ -120,6 +121,20 @@ pub struct Cli {
     )]
     pub upstream_timeout_secs: u64,
 
+    /// Attempts per Bedrock request, the first included, for throttling, 5xx and connection
+    /// failures (1: no retry).
+    #[arg(long, env = "BEDROCK_GATEWAY_MAX_ATTEMPTS", default_value_t = 3)]
+    pub max_attempts: u32,
+
+    /// Upper bound of the first retry's backoff in milliseconds (doubled per retry, full jitter,
+    /// at most 2 s; Retry-After wins when Bedrock sends it).
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_RETRY_BASE_DELAY_MS",
+        default_value_t = 100
+    )]
+    pub retry_base_delay_ms: u64,
+
     /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
     #[arg(
         long,
@@ -161,6 +176,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Time to Bedrock's first byte; `None`: no limit.
     pub upstream_timeout: Option<Duration>,
+    /// Retries of Bedrock requests.
+    pub retry: RetrySettings,
     /// Drain period at shutdown.
     pub shutdown_grace: Duration,
     /// Log format.
@@ -207,6 +224,12 @@ impl Settings {
         };
         let endpoint_override = endpoint_override(env)?;
         let server_credentials = server_credentials(env)?;
+        if cli.max_attempts == 0 {
+            return Err(ConfigError::new(
+                "--max-attempts / BEDROCK_GATEWAY_MAX_ATTEMPTS",
+                "must be at least 1",
+            ));
+        }
         if cli.max_body_bytes == 0 {
             return Err(ConfigError::new("--max-body-bytes", "must be positive"));
         }
@@ -225,6 +248,11 @@ impl Settings {
             max_body_bytes: cli.max_body_bytes,
             upstream_timeout: (cli.upstream_timeout_secs > 0)
                 .then(|| Duration::from_secs(cli.upstream_timeout_secs)),
+            retry: RetrySettings {
+                max_attempts: cli.max_attempts,
+                base_delay: Duration::from_millis(cli.retry_base_delay_ms),
+                ..RetrySettings::default()
+            },
             shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),
             log_format: cli.log_format,
         })

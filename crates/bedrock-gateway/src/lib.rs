@@ -5,4 +5,5 @@ pub mod app;
 pub mod config;
 pub mod context;
 pub mod keys;
+pub mod retry;
 pub mod server;
