@@ -207,14 +207,10 @@ async fn first_chunk_arrives_before_upstream_finishes() {
     let mut first_content = None;
     while let Some(frame) = body.frame().await {
         let frame = frame.unwrap();
-        if let Ok(data) = frame.into_data() {
-            if first_content.is_none()
-                && std::str::from_utf8(&data)
-                    .unwrap()
-                    .contains("\"content\":\"one")
-            {
-                first_content = Some(started.elapsed());
-            }
+        let Ok(data) = frame.into_data() else { continue };
+        let text = std::str::from_utf8(&data).unwrap();
+        if first_content.is_none() && text.contains("\"content\":\"one") {
+            first_content = Some(started.elapsed());
         }
     }
     let total = started.elapsed();
