@@ -159,7 +159,8 @@ async fn rejected_before_bedrock_is_called() {
         headers.push(extra);
         headers
     };
-    let cases: Vec<(Value, Vec<(&str, &str)>, StatusCode, &str)> = vec![
+    type Case<'a> = (Value, Vec<(&'a str, &'a str)>, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
         (
             hello(),
             vec![],

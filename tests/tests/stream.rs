@@ -207,7 +207,9 @@ async fn first_chunk_arrives_before_upstream_finishes() {
     let mut first_content = None;
     while let Some(frame) = body.frame().await {
         let frame = frame.unwrap();
-        let Ok(data) = frame.into_data() else { continue };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         let text = std::str::from_utf8(&data).unwrap();
         if first_content.is_none() && text.contains("\"content\":\"one") {
             first_content = Some(started.elapsed());

@@ -217,6 +217,38 @@ fn edge_error(err: BoxError, body_limit: usize) -> ApiError {
     )
 }
 
+/// Credential problems are the caller's (401); a failed client body is a 400 (or 413); anything
+/// else is a gateway bug (500).
+fn signing_error(err: &sigv4_layer::SigningError, body_limit: usize) -> ApiError {
+    use sigv4_layer::SigningError;
+    match err {
+        SigningError::MissingCredentials | SigningError::ExpiredCredentials { .. } => {
+            ApiError::authentication(
+                format!("AWS credentials unusable: {err}"),
+                "invalid_aws_credentials",
+            )
+        }
+        SigningError::Body(source) => {
+            let mut inner: Option<&(dyn std::error::Error + 'static)> = Some(source.as_ref());
+            while let Some(e) = inner {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    return too_large(body_limit);
+                }
+                inner = e.source();
+            }
+            ApiError::invalid_request("could not read the request body", None)
+        }
+        _ => {
+            tracing::error!(error = %err, "could not sign the Bedrock request");
+            ApiError::server(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not sign the Bedrock request",
+                "internal_error",
+            )
+        }
+    }
+}
+
 fn models_json(settings: &Settings) -> Bytes {
     let mut data: Vec<Model> = KNOWN_MODELS
         .iter()
