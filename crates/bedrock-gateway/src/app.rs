@@ -189,11 +189,7 @@ fn edge_error(err: BoxError, body_limit: usize) -> ApiError {
             );
         }
         if let Some(signing) = e.downcast_ref::<sigv4_layer::SigningError>() {
-            tracing::warn!(error = %signing, "could not sign the Bedrock request");
-            return ApiError::authentication(
-                format!("could not sign the request: {signing}"),
-                "invalid_aws_credentials",
-            );
+            return signing_error(signing, body_limit);
         }
         if let Some(client) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
             tracing::warn!(error = %client, connect = client.is_connect(), "Bedrock request failed");
