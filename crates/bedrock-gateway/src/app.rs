@@ -10,26 +10,23 @@ use bedrock_translate::catalog::KNOWN_MODELS;
 use bedrock_translate::{ApiError, Translate, TranslateConfig, TranslateLayer};
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{Full, Limited};
+use http_body_util::Limited;
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use openai_types::models::{Model, ModelList};
-use sigv4_layer::{SigV4, SigV4Layer};
+use sigv4_layer::SigV4Layer;
 use tower::retry::{Retry, RetryLayer};
 use tower::{BoxError, Layer, ServiceExt};
 
 use crate::config::Settings;
 use crate::context::RequestContext;
+use crate::credentials::ServerAuth;
 use crate::retry::RetryPolicy;
+use crate::upstream::{self, Authenticate, UpstreamClient};
 
-/// The pooled HTTPS (and plain HTTP, for endpoint overrides) client to Bedrock.
-pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 /// The body of every gateway response.
 pub type GatewayBody = OpenAiBody<Incoming>;
-/// The Bedrock pipeline: translate, retry, sign, send.
-type ChatService = Translate<Retry<RetryPolicy, SigV4<UpstreamClient>>>;
+/// The Bedrock pipeline: translate, retry, authenticate (SigV4 or bearer key), send.
+type ChatService = Translate<Retry<RetryPolicy, Authenticate<UpstreamClient>>>;
 
 /// The gateway: shared by every connection.
 #[derive(Debug, Clone)]
@@ -40,14 +37,15 @@ pub struct Gateway {
 #[derive(Debug)]
 struct Inner {
     settings: Settings,
+    server_auth: ServerAuth,
     chat: ChatService,
     models: Bytes,
 }
 
 impl Gateway {
-    /// Builds the service stack from settings.
-    pub fn new(settings: Settings) -> Result<Self, BoxError> {
-        let client = upstream_client()?;
+    /// Builds the service stack from settings and the gateway's own authentication.
+    pub fn new(settings: Settings, server_auth: ServerAuth) -> Result<Self, BoxError> {
+        let client = upstream::client()?;
         let signer = SigV4Layer::builder()
             .service_name("bedrock")
             .region(settings.region.as_str().to_owned())
@@ -62,11 +60,12 @@ impl Gateway {
             endpoint,
         });
         let retry = RetryLayer::new(RetryPolicy::new(settings.retry));
-        let chat = translate.layer(retry.layer(signer.layer(client)));
+        let chat = translate.layer(retry.layer(Authenticate::new(signer.layer(client))));
         let models = models_json(&settings);
         Ok(Self {
             inner: Arc::new(Inner {
                 settings,
+                server_auth,
                 chat,
                 models,
             }),
@@ -76,7 +75,7 @@ impl Gateway {
     /// Whether the gateway holds its own AWS credentials and asks clients for no key.
     pub fn spends_server_credentials_openly(&self) -> bool {
         let settings = &self.inner.settings;
-        settings.server_credentials.is_some() && settings.gateway_keys.is_empty()
+        self.inner.server_auth.is_some() && settings.gateway_keys.is_empty()
     }
 
     /// Answers one request.
@@ -114,10 +113,13 @@ impl Gateway {
         if let Err(err) = check_content_length(&request, settings.max_body_bytes) {
             return error(err);
         }
-        let context = match RequestContext::resolve(request.headers(), settings) {
-            Ok(context) => context,
-            Err(err) => return error(err),
-        };
+        let context =
+            match RequestContext::resolve(request.headers(), settings, &self.inner.server_auth)
+                .await
+            {
+                Ok(context) => context,
+                Err(err) => return error(err),
+            };
         let (mut parts, body) = request.into_parts();
         context.insert_into(&mut parts.extensions);
         let request = Request::from_parts(parts, Limited::new(body, settings.max_body_bytes));
@@ -136,22 +138,6 @@ impl Gateway {
 #[derive(Debug, thiserror::Error)]
 #[error("upstream timed out")]
 struct UpstreamTimeout;
-
-fn upstream_client() -> Result<UpstreamClient, BoxError> {
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(std::time::Duration::from_secs(10)));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()?
-        .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(std::time::Duration::from_secs(60))
-        .build(https))
-}
 
 /// Rejects a declared body larger than the limit before reading it.
 fn check_content_length<B>(request: &Request<B>, limit: usize) -> Result<(), ApiError> {

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use aws_credential_types::Credentials;
 use bedrock_translate::endpoint::{BedrockEndpoint, Region};
 use bedrock_translate::model_id::ModelId;
 use clap::{Parser, ValueEnum};
@@ -34,6 +33,8 @@ pub mod vars {
     pub const AWS_ENDPOINT_URL_BEDROCK_RUNTIME: &str = "AWS_ENDPOINT_URL_BEDROCK_RUNTIME";
     /// Endpoint override for every AWS service.
     pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+    /// A Bedrock API key for the gateway's own use (`Authorization: Bearer`).
+    pub const AWS_BEARER_TOKEN_BEDROCK: &str = "AWS_BEARER_TOKEN_BEDROCK";
     /// Gateway API keys, comma-separated (environment only: keys on a command line leak).
     pub const BEDROCK_GATEWAY_API_KEYS: &str = "BEDROCK_GATEWAY_API_KEYS";
 }
@@ -67,6 +68,19 @@ impl Env for HashMap<&str, &str> {
             .filter(|v| !v.is_empty())
             .map(|v| (*v).to_owned())
     }
+}
+
+/// Which credentials requests may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CredentialSources {
+    /// Request headers, else the gateway's own (environment, then the AWS default chain).
+    Any,
+    /// Only credentials in request headers: a multi-tenant gateway where every caller brings
+    /// their own and the gateway never spends its own.
+    Headers,
+    /// Only the gateway's own: requests carrying credential headers are refused, so the
+    /// gateway only ever spends its own role's money.
+    Server,
 }
 
 /// Log output format.
@@ -143,6 +157,17 @@ pub struct Cli {
     )]
     pub shutdown_grace_secs: u64,
 
+    /// Which credentials requests may use: any (headers, else the gateway's own), headers
+    /// (callers must bring their own), server (only the gateway's own; credential headers are
+    /// refused).
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_CREDENTIAL_SOURCES",
+        value_enum,
+        default_value = "any"
+    )]
+    pub credential_sources: CredentialSources,
+
     /// Log format (RUST_LOG sets the level, default info).
     #[arg(
         long,
@@ -168,8 +193,8 @@ pub struct Settings {
     pub region: Region,
     /// Upstream override; `None` means `bedrock-runtime.{region}.amazonaws.com`.
     pub endpoint_override: Option<BedrockEndpoint>,
-    /// The gateway's own credentials, when the environment has them.
-    pub server_credentials: Option<Credentials>,
+    /// Which credentials requests may use.
+    pub credential_sources: CredentialSources,
     /// Keys clients must present; empty: open gateway.
     pub gateway_keys: GatewayKeys,
     /// Largest request body.
@@ -223,7 +248,6 @@ impl Settings {
             None => Region::parse(DEFAULT_REGION).expect("the default region is valid"),
         };
         let endpoint_override = endpoint_override(env)?;
-        let server_credentials = server_credentials(env)?;
         if cli.max_attempts == 0 {
             return Err(ConfigError::new(
                 "--max-attempts / BEDROCK_GATEWAY_MAX_ATTEMPTS",
@@ -240,7 +264,7 @@ impl Settings {
             aliases,
             region,
             endpoint_override,
-            server_credentials,
+            credential_sources: cli.credential_sources,
             gateway_keys: env
                 .var(vars::BEDROCK_GATEWAY_API_KEYS)
                 .map(|k| GatewayKeys::parse(&k))
@@ -287,30 +311,6 @@ fn endpoint_override(env: &dyn Env) -> Result<Option<BedrockEndpoint>, ConfigErr
     Ok(None)
 }
 
-fn server_credentials(env: &dyn Env) -> Result<Option<Credentials>, ConfigError> {
-    match (
-        env.var(vars::AWS_ACCESS_KEY_ID),
-        env.var(vars::AWS_SECRET_ACCESS_KEY),
-    ) {
-        (Some(access_key), Some(secret)) => Ok(Some(Credentials::new(
-            access_key,
-            secret,
-            env.var(vars::AWS_SESSION_TOKEN),
-            None,
-            "environment",
-        ))),
-        (None, None) => Ok(None),
-        (Some(_), None) => Err(ConfigError::new(
-            vars::AWS_SECRET_ACCESS_KEY,
-            "unset while AWS_ACCESS_KEY_ID is set",
-        )),
-        (None, Some(_)) => Err(ConfigError::new(
-            vars::AWS_ACCESS_KEY_ID,
-            "unset while AWS_SECRET_ACCESS_KEY is set",
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,7 +325,8 @@ mod tests {
         assert_eq!(settings.listen, "127.0.0.1:3000".parse().unwrap());
         assert_eq!(settings.region.as_str(), "us-east-1");
         assert_eq!(settings.default_model.as_str(), DEFAULT_MODEL);
-        assert!(settings.server_credentials.is_none() && settings.endpoint_override.is_none());
+        assert!(settings.endpoint_override.is_none());
+        assert_eq!(settings.credential_sources, CredentialSources::Any);
     }
 
     #[test]
@@ -352,10 +353,6 @@ mod tests {
             "http://127.0.0.1:2"
         );
         assert_eq!(
-            settings.server_credentials.unwrap().access_key_id(),
-            "AKIDEXAMPLE"
-        );
-        assert_eq!(
             settings.aliases["gpt-4o"].as_str(),
             "anthropic.claude-3-haiku-20240307-v1:0"
         );
@@ -363,7 +360,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_setting() {
-        let cases: [(&[&str], HashMap<&str, &str>, &str); 5] = [
+        let cases: [(&[&str], HashMap<&str, &str>, &str); 4] = [
             (
                 &[],
                 HashMap::from([("AWS_REGION", "us-east-1.evil.example")]),
@@ -373,11 +370,6 @@ mod tests {
                 &[],
                 HashMap::from([("AWS_ENDPOINT_URL", "ftp://x")]),
                 "AWS_ENDPOINT_URL",
-            ),
-            (
-                &[],
-                HashMap::from([("AWS_ACCESS_KEY_ID", "AKID")]),
-                "AWS_SECRET_ACCESS_KEY",
             ),
             (
                 &["--default-model", "../x"],

@@ -12,7 +12,8 @@ use http::HeaderMap;
 use http::StatusCode;
 use sigv4_layer::SigningRegion;
 
-use crate::config::Settings;
+use crate::config::{CredentialSources, Settings};
+use crate::credentials::{AwsAuth, BearerToken, ServerAuth};
 
 /// Header naming the provider; absent means `bedrock`.
 pub const PROVIDER: &str = "x-provider";
@@ -24,12 +25,14 @@ pub const SECRET_ACCESS_KEY: &str = "x-aws-secret-access-key";
 pub const SESSION_TOKEN: &str = "x-aws-session-token";
 /// Header naming the region.
 pub const REGION: &str = "x-aws-region";
+/// Header carrying a Bedrock API key (sent to Bedrock as `Authorization: Bearer`).
+pub const BEARER_TOKEN: &str = "x-aws-bearer-token-bedrock";
 
 /// What a request resolves to.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
-    /// Credentials to sign with.
-    pub credentials: Credentials,
+    /// How to authenticate to Bedrock.
+    pub auth: AwsAuth,
     /// The signing region.
     pub region: Region,
     /// Where the request goes.
@@ -37,8 +40,14 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    /// Resolves provider, credentials, region and endpoint from the headers and settings.
-    pub fn resolve(headers: &HeaderMap, settings: &Settings) -> Result<Self, ApiError> {
+    /// Resolves provider, credentials, region and endpoint from the headers, the settings and
+    /// the gateway's own authentication. Precedence: request headers, then the gateway's own
+    /// (environment, then the default chain), as `credential_sources` allows.
+    pub async fn resolve(
+        headers: &HeaderMap,
+        settings: &Settings,
+        server: &ServerAuth,
+    ) -> Result<Self, ApiError> {
         check_provider(headers)?;
         let region = match header(headers, REGION)? {
             Some(name) => Region::parse(name).map_err(|e| {
@@ -46,19 +55,28 @@ impl RequestContext {
             })?,
             None => settings.region.clone(),
         };
-        let credentials = match header_credentials(headers)? {
-            Some(credentials) => credentials,
-            None => settings
-                .server_credentials
-                .clone()
-                .ok_or_else(no_credentials)?,
+        let from_headers = header_auth(headers)?;
+        let auth = match (from_headers, settings.credential_sources) {
+            (Some(_), CredentialSources::Server) => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    openai_types::ErrorObject::new(
+                        "this gateway does not accept AWS credentials in request headers: remove the x-aws-* credential headers",
+                        "permission_error",
+                    )
+                    .with_code("header_credentials_forbidden"),
+                ));
+            }
+            (Some(auth), _) => auth,
+            (None, CredentialSources::Headers) => return Err(no_credentials(false)),
+            (None, _) => server.auth().await?.ok_or_else(|| no_credentials(true))?,
         };
         let endpoint = match &settings.endpoint_override {
             Some(endpoint) => endpoint.clone(),
             None => BedrockEndpoint::for_region(&region),
         };
         Ok(Self {
-            credentials,
+            auth,
             region,
             endpoint,
         })
@@ -67,7 +85,14 @@ impl RequestContext {
     /// Moves the decisions into request extensions for the translator and the signer.
     pub fn insert_into(self, extensions: &mut http::Extensions) {
         extensions.insert(SigningRegion::new(self.region.as_str().to_owned()));
-        extensions.insert(self.credentials);
+        match self.auth {
+            AwsAuth::SigV4(credentials) => {
+                extensions.insert(credentials);
+            }
+            AwsAuth::Bearer(token) => {
+                extensions.insert(token);
+            }
+        }
         extensions.insert(self.endpoint);
     }
 }
@@ -100,6 +125,19 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Api
                 )
             }),
     }
+}
+
+fn header_auth(headers: &HeaderMap) -> Result<Option<AwsAuth>, ApiError> {
+    if let Some(token) = header(headers, BEARER_TOKEN)? {
+        let token = BearerToken::new(token).ok_or_else(|| {
+            ApiError::authentication(
+                format!("{BEARER_TOKEN} is not a valid key"),
+                "invalid_aws_credentials",
+            )
+        })?;
+        return Ok(Some(AwsAuth::Bearer(token)));
+    }
+    Ok(header_credentials(headers)?.map(AwsAuth::SigV4))
 }
 
 fn header_credentials(headers: &HeaderMap) -> Result<Option<Credentials>, ApiError> {
@@ -142,16 +180,21 @@ fn header_credentials(headers: &HeaderMap) -> Result<Option<Credentials>, ApiErr
     }
 }
 
-fn no_credentials() -> ApiError {
+fn no_credentials(server_allowed: bool) -> ApiError {
+    let headers = format!(
+        "send {ACCESS_KEY_ID} and {SECRET_ACCESS_KEY} headers (and {SESSION_TOKEN} for temporary credentials), or a Bedrock API key in {BEARER_TOKEN}"
+    );
+    let message = if server_allowed {
+        format!(
+            "no AWS credentials: {headers}, or give the gateway its own (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_BEARER_TOKEN_BEDROCK, a profile or a role)"
+        )
+    } else {
+        format!("no AWS credentials: this gateway uses the caller's own; {headers}")
+    };
     ApiError::new(
         StatusCode::UNAUTHORIZED,
-        openai_types::ErrorObject::new(
-            format!(
-                "no AWS credentials: send {ACCESS_KEY_ID} and {SECRET_ACCESS_KEY} headers (and {SESSION_TOKEN} for temporary credentials), or start the gateway with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set"
-            ),
-            "authentication_error",
-        )
-        .with_code("missing_aws_credentials"),
+        openai_types::ErrorObject::new(message, "authentication_error")
+            .with_code("missing_aws_credentials"),
     )
 }
 
@@ -164,14 +207,27 @@ fn printable(value: &str) -> String {
 mod tests {
     use std::collections::HashMap;
 
+    use aws_credential_types::Credentials;
     use clap::Parser;
 
     use super::*;
     use crate::config::Cli;
 
-    fn settings(env: &[(&str, &str)]) -> Settings {
-        let env: HashMap<&str, &str> = env.iter().copied().collect();
-        Settings::resolve(Cli::try_parse_from(["bedrock-gateway"]).unwrap(), &env).unwrap()
+    fn settings(args: &[&str]) -> Settings {
+        let cli =
+            Cli::try_parse_from(std::iter::once("bedrock-gateway").chain(args.iter().copied()))
+                .unwrap();
+        Settings::resolve(cli, &HashMap::new()).unwrap()
+    }
+
+    fn env_server() -> ServerAuth {
+        ServerAuth::Static(Credentials::new(
+            "AKIAENVENVENVENV0000",
+            "env",
+            None,
+            None,
+            "test",
+        ))
     }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -181,80 +237,116 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn header_credentials_win_over_the_environment() {
-        let s = settings(&[
-            ("AWS_ACCESS_KEY_ID", "AKIAENVENVENVENV0000"),
-            ("AWS_SECRET_ACCESS_KEY", "env"),
-        ]);
-        let h = headers(&[
-            (ACCESS_KEY_ID, "AKIAHEADERHEADER0000"),
-            (SECRET_ACCESS_KEY, "hdr"),
-            (SESSION_TOKEN, "tok"),
-        ]);
-        let ctx = RequestContext::resolve(&h, &s).unwrap();
-        assert_eq!(ctx.credentials.access_key_id(), "AKIAHEADERHEADER0000");
-        assert_eq!(ctx.credentials.session_token(), Some("tok"));
-        let ctx = RequestContext::resolve(&HeaderMap::new(), &s).unwrap();
-        assert_eq!(ctx.credentials.access_key_id(), "AKIAENVENVENVENV0000");
+    fn key_of(ctx: &RequestContext) -> &str {
+        match &ctx.auth {
+            AwsAuth::SigV4(c) => c.access_key_id(),
+            AwsAuth::Bearer(_) => "bearer",
+        }
     }
 
-    #[test]
-    fn no_credentials_is_401_with_instructions() {
-        let err = RequestContext::resolve(&HeaderMap::new(), &settings(&[])).unwrap_err();
+    const KEYS: [(&str, &str); 2] = [
+        (ACCESS_KEY_ID, "AKIAHEADERHEADER0000"),
+        (SECRET_ACCESS_KEY, "hdr"),
+    ];
+
+    #[tokio::test]
+    async fn header_credentials_win_over_the_servers() {
+        let s = settings(&[]);
+        let mut h = headers(&KEYS);
+        h.insert(SESSION_TOKEN, "tok".parse().unwrap());
+        let ctx = RequestContext::resolve(&h, &s, &env_server())
+            .await
+            .unwrap();
+        assert_eq!(key_of(&ctx), "AKIAHEADERHEADER0000");
+        let ctx = RequestContext::resolve(&HeaderMap::new(), &s, &env_server())
+            .await
+            .unwrap();
+        assert_eq!(key_of(&ctx), "AKIAENVENVENVENV0000");
+        let ctx =
+            RequestContext::resolve(&headers(&[(BEARER_TOKEN, "api-key")]), &s, &env_server())
+                .await
+                .unwrap();
+        assert_eq!(key_of(&ctx), "bearer");
+    }
+
+    #[tokio::test]
+    async fn credential_sources_forbid_either_side() {
+        let headers_only = settings(&["--credential-sources", "headers"]);
+        let err = RequestContext::resolve(&HeaderMap::new(), &headers_only, &env_server())
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, StatusCode::UNAUTHORIZED);
+        let server_only = settings(&["--credential-sources", "server"]);
+        let err = RequestContext::resolve(&headers(&KEYS), &server_only, &env_server())
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, StatusCode::FORBIDDEN);
+        assert!(
+            RequestContext::resolve(&HeaderMap::new(), &server_only, &env_server())
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn no_credentials_is_401_with_instructions() {
+        let err = RequestContext::resolve(&HeaderMap::new(), &settings(&[]), &ServerAuth::None)
+            .await
+            .unwrap_err();
         assert_eq!(err.status, StatusCode::UNAUTHORIZED);
         assert!(err.error.message.contains("x-aws-access-key-id"));
     }
 
-    #[test]
-    fn region_header_selects_the_endpoint() {
-        let h = headers(&[
-            (ACCESS_KEY_ID, "AKIAHEADERHEADER0000"),
-            (SECRET_ACCESS_KEY, "s"),
-            (REGION, "eu-west-3"),
-        ]);
-        let ctx = RequestContext::resolve(&h, &settings(&[])).unwrap();
+    #[tokio::test]
+    async fn region_header_selects_the_endpoint() {
+        let mut h = headers(&KEYS);
+        h.insert(REGION, "eu-west-3".parse().unwrap());
+        let ctx = RequestContext::resolve(&h, &settings(&[]), &ServerAuth::None)
+            .await
+            .unwrap();
         assert_eq!(
             ctx.endpoint.to_string(),
             "https://bedrock-runtime.eu-west-3.amazonaws.com"
         );
-        let h = headers(&[
-            (ACCESS_KEY_ID, "AKIAHEADERHEADER0000"),
-            (SECRET_ACCESS_KEY, "s"),
-            (REGION, "us-east-1.evil.example#"),
-        ]);
-        let err = RequestContext::resolve(&h, &settings(&[])).unwrap_err();
+        h.insert(REGION, "us-east-1.evil.example#".parse().unwrap());
+        let err = RequestContext::resolve(&h, &settings(&[]), &ServerAuth::None)
+            .await
+            .unwrap_err();
         assert_eq!(
             (err.status, err.error.param.as_deref()),
             (StatusCode::BAD_REQUEST, Some(REGION))
         );
     }
 
-    #[test]
-    fn provider_must_be_bedrock() {
-        assert!(
-            RequestContext::resolve(
-                &headers(&[(PROVIDER, "Bedrock")]),
-                &settings(&[
-                    ("AWS_ACCESS_KEY_ID", "AKIAENVENVENVENV0000"),
-                    ("AWS_SECRET_ACCESS_KEY", "s")
-                ])
-            )
-            .is_ok()
-        );
-        let err =
-            RequestContext::resolve(&headers(&[(PROVIDER, "openai")]), &settings(&[])).unwrap_err();
+    #[tokio::test]
+    async fn provider_must_be_bedrock() {
+        let ok = RequestContext::resolve(
+            &headers(&[(PROVIDER, "Bedrock")]),
+            &settings(&[]),
+            &env_server(),
+        )
+        .await;
+        assert!(ok.is_ok());
+        let err = RequestContext::resolve(
+            &headers(&[(PROVIDER, "openai")]),
+            &settings(&[]),
+            &env_server(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
     }
 
-    #[test]
-    fn partial_or_malformed_header_credentials_are_401() {
+    #[tokio::test]
+    async fn partial_or_malformed_header_credentials_are_401() {
         for h in [
             headers(&[(ACCESS_KEY_ID, "AKIAHEADERHEADER0000")]),
             headers(&[(SESSION_TOKEN, "t")]),
             headers(&[(ACCESS_KEY_ID, "short"), (SECRET_ACCESS_KEY, "s")]),
         ] {
-            let err = RequestContext::resolve(&h, &settings(&[])).unwrap_err();
+            let err = RequestContext::resolve(&h, &settings(&[]), &env_server())
+                .await
+                .unwrap_err();
             assert_eq!(err.status, StatusCode::UNAUTHORIZED, "{h:?}");
         }
     }

@@ -4,6 +4,8 @@
 pub mod app;
 pub mod config;
 pub mod context;
+pub mod credentials;
 pub mod keys;
 pub mod retry;
 pub mod server;
+pub mod upstream;

@@ -4,7 +4,8 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use bedrock_gateway::app::Gateway;
-use bedrock_gateway::config::{Cli, LogFormat, ProcessEnv, Settings};
+use bedrock_gateway::config::{Cli, CredentialSources, LogFormat, ProcessEnv, Settings};
+use bedrock_gateway::credentials::ServerAuth;
 use bedrock_gateway::server;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -41,7 +42,19 @@ async fn run(settings: Settings) -> ExitCode {
     let addr = listener
         .local_addr()
         .expect("a bound listener has an address");
-    let gateway = match Gateway::new(settings) {
+    let use_chain = settings.credential_sources != CredentialSources::Headers;
+    let server_auth = if use_chain {
+        match ServerAuth::from_env(&ProcessEnv, &settings.region, true).await {
+            Ok(auth) => auth,
+            Err(err) => {
+                eprintln!("bedrock-gateway: {err}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        ServerAuth::None
+    };
+    let gateway = match Gateway::new(settings, server_auth) {
         Ok(gateway) => gateway,
         Err(err) => {
             eprintln!("bedrock-gateway: {err}");

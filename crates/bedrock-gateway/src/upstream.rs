@@ -1,0 +1,171 @@
+//! The way to Bedrock: the pooled HTTP client and [`Authenticate`], which sends each request
+//! either with a Bedrock API key (`Authorization: Bearer`, when the request carries a
+//! [`BearerToken`] extension) or signed with SigV4 (the request's `Credentials` extension).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, header};
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use sigv4_layer::SigV4;
+use tower::{BoxError, Service};
+
+use crate::credentials::BearerToken;
+
+/// The pooled HTTPS (and plain HTTP, for endpoint overrides) client to Bedrock.
+pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// A client with keep-alive pooling, HTTP/1.1 and HTTP/2 over rustls (native roots),
+/// `TCP_NODELAY`, and a 10 s connect timeout.
+pub fn client() -> Result<UpstreamClient, BoxError> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(Duration::from_secs(10)));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()?
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build(https))
+}
+
+/// Bearer key or SigV4, per request.
+#[derive(Debug, Clone)]
+pub struct Authenticate<S> {
+    signer: SigV4<S>,
+    plain: S,
+}
+
+impl<S: Clone> Authenticate<S> {
+    /// `signer` signs; `plain` is the same client, for bearer requests.
+    pub fn new(signer: SigV4<S>) -> Self {
+        let plain = signer.get_ref().clone();
+        Self { signer, plain }
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S> Service<Request<Full<Bytes>>> for Authenticate<S>
+where
+    S: Service<Request<Full<Bytes>>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    S::Response: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = BoxFuture<Result<S::Response, BoxError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        ready!(<SigV4<S> as Service<Request<Full<Bytes>>>>::poll_ready(
+            &mut self.signer,
+            cx
+        ))?;
+        self.plain.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, mut request: Request<Full<Bytes>>) -> Self::Future {
+        match request.extensions_mut().remove::<BearerToken>() {
+            Some(token) => {
+                request
+                    .headers_mut()
+                    .insert(header::AUTHORIZATION, token.header_value());
+                let future = self.plain.call(request);
+                Box::pin(async move { future.await.map_err(Into::into) })
+            }
+            None => Box::pin(self.signer.call(request)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_credential_types::Credentials;
+    use http::Response;
+    use sigv4_layer::SigV4Layer;
+    use tower::{Layer, ServiceExt, service_fn};
+
+    use super::*;
+
+    fn echo_authorization() -> impl Service<
+        Request<Full<Bytes>>,
+        Response = Response<String>,
+        Error = BoxError,
+        Future = impl Send,
+    > + Clone
+    + Send
+    + 'static {
+        service_fn(|request: Request<Full<Bytes>>| async move {
+            let authorization = request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .map(|v| v.to_str().unwrap().to_owned());
+            Ok::<_, BoxError>(Response::new(authorization.unwrap_or_default()))
+        })
+    }
+
+    fn service() -> Authenticate<
+        impl Service<
+            Request<Full<Bytes>>,
+            Response = Response<String>,
+            Error = BoxError,
+            Future = impl Send,
+        > + Clone
+        + Send
+        + 'static,
+    > {
+        let layer = SigV4Layer::builder()
+            .service_name("bedrock")
+            .region("us-east-1")
+            .build()
+            .unwrap();
+        Authenticate::new(layer.layer(echo_authorization()))
+    }
+
+    #[tokio::test]
+    async fn bearer_requests_skip_sigv4() {
+        let mut request =
+            Request::post("https://bedrock-runtime.us-east-1.amazonaws.com/model/x/converse")
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+        request
+            .extensions_mut()
+            .insert(BearerToken::new("key-123").unwrap());
+        let response = service().oneshot(request).await.unwrap();
+        assert_eq!(response.body(), "Bearer key-123");
+    }
+
+    #[tokio::test]
+    async fn other_requests_are_signed() {
+        let mut request =
+            Request::post("https://bedrock-runtime.us-east-1.amazonaws.com/model/x/converse")
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+        request.extensions_mut().insert(Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
+        ));
+        let response = service().oneshot(request).await.unwrap();
+        assert!(
+            response
+                .body()
+                .starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),
+            "{}",
+            response.body()
+        );
+    }
+}
