@@ -46,6 +46,20 @@ impl<RB> OpenAiBody<RB> {
         Self::Full(body)
     }
 
+    /// The token usage of a streamed answer, once Bedrock has reported it (`None` for a
+    /// complete body: its usage travels as a response extension).
+    pub fn stream_usage(&self) -> Option<openai_types::chat::Usage> {
+        match self {
+            Self::Full(_) => None,
+            Self::Events(events) => events.state.translator.usage(),
+        }
+    }
+
+    /// Whether this is a stream of server-sent events.
+    pub fn is_stream(&self) -> bool {
+        matches!(self, Self::Events(_))
+    }
+
     /// Server-sent events translated from a ConverseStream body.
     pub fn events(upstream: RB, ctx: ResponseContext, options: StreamOptions) -> Self {
         Self::Events(EventsBody::new(upstream, ctx, options))

@@ -239,14 +239,10 @@ where
     RB: Body<Data = Bytes> + Unpin,
     RB::Error: Into<BoxError>,
 {
-    if request.method() != Method::POST {
-        let err = ApiError::invalid_request("use POST for chat completions", None);
-        return Ok(error_response(
-            err.with_status(StatusCode::METHOD_NOT_ALLOWED),
-        ));
-    }
-    let (parts, body) = request.into_parts();
-    let body = body.collect().await.map_err(Into::into)?.to_bytes();
+    let (parts, body) = match read_post(request).await? {
+        Ok(read) => read,
+        Err(response) => return Ok(response),
+    };
     let call = match prepare(config, &body) {
         Ok(call) => call,
         Err(err) => return Ok(error_response(err.into())),
@@ -268,20 +264,27 @@ where
     let response = inner.call(upstream).await.map_err(Into::into)?;
     let status = response.status();
     tracing::debug!(model = %call.model, status = status.as_u16(), "Bedrock answered");
-    if !status.is_success() {
-        return Ok(error_response(bedrock_error(response).await));
-    }
-    match call.stream {
-        Some(options) => {
-            let mut events = EventsBody::new(response.into_body(), call.context, options);
-            match events.prime().await {
-                Ok(()) => Ok(stream_response(events)),
-                Err(err) => Ok(error_response(err)),
+    let mut answer = if !status.is_success() {
+        error_response(bedrock_error(response).await)
+    } else {
+        match call.stream {
+            Some(options) => {
+                let mut events = EventsBody::new(response.into_body(), call.context, options);
+                match events.prime().await {
+                    Ok(()) => stream_response(events),
+                    Err(err) => error_response(err),
+                }
             }
+            None => complete(response.into_body(), &call.context).await?,
         }
-        None => complete(response.into_body(), &call.context).await,
-    }
+    };
+    answer.extensions_mut().insert(ResolvedModel(call.model));
+    Ok(answer)
 }
+
+/// A response extension: the Bedrock model a request resolved to (for metrics and logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedModel(pub ModelId);
 
 /// The parts and whole body of a POST request, or the 405 answer to another method.
 async fn read_post<B, RB>(
@@ -366,7 +369,14 @@ where
     }
     let response = embeddings::assemble(vectors, tokens, plan.encoding, model.as_str());
     let json = serde_json::to_vec(&response).expect("embeddings serialise");
-    Ok(json_response(StatusCode::OK, Bytes::from(json)))
+    let mut answer = json_response(StatusCode::OK, Bytes::from(json));
+    answer.extensions_mut().insert(ResolvedModel(model));
+    answer.extensions_mut().insert(openai_types::chat::Usage {
+        prompt_tokens: tokens,
+        total_tokens: tokens,
+        ..openai_types::chat::Usage::default()
+    });
+    Ok(answer)
 }
 
 /// The vectors and input tokens of one InvokeModel call, or the mapped Bedrock error.
@@ -505,7 +515,10 @@ where
     };
     let chat = converse_to_chat(converse, ctx);
     let json = serde_json::to_vec(&chat).expect("chat completions always serialise");
-    Ok(json_response(StatusCode::OK, Bytes::from(json)))
+    let mut response = json_response(StatusCode::OK, Bytes::from(json));
+    // The usage, for whoever meters tokens above (streams report theirs via the body).
+    response.extensions_mut().insert(chat.usage);
+    Ok(response)
 }
 
 fn stream_response<RB>(events: EventsBody<RB>) -> Response<OpenAiBody<RB>> {
