@@ -4,14 +4,17 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bedrock_translate::body::OpenAiBody;
 use bedrock_translate::catalog::KNOWN_MODELS;
+use bedrock_translate::layer::ResolvedModel;
 use bedrock_translate::{ApiError, Translate, TranslateConfig, TranslateLayer};
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Limited;
 use hyper::body::Incoming;
+use openai_types::chat::Usage;
 use openai_types::models::{Model, ModelList};
 use sigv4_layer::SigV4Layer;
 use tower::retry::{Retry, RetryLayer};
@@ -20,11 +23,12 @@ use tower::{BoxError, Layer, ServiceExt};
 use crate::config::Settings;
 use crate::context::RequestContext;
 use crate::credentials::ServerAuth;
+use crate::metered::StreamMeter;
+use crate::metrics::{Metrics, RequestLabels};
 use crate::retry::RetryPolicy;
 use crate::upstream::{self, Authenticate, UpstreamClient};
 
-/// The body of every gateway response.
-pub type GatewayBody = OpenAiBody<Incoming>;
+pub use crate::metered::GatewayBody;
 /// The Bedrock pipeline: translate, retry, authenticate (SigV4 or bearer key), send.
 type ChatService = Translate<Retry<RetryPolicy, Authenticate<UpstreamClient>>>;
 
@@ -40,6 +44,7 @@ struct Inner {
     server_auth: ServerAuth,
     chat: ChatService,
     models: Bytes,
+    metrics: Arc<Metrics>,
 }
 
 impl Gateway {
@@ -59,7 +64,9 @@ impl Gateway {
             default_embedding_model: settings.default_embedding_model.clone(),
             endpoint,
         });
-        let retry = RetryLayer::new(RetryPolicy::new(settings.retry));
+        let metrics = Metrics::new(settings.aliases.keys());
+        let retry =
+            RetryLayer::new(RetryPolicy::new(settings.retry).with_metrics(Arc::clone(&metrics)));
         let chat = translate.layer(retry.layer(Authenticate::new(signer.layer(client))));
         let models = models_json(&settings);
         Ok(Self {
@@ -68,6 +75,7 @@ impl Gateway {
                 server_auth,
                 chat,
                 models,
+                metrics,
             }),
         })
     }
@@ -78,24 +86,70 @@ impl Gateway {
         self.inner.server_auth.is_some() && settings.gateway_keys.is_empty()
     }
 
-    /// Answers one request.
+    /// Answers one request, metered.
     pub async fn handle(
         self,
         request: Request<Incoming>,
     ) -> Result<Response<GatewayBody>, Infallible> {
+        let started = Instant::now();
+        let route = route_label(request.uri().path());
+        let mut in_flight = self.inner.metrics.start_request();
+        let response = self.route(request).await;
+        let metrics = &self.inner.metrics;
+        let model = metrics.model_label(
+            response
+                .extensions()
+                .get::<ResolvedModel>()
+                .map(|m| m.0.as_str()),
+        );
+        if let Some(usage) = response.extensions().get::<Usage>() {
+            metrics.tokens(&model, usage);
+        }
+        let labels = RequestLabels {
+            route,
+            model,
+            status: response.status().as_u16(),
+        };
+        let (parts, body) = response.into_parts();
+        let body = if body.is_stream() {
+            in_flight.mark_stream();
+            GatewayBody::metered(
+                body,
+                StreamMeter::new(Arc::clone(metrics), labels, started, in_flight),
+            )
+        } else {
+            metrics.finish_request(labels, started.elapsed());
+            GatewayBody::plain(body)
+        };
+        Ok(Response::from_parts(parts, body))
+    }
+
+    /// Routes one request.
+    async fn route(&self, request: Request<Incoming>) -> Response<OpenAiBody<Incoming>> {
         let path = request.uri().path();
         if path.starts_with("/v1/")
             && let Err(err) = self.inner.settings.gateway_keys.check(request.headers())
         {
-            return Ok(error(err));
+            return error(err);
         }
-        let response = match (request.method(), path) {
+        match (request.method(), path) {
             (&Method::GET, "/health") => {
                 json(StatusCode::OK, Bytes::from_static(br#"{"status":"ok"}"#))
             }
             (&Method::GET, "/v1/models") => json(StatusCode::OK, self.inner.models.clone()),
+            (&Method::GET, "/metrics") => {
+                let mut response =
+                    Response::new(OpenAiBody::full(Bytes::from(self.inner.metrics.encode())));
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    ),
+                );
+                response
+            }
             (_, "/v1/chat/completions" | "/v1/embeddings") => self.bedrock(request).await,
-            (_, "/health" | "/v1/models") => error(
+            (_, "/health" | "/v1/models" | "/metrics") => error(
                 ApiError::invalid_request("method not allowed", None)
                     .with_status(StatusCode::METHOD_NOT_ALLOWED),
             ),
@@ -103,12 +157,11 @@ impl Gateway {
                 ApiError::invalid_request(format!("unknown path {}", truncate(path)), None)
                     .with_status(StatusCode::NOT_FOUND),
             ),
-        };
-        Ok(response)
+        }
     }
 
     /// Chat completions and embeddings: context, body limit, then the translator stack.
-    async fn bedrock(&self, request: Request<Incoming>) -> Response<GatewayBody> {
+    async fn bedrock(&self, request: Request<Incoming>) -> Response<OpenAiBody<Incoming>> {
         let settings = &self.inner.settings;
         if let Err(err) = check_content_length(&request, settings.max_body_bytes) {
             return error(err);
@@ -244,7 +297,19 @@ fn models_json(settings: &Settings) -> Bytes {
     Bytes::from(serde_json::to_vec(&ModelList::new(data)).expect("model lists serialise"))
 }
 
-fn json(status: StatusCode, body: Bytes) -> Response<GatewayBody> {
+/// The route label: a known route, else `other` (paths are client-chosen).
+fn route_label(path: &str) -> &'static str {
+    match path {
+        "/v1/chat/completions" => "/v1/chat/completions",
+        "/v1/embeddings" => "/v1/embeddings",
+        "/v1/models" => "/v1/models",
+        "/health" => "/health",
+        "/metrics" => "/metrics",
+        _ => "other",
+    }
+}
+
+fn json(status: StatusCode, body: Bytes) -> Response<OpenAiBody<Incoming>> {
     let mut response = Response::new(OpenAiBody::full(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -254,7 +319,7 @@ fn json(status: StatusCode, body: Bytes) -> Response<GatewayBody> {
     response
 }
 
-fn error(err: ApiError) -> Response<GatewayBody> {
+fn error(err: ApiError) -> Response<OpenAiBody<Incoming>> {
     bedrock_translate::layer::error_response(err)
 }
 

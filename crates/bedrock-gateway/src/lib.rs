@@ -6,6 +6,8 @@ pub mod config;
 pub mod context;
 pub mod credentials;
 pub mod keys;
+pub mod metered;
+pub mod metrics;
 pub mod retry;
 pub mod server;
 pub mod upstream;

@@ -18,6 +18,8 @@ use http_body_util::Full;
 use tower::retry::Policy;
 use tower::retry::budget::{Budget, TpsBudget};
 
+use crate::metrics::Metrics;
+
 /// Retry settings.
 #[derive(Debug, Clone, Copy)]
 pub struct RetrySettings {
@@ -49,6 +51,7 @@ pub struct RetryPolicy {
     budget: Arc<TpsBudget>,
     attempt: u32,
     started: Option<Instant>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl RetryPolicy {
@@ -60,6 +63,34 @@ impl RetryPolicy {
             budget: Arc::new(TpsBudget::new(Duration::from_secs(10), 10, 0.2)),
             attempt: 1,
             started: None,
+            metrics: None,
+        }
+    }
+
+    /// Counts every attempt's outcome in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    fn record<B, E>(&self, result: &Result<Response<B>, E>) {
+        let Some(metrics) = &self.metrics else { return };
+        match result {
+            Ok(response) if response.status().is_success() => metrics.upstream_attempt("ok"),
+            Ok(response) => {
+                let error_type = response
+                    .headers()
+                    .get("x-amzn-errortype")
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.split(':').next().unwrap_or(v));
+                match error_type {
+                    Some(code) => metrics.upstream_attempt(code),
+                    None => {
+                        metrics.upstream_attempt(&format!("http_{}", response.status().as_u16()))
+                    }
+                }
+            }
+            Err(_) => metrics.upstream_attempt("connection_error"),
         }
     }
 
@@ -102,6 +133,7 @@ where
         result: &mut Result<Response<B>, E>,
     ) -> Option<Self::Future> {
         let started = *self.started.get_or_insert_with(Instant::now);
+        self.record(result);
         let (retry, hint) = match result {
             Ok(response) if response.status().is_success() => {
                 self.budget.deposit();

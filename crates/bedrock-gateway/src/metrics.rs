@@ -1,0 +1,300 @@
+//! Prometheus metrics, served at `GET /metrics` (OpenMetrics text format).
+//!
+//! | metric | labels |
+//! | --- | --- |
+//! | `bedrock_gateway_requests_total` | `route`, `model`, `status` |
+//! | `bedrock_gateway_request_duration_seconds` (histogram, to the last byte for streams) | `route` |
+//! | `bedrock_gateway_time_to_first_chunk_seconds` (histogram, streams) | `model` |
+//! | `bedrock_gateway_upstream_attempts_total` | `outcome` (`ok`, a Bedrock error type, `connection_error`) |
+//! | `bedrock_gateway_tokens_total` | `model`, `direction` (`input`, `output`) |
+//! | `bedrock_gateway_in_flight_requests`, `bedrock_gateway_in_flight_streams` | |
+//!
+//! Label values never come unchecked from clients: a `model` is a catalogue model or a
+//! configured alias (else `other`), a Bedrock error type must look like one (else `other`), so a
+//! hostile client cannot grow the number of series, and no secret can become a label.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bedrock_translate::catalog::KNOWN_MODELS;
+use openai_types::chat::Usage;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// `route`, `model`, `status`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// The route, e.g. `/v1/chat/completions`.
+    pub route: &'static str,
+    /// The model (bounded, see the module docs).
+    pub model: String,
+    /// HTTP status code.
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModelLabels {
+    model: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TokenLabels {
+    model: String,
+    direction: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    // 1 ms to ~33 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+/// The gateway's metrics.
+pub struct Metrics {
+    registry: Registry,
+    known_models: HashSet<String>,
+    requests: Family<RequestLabels, Counter>,
+    duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    first_chunk: Family<ModelLabels, Histogram, fn() -> Histogram>,
+    upstream: Family<OutcomeLabels, Counter>,
+    tokens: Family<TokenLabels, Counter>,
+    in_flight: Gauge,
+    streams: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric; `aliases` are the configured model aliases (valid label values).
+    pub fn new<'a>(aliases: impl IntoIterator<Item = &'a String>) -> Arc<Self> {
+        let mut registry = Registry::with_prefix("bedrock_gateway");
+        let requests = Family::default();
+        let duration = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let first_chunk = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let upstream = Family::default();
+        let tokens = Family::default();
+        let in_flight = Gauge::default();
+        let streams = Gauge::default();
+        registry.register(
+            "requests",
+            "Requests answered, by route, model and status",
+            requests.clone(),
+        );
+        registry.register(
+            "request_duration_seconds",
+            "Time to the last byte of the answer",
+            duration.clone(),
+        );
+        registry.register(
+            "time_to_first_chunk_seconds",
+            "Time to the first chunk of a streamed answer",
+            first_chunk.clone(),
+        );
+        registry.register(
+            "upstream_attempts",
+            "Requests sent to Bedrock, by outcome",
+            upstream.clone(),
+        );
+        registry.register("tokens", "Tokens, by model and direction", tokens.clone());
+        registry.register(
+            "in_flight_requests",
+            "Requests being answered",
+            in_flight.clone(),
+        );
+        registry.register("in_flight_streams", "Streams being sent", streams.clone());
+        let known_models = KNOWN_MODELS
+            .iter()
+            .map(|m| m.id.to_owned())
+            .chain(aliases.into_iter().cloned())
+            .collect();
+        Arc::new(Self {
+            registry,
+            known_models,
+            requests,
+            duration,
+            first_chunk,
+            upstream,
+            tokens,
+            in_flight,
+            streams,
+        })
+    }
+
+    /// The text exposition.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)
+            .expect("writing to a String cannot fail");
+        text
+    }
+
+    /// A bounded label value for a model id.
+    pub fn model_label(&self, model: Option<&str>) -> String {
+        match model {
+            Some(id) if self.known_models.contains(id) => id.to_owned(),
+            Some(_) => "other".to_owned(),
+            None => "none".to_owned(),
+        }
+    }
+
+    /// A request starts: counted in flight until the returned guard drops.
+    pub fn start_request(self: &Arc<Self>) -> InFlight {
+        self.in_flight.inc();
+        InFlight {
+            metrics: Arc::clone(self),
+            stream: false,
+        }
+    }
+
+    /// A request has been answered (streams: the last byte sent).
+    pub fn finish_request(&self, labels: RequestLabels, elapsed: Duration) {
+        self.duration
+            .get_or_create(&RouteLabels {
+                route: labels.route,
+            })
+            .observe(elapsed.as_secs_f64());
+        self.requests.get_or_create(&labels).inc();
+    }
+
+    /// The first chunk of a stream is out.
+    pub fn first_chunk(&self, model: &str, elapsed: Duration) {
+        self.first_chunk
+            .get_or_create(&ModelLabels {
+                model: model.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Tokens of an answer.
+    pub fn tokens(&self, model: &str, usage: &Usage) {
+        let labels = |direction| TokenLabels {
+            model: model.to_owned(),
+            direction,
+        };
+        self.tokens
+            .get_or_create(&labels("input"))
+            .inc_by(usage.prompt_tokens);
+        self.tokens
+            .get_or_create(&labels("output"))
+            .inc_by(usage.completion_tokens);
+    }
+
+    /// One attempt at Bedrock: `ok`, the Bedrock error type (from `x-amzn-ErrorType`), an HTTP
+    /// status, or `connection_error`.
+    pub fn upstream_attempt(&self, outcome: &str) {
+        let valid = !outcome.is_empty()
+            && outcome.len() <= 64
+            && outcome
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let outcome = if valid {
+            outcome.to_owned()
+        } else {
+            "other".to_owned()
+        };
+        self.upstream
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+}
+
+/// Counts a request (and, once marked, a stream) in flight until dropped.
+#[derive(Debug)]
+pub struct InFlight {
+    metrics: Arc<Metrics>,
+    stream: bool,
+}
+
+impl InFlight {
+    /// The answer is a stream: also counted in flight as one until the guard drops.
+    pub fn mark_stream(&mut self) {
+        if !self.stream {
+            self.stream = true;
+            self.metrics.streams.inc();
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.metrics.in_flight.dec();
+        if self.stream {
+            self.metrics.streams.dec();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposes_every_metric_with_bounded_labels() {
+        let alias = "gpt-4o".to_owned();
+        let metrics = Metrics::new([&alias]);
+        {
+            let mut guard = metrics.start_request();
+            guard.mark_stream();
+            assert!(
+                metrics
+                    .encode()
+                    .contains("bedrock_gateway_in_flight_streams 1")
+            );
+        }
+        let model = metrics.model_label(Some("acme.attacker-chosen-{label}"));
+        assert_eq!(model, "other");
+        metrics.finish_request(
+            RequestLabels {
+                route: "/v1/chat/completions",
+                model,
+                status: 200,
+            },
+            Duration::from_millis(5),
+        );
+        metrics.first_chunk(
+            &metrics.model_label(Some("gpt-4o")),
+            Duration::from_millis(2),
+        );
+        metrics.tokens(
+            "gpt-4o",
+            &Usage {
+                prompt_tokens: 3,
+                completion_tokens: 4,
+                ..Usage::default()
+            },
+        );
+        metrics.upstream_attempt("ThrottlingException");
+        metrics.upstream_attempt("Bad\"Label");
+        let text = metrics.encode();
+        for needle in [
+            r#"bedrock_gateway_requests_total{route="/v1/chat/completions",model="other",status="200"} 1"#,
+            r#"bedrock_gateway_tokens_total{model="gpt-4o",direction="output"} 4"#,
+            r#"bedrock_gateway_upstream_attempts_total{outcome="ThrottlingException"} 1"#,
+            r#"bedrock_gateway_upstream_attempts_total{outcome="other"} 1"#,
+            "bedrock_gateway_request_duration_seconds_bucket",
+            "bedrock_gateway_time_to_first_chunk_seconds_count{model=\"gpt-4o\"} 1",
+            "bedrock_gateway_in_flight_requests 0",
+            "bedrock_gateway_in_flight_streams 0",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from\n{text}");
+        }
+    }
+}
