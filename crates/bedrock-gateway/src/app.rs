@@ -4,7 +4,10 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use bedrock_translate::body::OpenAiBody;
 use bedrock_translate::catalog::KNOWN_MODELS;
@@ -23,14 +26,20 @@ use tower::{BoxError, Layer, ServiceExt};
 use crate::config::Settings;
 use crate::context::RequestContext;
 use crate::credentials::ServerAuth;
+use crate::idle::{IdleBody, IdleTimeout, IdleTimeoutLayer, IdleTimeoutService, Side};
 use crate::metered::StreamMeter;
-use crate::metrics::{Metrics, RequestLabels};
+use crate::metrics::{InFlight, Metrics, RequestLabels};
 use crate::retry::RetryPolicy;
 use crate::upstream::{self, Authenticate, UpstreamClient};
 
 pub use crate::metered::GatewayBody;
-/// The Bedrock pipeline: translate, retry, authenticate (SigV4 or bearer key), send.
-type ChatService = Translate<Retry<RetryPolicy, Authenticate<UpstreamClient>>>;
+/// The Bedrock pipeline: translate, retry, idle timeout on answers, authenticate (SigV4 or
+/// bearer key), send.
+type ChatService = Translate<Retry<RetryPolicy, IdleTimeoutService<Authenticate<UpstreamClient>>>>;
+/// A Bedrock answer's body.
+pub type UpstreamBody = IdleBody<Incoming>;
+/// What the router answers with, before metering.
+type RoutedResponse = Response<OpenAiBody<UpstreamBody>>;
 
 /// The gateway: shared by every connection.
 #[derive(Debug, Clone)]
@@ -45,12 +54,16 @@ struct Inner {
     chat: ChatService,
     models: Bytes,
     metrics: Arc<Metrics>,
+    /// Permits for concurrent Bedrock requests.
+    limit: Option<Arc<Semaphore>>,
+    /// Set when shutdown starts: `/ready` answers 503.
+    draining: AtomicBool,
 }
 
 impl Gateway {
     /// Builds the service stack from settings and the gateway's own authentication.
     pub fn new(settings: Settings, server_auth: ServerAuth) -> Result<Self, BoxError> {
-        let client = upstream::client()?;
+        let client = upstream::client(settings.connect_timeout)?;
         let signer = SigV4Layer::builder()
             .service_name("bedrock")
             .region(settings.region.as_str().to_owned())
@@ -67,7 +80,12 @@ impl Gateway {
         let metrics = Metrics::new(settings.aliases.keys());
         let retry =
             RetryLayer::new(RetryPolicy::new(settings.retry).with_metrics(Arc::clone(&metrics)));
-        let chat = translate.layer(retry.layer(Authenticate::new(signer.layer(client))));
+        let idle = IdleTimeoutLayer::new(settings.stream_idle_timeout);
+        let chat =
+            translate.layer(retry.layer(idle.layer(Authenticate::new(signer.layer(client)))));
+        let limit = settings
+            .max_concurrency
+            .map(|n| Arc::new(Semaphore::new(n)));
         let models = models_json(&settings);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -76,8 +94,15 @@ impl Gateway {
                 chat,
                 models,
                 metrics,
+                limit,
+                draining: AtomicBool::new(false),
             }),
         })
+    }
+
+    /// Shutdown has started: readiness fails so that load balancers stop sending traffic.
+    pub fn start_draining(&self) {
+        self.inner.draining.store(true, Ordering::SeqCst);
     }
 
     /// Whether the gateway holds its own AWS credentials and asks clients for no key.
@@ -93,8 +118,42 @@ impl Gateway {
     ) -> Result<Response<GatewayBody>, Infallible> {
         let started = Instant::now();
         let route = route_label(request.uri().path());
-        let mut in_flight = self.inner.metrics.start_request();
+        let in_flight = self.inner.metrics.start_request();
+        let permit = match self.admit(route) {
+            Ok(permit) => permit,
+            Err(err) => return Ok(self.finish(error(err), route, started, in_flight, None)),
+        };
         let response = self.route(request).await;
+        Ok(self.finish(response, route, started, in_flight, permit))
+    }
+
+    /// Load shedding: a Bedrock route gets a permit at once or a 503, never a queue.
+    fn admit(&self, route: &str) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
+        let (Some(limit), "/v1/chat/completions" | "/v1/embeddings") = (&self.inner.limit, route)
+        else {
+            return Ok(None);
+        };
+        Arc::clone(limit)
+            .try_acquire_owned()
+            .map(Some)
+            .map_err(|_| {
+                ApiError::server(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the gateway is at its concurrency limit: retry shortly",
+                    "overloaded",
+                )
+            })
+    }
+
+    /// Meters a response; a stream keeps its permit and in-flight count until its last byte.
+    fn finish(
+        &self,
+        response: RoutedResponse,
+        route: &'static str,
+        started: Instant,
+        mut in_flight: InFlight,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Response<GatewayBody> {
         let metrics = &self.inner.metrics;
         let model = metrics.model_label(
             response
@@ -110,22 +169,26 @@ impl Gateway {
             model,
             status: response.status().as_u16(),
         };
+        let span = tracing::Span::current();
+        span.record("model", labels.model.as_str());
+        span.record("status", labels.status);
         let (parts, body) = response.into_parts();
         let body = if body.is_stream() {
             in_flight.mark_stream();
+            let held = (in_flight, permit);
             GatewayBody::metered(
                 body,
-                StreamMeter::new(Arc::clone(metrics), labels, started, in_flight),
+                StreamMeter::new(Arc::clone(metrics), labels, started, held),
             )
         } else {
             metrics.finish_request(labels, started.elapsed());
             GatewayBody::plain(body)
         };
-        Ok(Response::from_parts(parts, body))
+        Response::from_parts(parts, body)
     }
 
     /// Routes one request.
-    async fn route(&self, request: Request<Incoming>) -> Response<OpenAiBody<Incoming>> {
+    async fn route(&self, request: Request<Incoming>) -> Response<OpenAiBody<UpstreamBody>> {
         let path = request.uri().path();
         if path.starts_with("/v1/")
             && let Err(err) = self.inner.settings.gateway_keys.check(request.headers())
@@ -137,6 +200,13 @@ impl Gateway {
                 json(StatusCode::OK, Bytes::from_static(br#"{"status":"ok"}"#))
             }
             (&Method::GET, "/v1/models") => json(StatusCode::OK, self.inner.models.clone()),
+            (&Method::GET, "/ready") if self.inner.draining.load(Ordering::SeqCst) => json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Bytes::from_static(br#"{"status":"draining"}"#),
+            ),
+            (&Method::GET, "/ready") => {
+                json(StatusCode::OK, Bytes::from_static(br#"{"status":"ready"}"#))
+            }
             (&Method::GET, "/metrics") => {
                 let mut response =
                     Response::new(OpenAiBody::full(Bytes::from(self.inner.metrics.encode())));
@@ -149,7 +219,7 @@ impl Gateway {
                 response
             }
             (_, "/v1/chat/completions" | "/v1/embeddings") => self.bedrock(request).await,
-            (_, "/health" | "/v1/models" | "/metrics") => error(
+            (_, "/health" | "/ready" | "/v1/models" | "/metrics") => error(
                 ApiError::invalid_request("method not allowed", None)
                     .with_status(StatusCode::METHOD_NOT_ALLOWED),
             ),
@@ -161,7 +231,7 @@ impl Gateway {
     }
 
     /// Chat completions and embeddings: context, body limit, then the translator stack.
-    async fn bedrock(&self, request: Request<Incoming>) -> Response<OpenAiBody<Incoming>> {
+    async fn bedrock(&self, request: Request<Incoming>) -> Response<OpenAiBody<UpstreamBody>> {
         let settings = &self.inner.settings;
         if let Err(err) = check_content_length(&request, settings.max_body_bytes) {
             return error(err);
@@ -175,6 +245,7 @@ impl Gateway {
             };
         let (mut parts, body) = request.into_parts();
         context.insert_into(&mut parts.extensions);
+        let body = IdleBody::new(body, settings.client_timeout, Side::Client);
         let request = Request::from_parts(parts, Limited::new(body, settings.max_body_bytes));
         let call = self.inner.chat.clone().oneshot(request);
         let result = match settings.upstream_timeout {
@@ -219,6 +290,19 @@ fn edge_error(err: BoxError, body_limit: usize) -> ApiError {
     while let Some(e) = source {
         if e.is::<http_body_util::LengthLimitError>() {
             return too_large(body_limit);
+        }
+        if let Some(idle) = e.downcast_ref::<IdleTimeout>() {
+            return match idle.side {
+                Side::Client => {
+                    ApiError::invalid_request(format!("request timed out: {idle}"), None)
+                        .with_status(StatusCode::REQUEST_TIMEOUT)
+                }
+                Side::Upstream => ApiError::server(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    format!("Bedrock timed out: {idle}"),
+                    "timeout",
+                ),
+            };
         }
         if e.is::<UpstreamTimeout>() {
             return ApiError::server(
@@ -304,12 +388,13 @@ fn route_label(path: &str) -> &'static str {
         "/v1/embeddings" => "/v1/embeddings",
         "/v1/models" => "/v1/models",
         "/health" => "/health",
+        "/ready" => "/ready",
         "/metrics" => "/metrics",
         _ => "other",
     }
 }
 
-fn json(status: StatusCode, body: Bytes) -> Response<OpenAiBody<Incoming>> {
+fn json(status: StatusCode, body: Bytes) -> Response<OpenAiBody<UpstreamBody>> {
     let mut response = Response::new(OpenAiBody::full(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -319,7 +404,7 @@ fn json(status: StatusCode, body: Bytes) -> Response<OpenAiBody<Incoming>> {
     response
 }
 
-fn error(err: ApiError) -> Response<OpenAiBody<Incoming>> {
+fn error(err: ApiError) -> Response<OpenAiBody<UpstreamBody>> {
     bedrock_translate::layer::error_response(err)
 }
 

@@ -149,6 +149,35 @@ pub struct Cli {
     )]
     pub retry_base_delay_ms: u64,
 
+    /// Seconds a Bedrock stream may stay silent between events before it is cut (0: no limit).
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_STREAM_IDLE_TIMEOUT_SECS",
+        default_value_t = 120
+    )]
+    pub stream_idle_timeout_secs: u64,
+
+    /// Seconds to connect to Bedrock.
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_CONNECT_TIMEOUT_SECS",
+        default_value_t = 10
+    )]
+    pub connect_timeout_secs: u64,
+
+    /// Seconds a client may take between two pieces of its request (headers or body).
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_CLIENT_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub client_timeout_secs: u64,
+
+    /// Requests to Bedrock in flight at once; more are refused at once with 503 and
+    /// Retry-After (0: no limit).
+    #[arg(long, env = "BEDROCK_GATEWAY_MAX_CONCURRENCY", default_value_t = 1024)]
+    pub max_concurrency: usize,
+
     /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
     #[arg(
         long,
@@ -203,6 +232,14 @@ pub struct Settings {
     pub upstream_timeout: Option<Duration>,
     /// Retries of Bedrock requests.
     pub retry: RetrySettings,
+    /// Silence allowed between stream events (a year when the flag is 0).
+    pub stream_idle_timeout: Duration,
+    /// Connect timeout to Bedrock.
+    pub connect_timeout: Duration,
+    /// Silence allowed while a client sends its request.
+    pub client_timeout: Duration,
+    /// Concurrent Bedrock requests; `None`: no limit.
+    pub max_concurrency: Option<usize>,
     /// Drain period at shutdown.
     pub shutdown_grace: Duration,
     /// Log format.
@@ -277,6 +314,13 @@ impl Settings {
                 base_delay: Duration::from_millis(cli.retry_base_delay_ms),
                 ..RetrySettings::default()
             },
+            stream_idle_timeout: Duration::from_secs(match cli.stream_idle_timeout_secs {
+                0 => 365 * 24 * 3600,
+                secs => secs,
+            }),
+            connect_timeout: Duration::from_secs(cli.connect_timeout_secs.max(1)),
+            client_timeout: Duration::from_secs(cli.client_timeout_secs.max(1)),
+            max_concurrency: (cli.max_concurrency > 0).then_some(cli.max_concurrency),
             shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),
             log_format: cli.log_format,
         })

@@ -39,6 +39,7 @@ async fn run(settings: Settings) -> ExitCode {
         }
     };
     let grace = settings.shutdown_grace;
+    let client_timeout = settings.client_timeout;
     let addr = listener
         .local_addr()
         .expect("a bound listener has an address");
@@ -71,7 +72,14 @@ async fn run(settings: Settings) -> ExitCode {
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "bedrock-gateway listening on http://{addr}");
     let _ = stdout.flush();
-    server::serve(listener, gateway, server::shutdown_signal(), grace).await;
+    server::serve(
+        listener,
+        gateway,
+        server::shutdown_signal(),
+        grace,
+        client_timeout,
+    )
+    .await;
     ExitCode::SUCCESS
 }
 

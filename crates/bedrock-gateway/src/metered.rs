@@ -11,25 +11,25 @@ use std::time::Instant;
 use bedrock_translate::body::OpenAiBody;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use hyper::body::Incoming;
 
+use crate::app::UpstreamBody;
 use crate::metrics::{InFlight, Metrics, RequestLabels};
 
 /// The body of every gateway response.
 #[derive(Debug)]
 pub struct GatewayBody {
-    inner: OpenAiBody<Incoming>,
+    inner: OpenAiBody<UpstreamBody>,
     meter: Option<StreamMeter>,
 }
 
 impl GatewayBody {
     /// A body that needs no metering (already counted).
-    pub fn plain(inner: OpenAiBody<Incoming>) -> Self {
+    pub fn plain(inner: OpenAiBody<UpstreamBody>) -> Self {
         Self { inner, meter: None }
     }
 
     /// A streamed body, counted when it ends.
-    pub fn metered(inner: OpenAiBody<Incoming>, meter: StreamMeter) -> Self {
+    pub fn metered(inner: OpenAiBody<UpstreamBody>, meter: StreamMeter) -> Self {
         Self {
             inner,
             meter: Some(meter),
@@ -44,23 +44,25 @@ pub struct StreamMeter {
     labels: Option<RequestLabels>,
     started: Instant,
     first_chunk_sent: bool,
-    _in_flight: InFlight,
+    /// Released when the stream ends: the in-flight count and the concurrency permit.
+    _held: (InFlight, Option<tokio::sync::OwnedSemaphorePermit>),
 }
 
 impl StreamMeter {
-    /// A meter for one stream; `in_flight` is released when the stream ends.
+    /// A meter for one stream; `held` (the in-flight count and the concurrency permit) is
+    /// released when the stream ends.
     pub fn new(
         metrics: Arc<Metrics>,
         labels: RequestLabels,
         started: Instant,
-        in_flight: InFlight,
+        held: (InFlight, Option<tokio::sync::OwnedSemaphorePermit>),
     ) -> Self {
         Self {
             metrics,
             labels: Some(labels),
             started,
             first_chunk_sent: false,
-            _in_flight: in_flight,
+            _held: held,
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::{HeaderName, Request, header};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -20,7 +20,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::app::Gateway;
-use crate::context::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN};
+use crate::context::{ACCESS_KEY_ID, BEARER_TOKEN, SECRET_ACCESS_KEY, SESSION_TOKEN};
 
 /// `x-request-id`.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -44,12 +44,14 @@ pub async fn serve(
     gateway: Gateway,
     shutdown: impl std::future::Future<Output = ()>,
     grace: Duration,
+    client_timeout: Duration,
 ) {
     let sensitive = [
         header::AUTHORIZATION,
         HeaderName::from_static(SECRET_ACCESS_KEY),
         HeaderName::from_static(SESSION_TOKEN),
         HeaderName::from_static(ACCESS_KEY_ID),
+        HeaderName::from_static(BEARER_TOKEN),
     ];
     let service = ServiceBuilder::new()
         .layer(SetSensitiveRequestHeadersLayer::new(sensitive))
@@ -57,15 +59,33 @@ pub async fn serve(
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<Incoming>| {
-                    let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id = %id,
+                        model = tracing::field::Empty,
+                        status = tracing::field::Empty,
+                    )
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .service_fn(move |request| gateway.clone().handle(request));
+        .service_fn({
+            let gateway = gateway.clone();
+            move |request| gateway.clone().handle(request)
+        });
     let service = TowerToHyperService::new(service);
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(client_timeout);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -91,6 +111,7 @@ pub async fn serve(
         });
     }
     drop(listener);
+    gateway.start_draining();
     tracing::info!(
         grace_secs = grace.as_secs(),
         "shutting down: draining in-flight requests"

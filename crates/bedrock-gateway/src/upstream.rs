@@ -22,12 +22,12 @@ use crate::credentials::BearerToken;
 pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// A client with keep-alive pooling, HTTP/1.1 and HTTP/2 over rustls (native roots),
-/// `TCP_NODELAY`, and a 10 s connect timeout.
-pub fn client() -> Result<UpstreamClient, BoxError> {
+/// `TCP_NODELAY`, and a connect timeout.
+pub fn client(connect_timeout: Duration) -> Result<UpstreamClient, BoxError> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
-    http.set_connect_timeout(Some(Duration::from_secs(10)));
+    http.set_connect_timeout(Some(connect_timeout));
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()?
         .https_or_http()
