@@ -76,6 +76,7 @@ impl Gateway {
             aliases: settings.aliases.clone(),
             default_embedding_model: settings.default_embedding_model.clone(),
             endpoint,
+            model_defaults: settings.model_defaults.clone(),
         });
         let metrics = Metrics::new(settings.aliases.keys());
         let retry =

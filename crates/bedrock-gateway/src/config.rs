@@ -9,11 +9,13 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use bedrock_translate::ModelDefaults;
 use bedrock_translate::endpoint::{BedrockEndpoint, Region};
 use bedrock_translate::model_id::ModelId;
 use clap::{Parser, ValueEnum};
 use thiserror::Error;
 
+use crate::file::FileConfig;
 use crate::keys::GatewayKeys;
 use crate::retry::RetrySettings;
 
@@ -71,7 +73,8 @@ impl Env for HashMap<&str, &str> {
 }
 
 /// Which credentials requests may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CredentialSources {
     /// Request headers, else the gateway's own (environment, then the AWS default chain).
     Any,
@@ -84,7 +87,8 @@ pub enum CredentialSources {
 }
 
 /// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
     Human,
@@ -102,6 +106,11 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "bedrock-gateway", version)]
 pub struct Cli {
+    /// TOML file with settings that do not fit flags (aliases, per-model defaults, API keys,
+    /// limits); flags and environment variables win over it.
+    #[arg(long, env = "BEDROCK_GATEWAY_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+
     /// Address to listen on (use port 0 for any free port).
     #[arg(long, env = "BEDROCK_GATEWAY_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
@@ -226,6 +235,8 @@ pub struct Settings {
     pub credential_sources: CredentialSources,
     /// Keys clients must present; empty: open gateway.
     pub gateway_keys: GatewayKeys,
+    /// Per-model request defaults (from the config file).
+    pub model_defaults: HashMap<ModelId, ModelDefaults>,
     /// Largest request body.
     pub max_body_bytes: usize,
     /// Time to Bedrock's first byte; `None`: no limit.
@@ -255,7 +266,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(setting: &'static str, reason: impl ToString) -> Self {
+    pub(crate) fn new(setting: &'static str, reason: impl ToString) -> Self {
         Self {
             setting,
             reason: reason.to_string(),
@@ -264,6 +275,48 @@ impl ConfigError {
 }
 
 impl Settings {
+    /// Parses `args` (the process's when `None`), reads `--config` if given, and resolves
+    /// everything against `env`. Exits on `--help`/`--version` and on bad flags, as clap does.
+    pub fn load(args: Option<Vec<String>>, env: &dyn Env) -> Result<Self, ConfigError> {
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Cli::command();
+        let matches = match args {
+            Some(args) => command
+                .try_get_matches_from(args)
+                .unwrap_or_else(|e| e.exit()),
+            None => command.get_matches(),
+        };
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let file = match &cli.config {
+            Some(path) => Some(FileConfig::load(path)?),
+            None => None,
+        };
+        if let Some(file) = &file {
+            file.apply_to(&mut cli, &matches);
+        }
+        let mut settings = Self::resolve(cli, env)?;
+        if let Some(file) = file {
+            settings.apply_file(file)?;
+        }
+        Ok(settings)
+    }
+
+    /// The file-only settings: API keys (unless the environment set them) and model defaults.
+    fn apply_file(&mut self, file: FileConfig) -> Result<(), ConfigError> {
+        if self.gateway_keys.is_empty() && !file.api_keys.is_empty() {
+            self.gateway_keys = GatewayKeys::parse(&file.api_keys.join(","));
+        }
+        for (name, defaults) in file.models {
+            let id = match self.aliases.get(&name) {
+                Some(id) => id.clone(),
+                None => ModelId::parse(&name)
+                    .map_err(|e| ConfigError::new("--config [models]", format!("'{name}': {e}")))?,
+            };
+            self.model_defaults.insert(id, defaults);
+        }
+        Ok(())
+    }
+
     /// Validates the flags and reads the AWS environment variables from `env`.
     pub fn resolve(cli: Cli, env: &dyn Env) -> Result<Self, ConfigError> {
         let default_model = ModelId::parse(&cli.default_model)
@@ -306,6 +359,7 @@ impl Settings {
                 .var(vars::BEDROCK_GATEWAY_API_KEYS)
                 .map(|k| GatewayKeys::parse(&k))
                 .unwrap_or_default(),
+            model_defaults: HashMap::new(),
             max_body_bytes: cli.max_body_bytes,
             upstream_timeout: (cli.upstream_timeout_secs > 0)
                 .then(|| Duration::from_secs(cli.upstream_timeout_secs)),
@@ -426,6 +480,67 @@ mod tests {
             let err = Settings::resolve(cli(args), &env).unwrap_err();
             assert!(err.to_string().contains(setting), "{err}");
         }
+    }
+
+    #[test]
+    fn the_config_file_fills_what_flags_and_env_leave_out() {
+        let dir =
+            std::env::temp_dir().join(format!("bedrock-gateway-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gateway.toml");
+        std::fs::write(
+            &path,
+            r#"
+listen = "0.0.0.0:4000"
+max_concurrency = 7
+max_attempts = 5
+api_keys = ["file-key-0123456789"]
+credential_sources = "server"
+[aliases]
+fast = "anthropic.claude-3-haiku-20240307-v1:0"
+gpt-4o = "amazon.nova-pro-v1:0"
+[models.fast]
+max_tokens = 99
+"#,
+        )
+        .unwrap();
+        let args = |extra: &[&str]| {
+            let mut args = vec![
+                "bedrock-gateway".to_owned(),
+                "--config".to_owned(),
+                path.display().to_string(),
+            ];
+            args.extend(extra.iter().map(|s| (*s).to_owned()));
+            Some(args)
+        };
+        let settings = Settings::load(
+            args(&[
+                "--max-attempts",
+                "2",
+                "--model-alias",
+                "gpt-4o=anthropic.claude-3-sonnet-20240229-v1:0",
+            ]),
+            &HashMap::new(),
+        )
+        .unwrap();
+        assert_eq!(settings.listen, "0.0.0.0:4000".parse().unwrap());
+        assert_eq!(settings.max_concurrency, Some(7));
+        assert_eq!(
+            settings.retry.max_attempts, 2,
+            "the flag wins over the file"
+        );
+        assert_eq!(settings.credential_sources, CredentialSources::Server);
+        assert_eq!(
+            settings.aliases["gpt-4o"].as_str(),
+            "anthropic.claude-3-sonnet-20240229-v1:0",
+            "the flag's alias wins"
+        );
+        let haiku = ModelId::parse("anthropic.claude-3-haiku-20240307-v1:0").unwrap();
+        assert_eq!(settings.model_defaults[&haiku].max_tokens, Some(99));
+        assert!(!settings.gateway_keys.is_empty());
+        std::fs::write(&path, "listen = \"127.0.0.1:1\"\nmax_concurency = 3\n").unwrap();
+        let err = Settings::load(args(&[]), &HashMap::new()).unwrap_err();
+        assert!(err.to_string().contains("max_concurency"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod context;
 pub mod credentials;
+pub mod file;
 pub mod idle;
 pub mod keys;
 pub mod metered;

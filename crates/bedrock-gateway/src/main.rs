@@ -4,15 +4,13 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use bedrock_gateway::app::Gateway;
-use bedrock_gateway::config::{Cli, CredentialSources, LogFormat, ProcessEnv, Settings};
+use bedrock_gateway::config::{CredentialSources, LogFormat, ProcessEnv, Settings};
 use bedrock_gateway::credentials::ServerAuth;
 use bedrock_gateway::server;
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let settings = match Settings::resolve(cli, &ProcessEnv) {
+    let settings = match Settings::load(None, &ProcessEnv) {
         Ok(settings) => settings,
         Err(err) => {
             eprintln!("bedrock-gateway: {err}");

@@ -86,6 +86,34 @@ pub struct TranslateConfig {
     pub default_embedding_model: ModelId,
     /// Where requests go when the request carries no [`BedrockEndpoint`] extension.
     pub endpoint: BedrockEndpoint,
+    /// Per-model defaults for requests that leave a parameter out.
+    pub model_defaults: HashMap<ModelId, ModelDefaults>,
+}
+
+/// Inference parameters applied to a model's requests when the request leaves them out.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelDefaults {
+    /// `max_completion_tokens`.
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    /// `temperature`.
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    /// `top_p`.
+    #[serde(default)]
+    pub top_p: Option<f64>,
+}
+
+impl ModelDefaults {
+    /// Fills what `request` leaves out.
+    pub fn apply(&self, request: &mut ChatCompletionRequest) {
+        if request.max_completion_tokens.is_none() && request.max_tokens.is_none() {
+            request.max_completion_tokens = self.max_tokens;
+        }
+        request.temperature = request.temperature.or(self.temperature);
+        request.top_p = request.top_p.or(self.top_p);
+    }
 }
 
 impl TranslateConfig {
@@ -132,6 +160,7 @@ impl TranslateLayer {
             aliases: HashMap::new(),
             default_embedding_model: ModelId::parse(DEFAULT_EMBEDDING_MODEL).expect("a valid id"),
             endpoint,
+            model_defaults: HashMap::new(),
         })
     }
 
@@ -441,9 +470,12 @@ impl PreparedCall {
 
 /// Parses and translates the OpenAI body.
 fn prepare(config: &TranslateConfig, body: &[u8]) -> Result<PreparedCall, TranslateError> {
-    let request: ChatCompletionRequest =
+    let mut request: ChatCompletionRequest =
         serde_json::from_slice(body).map_err(|e| TranslateError::Json(e.to_string()))?;
     let model = config.resolve_model(request.model.as_deref())?;
+    if let Some(defaults) = config.model_defaults.get(&model) {
+        defaults.apply(&mut request);
+    }
     let stream = request.is_stream().then(|| StreamOptions {
         include_usage: request.include_usage(),
     });

@@ -21,4 +21,4 @@ pub mod response;
 pub mod stream;
 
 pub use error::{ApiError, TranslateError};
-pub use layer::{Translate, TranslateConfig, TranslateLayer};
+pub use layer::{ModelDefaults, Translate, TranslateConfig, TranslateLayer};

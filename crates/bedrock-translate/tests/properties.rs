@@ -33,12 +33,7 @@ proptest! {
         let mut decoder = EventStreamDecoder::new();
         for piece in bytes.chunks(chunk) {
             decoder.push(piece);
-            loop {
-                match decoder.next_event() {
-                    Ok(Some(_)) => {}
-                    Ok(None) | Err(_) => break,
-                }
-            }
+            while let Ok(Some(_)) = decoder.next_event() {}
         }
     }
 
