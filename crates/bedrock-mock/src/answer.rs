@@ -1,0 +1,602 @@
+//! Deterministic answers: validation of Converse bodies as Bedrock does it, the answer to a
+//! conversation, its Converse JSON, its ConverseStream events, and InvokeModel embeddings.
+
+use serde_json::{Value, json};
+
+/// A Bedrock `ValidationException` message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub String);
+
+/// One block of the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// Reasoning text and its signature.
+    Reasoning(String),
+    /// Text.
+    Text(String),
+    /// A tool call.
+    ToolUse {
+        /// Call id.
+        id: String,
+        /// Tool name.
+        name: String,
+        /// Arguments.
+        input: Value,
+    },
+}
+
+/// A whole answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// Content blocks.
+    pub blocks: Vec<Block>,
+    /// Bedrock stop reason.
+    pub stop_reason: &'static str,
+    /// Input words.
+    pub input_tokens: u64,
+    /// Output words.
+    pub output_tokens: u64,
+}
+
+const BLOCK_KINDS: &[&str] = &[
+    "text",
+    "image",
+    "document",
+    "video",
+    "audio",
+    "toolUse",
+    "toolResult",
+    "guardContent",
+    "cachePoint",
+    "reasoningContent",
+    "citationsContent",
+    "searchResult",
+];
+
+/// Validates a Converse body as Bedrock would.
+pub fn validate(body: &Value) -> Result<(), Invalid> {
+    let invalid = |m: &str| Err(Invalid(m.to_owned()));
+    let Some(messages) = body.get("messages").and_then(Value::as_array) else {
+        return invalid(
+            "1 validation error detected: Value null at 'messages' failed to satisfy constraint: Member must not be null",
+        );
+    };
+    if messages.is_empty() {
+        return invalid(
+            "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
+        );
+    }
+    let mut previous = None;
+    let mut tool_blocks = false;
+    for message in messages {
+        let role = message.get("role").and_then(Value::as_str).unwrap_or("");
+        if !matches!(role, "user" | "assistant") {
+            return invalid(
+                "1 validation error detected: Value at 'messages.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]",
+            );
+        }
+        if previous.is_none() && role != "user" {
+            return invalid(
+                "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
+            );
+        }
+        if previous == Some(role) {
+            return invalid(
+                "A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.",
+            );
+        }
+        previous = Some(role);
+        let Some(content) = message
+            .get("content")
+            .and_then(Value::as_array)
+            .filter(|c| !c.is_empty())
+        else {
+            return invalid(
+                "The content field in the Message object is empty. Add a ContentBlock object to the content field and try again.",
+            );
+        };
+        for block in content {
+            let keys: Vec<&String> = block
+                .as_object()
+                .map(|o| o.keys().collect())
+                .unwrap_or_default();
+            if keys.len() != 1 || !BLOCK_KINDS.contains(&keys[0].as_str()) {
+                return invalid(
+                    "1 validation error detected: a ContentBlock must have exactly one member set",
+                );
+            }
+            if block
+                .get("text")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.trim().is_empty())
+            {
+                return invalid(
+                    "The text field in the ContentBlock object is blank. Add text to the text field, and try again.",
+                );
+            }
+            tool_blocks |= block.get("toolUse").is_some() || block.get("toolResult").is_some();
+        }
+    }
+    if tool_blocks && body.get("toolConfig").is_none() {
+        return invalid(
+            "The toolConfig field must be defined when using toolUse and toolResult content blocks.",
+        );
+    }
+    if let Some(config) = body.get("inferenceConfig") {
+        for (field, low, high) in [("temperature", 0.0, 1.0), ("topP", 0.0, 1.0)] {
+            if let Some(v) = config
+                .get(field)
+                .and_then(Value::as_f64)
+                .filter(|v| !(low..=high).contains(v))
+            {
+                return Err(Invalid(format!(
+                    "1 validation error detected: Value '{v}' at 'inferenceConfig.{field}' failed to satisfy constraint: Member must have value less than or equal to {high}"
+                )));
+            }
+        }
+        if config
+            .get("maxTokens")
+            .and_then(Value::as_i64)
+            .is_some_and(|n| n < 1)
+        {
+            return invalid(
+                "1 validation error detected: Value at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1",
+            );
+        }
+    }
+    if let Some(tools) = body.pointer("/toolConfig/tools").and_then(Value::as_array) {
+        for tool in tools {
+            let name = tool
+                .pointer("/toolSpec/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let valid = (1..=64).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !valid {
+                return invalid(
+                    "1 validation error detected: Value at 'toolConfig.tools.member.toolSpec.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+",
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn words(text: &str) -> u64 {
+    text.split_whitespace().count() as u64
+}
+
+/// Every text of the request (system and messages), for the input token count.
+fn input_words(body: &Value) -> u64 {
+    let mut count = 0;
+    for block in body
+        .get("system")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        count += block.get("text").and_then(Value::as_str).map_or(0, words);
+    }
+    for message in body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for block in message
+            .get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            count += block.get("text").and_then(Value::as_str).map_or(0, words);
+        }
+    }
+    count.max(1)
+}
+
+/// The mock's deterministic answer to a valid Converse body.
+pub fn answer(body: &Value) -> Answer {
+    let last = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .and_then(|m| m.last())
+        .and_then(|m| m.get("content"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut blocks = Vec::new();
+    if body
+        .pointer("/additionalModelRequestFields/thinking")
+        .is_some()
+    {
+        blocks.push(Block::Reasoning(format!(
+            "Thinking about: {}",
+            user_text(&last)
+        )));
+    }
+    let tool_results: Vec<&Value> = last.iter().filter_map(|b| b.get("toolResult")).collect();
+    let tools = body
+        .pointer("/toolConfig/tools")
+        .and_then(Value::as_array)
+        .filter(|t| !t.is_empty());
+    let mut stop_reason = "end_turn";
+    if !tool_results.is_empty() {
+        let contents: Vec<&Value> = tool_results
+            .iter()
+            .filter_map(|r| r.get("content"))
+            .collect();
+        blocks.push(Block::Text(format!(
+            "Tool results: {}",
+            Value::from(contents.into_iter().cloned().collect::<Vec<_>>())
+        )));
+    } else if let Some(tools) = tools {
+        let chosen = body
+            .pointer("/toolConfig/toolChoice/tool/name")
+            .and_then(Value::as_str);
+        let tool = chosen
+            .and_then(|name| {
+                tools
+                    .iter()
+                    .find(|t| t.pointer("/toolSpec/name").and_then(Value::as_str) == Some(name))
+            })
+            .unwrap_or(&tools[0]);
+        let name = tool
+            .pointer("/toolSpec/name")
+            .and_then(Value::as_str)
+            .unwrap_or("tool")
+            .to_owned();
+        let input = input_for(tool.pointer("/toolSpec/inputSchema/json"));
+        if chosen.is_none() {
+            blocks.push(Block::Text(format!("Calling {name}.")));
+        }
+        blocks.push(Block::ToolUse {
+            id: format!("tooluse_{}", input_words(body)),
+            name,
+            input,
+        });
+        stop_reason = "tool_use";
+    } else {
+        let mut text = format!("You said: {}", user_text(&last));
+        if body.pointer("/outputConfig/textFormat").is_some() {
+            text = json!({ "echo": user_text(&last) }).to_string();
+        }
+        let (text, reason) = limit(text, body);
+        stop_reason = reason;
+        blocks.push(Block::Text(text));
+    }
+    let output_tokens = blocks
+        .iter()
+        .map(|b| match b {
+            Block::Text(t) | Block::Reasoning(t) => words(t),
+            Block::ToolUse { input, .. } => words(&input.to_string()),
+        })
+        .sum::<u64>()
+        .max(1);
+    Answer {
+        blocks,
+        stop_reason,
+        input_tokens: input_words(body),
+        output_tokens,
+    }
+}
+
+/// Stop sequences and `maxTokens` (in words) applied to the echo.
+fn limit(text: String, body: &Value) -> (String, &'static str) {
+    let config = body.get("inferenceConfig");
+    for stop in config
+        .and_then(|c| c.get("stopSequences"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(at) = stop
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .and_then(|s| text.find(s))
+        {
+            return (text[..at].to_owned(), "stop_sequence");
+        }
+    }
+    match config
+        .and_then(|c| c.get("maxTokens"))
+        .and_then(Value::as_u64)
+    {
+        Some(max) if words(&text) > max => {
+            let cut: Vec<&str> = text.split_whitespace().take(max as usize).collect();
+            (cut.join(" "), "max_tokens")
+        }
+        _ => (text, "end_turn"),
+    }
+}
+
+/// The user's text blocks, joined; images described as `[image/png 68 bytes]`.
+fn user_text(blocks: &[Value]) -> String {
+    let mut parts = Vec::new();
+    for block in blocks {
+        if let Some(text) = block.get("text").and_then(Value::as_str) {
+            parts.push(text.to_owned());
+        } else if let Some(image) = block.get("image") {
+            let format = image.get("format").and_then(Value::as_str).unwrap_or("?");
+            let len = image
+                .pointer("/source/bytes")
+                .and_then(Value::as_str)
+                .and_then(|b| {
+                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok()
+                })
+                .map_or(0, |b| b.len());
+            parts.push(format!("[image/{format} {len} bytes]"));
+        }
+    }
+    parts.join(" ")
+}
+
+/// Tool input from a JSON schema: `"mock"` for strings, 1 for numbers, and so on.
+fn input_for(schema: Option<&Value>) -> Value {
+    let mut input = serde_json::Map::new();
+    for (name, property) in schema
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let value = match property.get("type").and_then(Value::as_str) {
+            Some("string") => json!("mock"),
+            Some("number" | "integer") => json!(1),
+            Some("boolean") => json!(true),
+            Some("array") => json!([]),
+            Some("object") => json!({}),
+            _ => Value::Null,
+        };
+        input.insert(name.clone(), value);
+    }
+    Value::Object(input)
+}
+
+/// The Converse JSON of an answer.
+pub fn converse_json(answer: &Answer) -> Value {
+    let content: Vec<Value> = answer
+        .blocks
+        .iter()
+        .map(|block| match block {
+            Block::Reasoning(text) => json!({"reasoningContent": {"reasoningText": {"text": text, "signature": "mock-signature"}}}),
+            Block::Text(text) => json!({ "text": text }),
+            Block::ToolUse { id, name, input } => json!({"toolUse": {"toolUseId": id, "name": name, "input": input}}),
+        })
+        .collect();
+    json!({
+        "output": {"message": {"role": "assistant", "content": content}},
+        "stopReason": answer.stop_reason,
+        "usage": usage(answer),
+        "metrics": {"latencyMs": 1}
+    })
+}
+
+fn usage(answer: &Answer) -> Value {
+    json!({
+        "inputTokens": answer.input_tokens,
+        "outputTokens": answer.output_tokens,
+        "totalTokens": answer.input_tokens + answer.output_tokens
+    })
+}
+
+/// The ConverseStream events of an answer: `(event type, payload)`.
+pub fn stream_events(answer: &Answer) -> Vec<(&'static str, Value)> {
+    let mut events = vec![("messageStart", json!({"role": "assistant"}))];
+    for (index, block) in answer.blocks.iter().enumerate() {
+        match block {
+            Block::Reasoning(text) => {
+                events.push(("contentBlockDelta", json!({"contentBlockIndex": index, "delta": {"reasoningContent": {"text": text}}})));
+                events.push(("contentBlockDelta", json!({"contentBlockIndex": index, "delta": {"reasoningContent": {"signature": "mock-signature"}}})));
+            }
+            Block::Text(text) => {
+                let pieces: Vec<&str> = text.split_inclusive(' ').collect();
+                for piece in pieces {
+                    events.push((
+                        "contentBlockDelta",
+                        json!({"contentBlockIndex": index, "delta": {"text": piece}}),
+                    ));
+                }
+            }
+            Block::ToolUse { id, name, input } => {
+                events.push(("contentBlockStart", json!({"contentBlockIndex": index, "start": {"toolUse": {"toolUseId": id, "name": name}}})));
+                let json = input.to_string();
+                let middle = json
+                    .char_indices()
+                    .nth(json.chars().count() / 2)
+                    .map_or(json.len(), |(i, _)| i);
+                for fragment in [&json[..middle], &json[middle..]] {
+                    events.push(("contentBlockDelta", json!({"contentBlockIndex": index, "delta": {"toolUse": {"input": fragment}}})));
+                }
+            }
+        }
+        events.push(("contentBlockStop", json!({"contentBlockIndex": index})));
+    }
+    events.push(("messageStop", json!({"stopReason": answer.stop_reason})));
+    events.push((
+        "metadata",
+        json!({"usage": usage(answer), "metrics": {"latencyMs": 1}}),
+    ));
+    events
+}
+
+/// A long text answer of exactly `n` deltas, for benchmarks.
+pub fn benchmark_answer(n: usize) -> Answer {
+    let text: String = (0..n).map(|i| format!("w{i} ")).collect();
+    Answer {
+        blocks: vec![Block::Text(text)],
+        stop_reason: "end_turn",
+        input_tokens: 1,
+        output_tokens: n as u64,
+    }
+}
+
+/// A deterministic unit vector of `dimensions` derived from `text`.
+pub fn embedding(text: &str, dimensions: usize, normalize: bool) -> Vec<f32> {
+    let mut state: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        state = (state ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut vector: Vec<f32> = (0..dimensions)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect();
+    if normalize {
+        let norm = vector
+            .iter()
+            .map(|v| v * v)
+            .sum::<f32>()
+            .sqrt()
+            .max(f32::EPSILON);
+        vector.iter_mut().for_each(|v| *v /= norm);
+    }
+    vector
+}
+
+/// An InvokeModel answer for an embedding model: `(body, input token count)`.
+pub fn invoke_embedding(kind: crate::models::Kind, body: &Value) -> Result<(Value, u64), Invalid> {
+    use crate::models::Kind;
+    match kind {
+        Kind::TitanEmbedV1 | Kind::TitanEmbedV2 => {
+            let text = body.get("inputText").and_then(Value::as_str).filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| Invalid("Malformed input request: #: required key [inputText] not found, please reformat your input and try again.".to_owned()))?;
+            let tokens = words(text).max(1);
+            if kind == Kind::TitanEmbedV1 {
+                return Ok((
+                    json!({"embedding": embedding(text, 1536, false), "inputTextTokenCount": tokens}),
+                    tokens,
+                ));
+            }
+            let dimensions = body
+                .get("dimensions")
+                .and_then(Value::as_u64)
+                .unwrap_or(1024);
+            if ![256, 512, 1024].contains(&dimensions) {
+                return Err(Invalid(format!(
+                    "Malformed input request: #/dimensions: {dimensions} is not a valid enum value, please reformat your input and try again."
+                )));
+            }
+            let normalize = body
+                .get("normalize")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            let vector = embedding(text, dimensions as usize, normalize);
+            Ok((
+                json!({"embedding": vector, "inputTextTokenCount": tokens, "embeddingsByType": {"float": vector}}),
+                tokens,
+            ))
+        }
+        Kind::CohereEmbed => {
+            let texts: Vec<&str> = body.get("texts").and_then(Value::as_array)
+                .map(|t| t.iter().filter_map(Value::as_str).collect())
+                .filter(|t: &Vec<&str>| !t.is_empty() && t.len() <= 96)
+                .ok_or_else(|| Invalid("Malformed input request: #/texts: expected 1 to 96 strings, please reformat your input and try again.".to_owned()))?;
+            let input_type = body.get("input_type").and_then(Value::as_str).unwrap_or("");
+            if !matches!(
+                input_type,
+                "search_document" | "search_query" | "classification" | "clustering"
+            ) {
+                return Err(Invalid("Malformed input request: #: required key [input_type] not found, please reformat your input and try again.".to_owned()));
+            }
+            let vectors: Vec<Vec<f32>> = texts.iter().map(|t| embedding(t, 1024, true)).collect();
+            let tokens = texts.iter().map(|t| words(t).max(1)).sum();
+            let embeddings = if body.get("embedding_types").is_some() {
+                json!({ "float": vectors })
+            } else {
+                json!(vectors)
+            };
+            let response_type = if body.get("embedding_types").is_some() {
+                "embeddings_by_type"
+            } else {
+                "embeddings_floats"
+            };
+            Ok((
+                json!({"embeddings": embeddings, "id": "mock-embed", "response_type": response_type, "texts": texts}),
+                tokens,
+            ))
+        }
+        crate::models::Kind::Text => Err(Invalid(
+            "The provided model doesn't support on-demand embeddings.".to_owned(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(text: &str) -> Value {
+        json!({"role": "user", "content": [{"text": text}]})
+    }
+
+    #[test]
+    fn validation_matches_bedrock_rules() {
+        assert!(validate(&json!({"messages": [user("hi")]})).is_ok());
+        for bad in [
+            json!({"messages": []}),
+            json!({"messages": [{"role": "assistant", "content": [{"text": "x"}]}]}),
+            json!({"messages": [user("a"), user("b")]}),
+            json!({"messages": [{"role": "user", "content": [{"text": "x", "image": {}}]}]}),
+            json!({"messages": [user("a")], "inferenceConfig": {"temperature": 1.5}}),
+            json!({"messages": [{"role": "user", "content": [{"toolResult": {"toolUseId": "t", "content": []}}]}]}),
+            json!({"messages": [user("  ")]}),
+        ] {
+            assert!(validate(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn echoes_calls_tools_and_reads_results() {
+        let a = answer(&json!({"messages": [user("hello there")]}));
+        assert_eq!(a.blocks, vec![Block::Text("You said: hello there".into())]);
+        assert_eq!(
+            (a.input_tokens, a.output_tokens, a.stop_reason),
+            (2, 4, "end_turn")
+        );
+        let tools = json!({"tools": [{"toolSpec": {"name": "get_weather", "inputSchema": {"json": {"properties": {"city": {"type": "string"}, "days": {"type": "integer"}}}}}}]});
+        let a = answer(&json!({"messages": [user("weather?")], "toolConfig": tools}));
+        assert_eq!(a.stop_reason, "tool_use");
+        assert!(
+            matches!(&a.blocks[1], Block::ToolUse { name, input, .. } if name == "get_weather" && input == &json!({"city": "mock", "days": 1}))
+        );
+        let result = json!({"role": "user", "content": [{"toolResult": {"toolUseId": "t", "content": [{"text": "18C"}]}}]});
+        let a = answer(
+            &json!({"messages": [user("w"), {"role": "assistant", "content": [{"text": "c"}]}, result], "toolConfig": tools}),
+        );
+        assert!(matches!(&a.blocks[0], Block::Text(t) if t.contains("18C")));
+        let a = answer(
+            &json!({"messages": [user("one two three four")], "inferenceConfig": {"maxTokens": 2}}),
+        );
+        assert_eq!(
+            (a.stop_reason, &a.blocks[0]),
+            ("max_tokens", &Block::Text("You said:".into()))
+        );
+    }
+
+    #[test]
+    fn stream_events_spell_the_answer() {
+        let a = answer(&json!({"messages": [user("a b c")]}));
+        let events = stream_events(&a);
+        let text: String = events
+            .iter()
+            .filter_map(|(_, p)| p.pointer("/delta/text").and_then(Value::as_str))
+            .collect();
+        assert_eq!(text, "You said: a b c");
+        assert_eq!(events.first().unwrap().0, "messageStart");
+        assert_eq!(events.last().unwrap().0, "metadata");
+    }
+
+    #[test]
+    fn embeddings_are_deterministic_and_normalised() {
+        assert_eq!(embedding("x", 8, true), embedding("x", 8, true));
+        assert_ne!(embedding("x", 8, true), embedding("y", 8, true));
+        let norm: f32 = embedding("x", 256, true).iter().map(|v| v * v).sum();
+        assert!((norm - 1.0).abs() < 1e-4);
+    }
+}

@@ -1,0 +1,142 @@
+//! Faults on demand: queued through `POST /__mock/faults` for the next requests, or given per
+//! request by a directive in the request body such as `[mock:error=ThrottlingException]`.
+
+use serde_json::Value;
+
+/// What to do wrong; every field optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fault {
+    /// Answer this Bedrock error (e.g. `ThrottlingException`).
+    pub error: Option<String>,
+    /// Its HTTP status (default: Bedrock's for that error).
+    pub status: Option<u16>,
+    /// Its message.
+    pub message: Option<String>,
+    /// A `Retry-After` header, in seconds.
+    pub retry_after: Option<u64>,
+    /// Wait before answering.
+    pub delay_ms: Option<u64>,
+    /// Close the connection without answering.
+    pub drop_connection: bool,
+    /// Streams: send this exception frame (e.g. `throttlingException`) ...
+    pub stream_exception: Option<String>,
+    /// ... after this many events.
+    pub after_events: usize,
+    /// Streams: cut the connection after this many events.
+    pub stream_cut_after_events: Option<usize>,
+    /// Streams: wait this long before each event.
+    pub stream_event_delay_ms: Option<u64>,
+}
+
+/// Bedrock's status for an error code.
+pub fn status_of(error: &str) -> u16 {
+    match error {
+        "ThrottlingException" | "ModelNotReadyException" => 429,
+        "AccessDeniedException" => 403,
+        "ResourceNotFoundException" => 404,
+        "ModelTimeoutException" => 408,
+        "ModelErrorException" | "ModelStreamErrorException" => 424,
+        "InternalServerException" => 500,
+        "ServiceUnavailableException" => 503,
+        _ => 400,
+    }
+}
+
+impl Fault {
+    /// From the control endpoint's JSON; returns the fault and how many requests it applies to.
+    pub fn from_json(value: &Value) -> Result<(Self, u32), String> {
+        let object = value.as_object().ok_or("a fault is a JSON object")?;
+        let known = [
+            "error",
+            "status",
+            "message",
+            "retry_after",
+            "delay_ms",
+            "drop_connection",
+            "stream_exception",
+            "after_events",
+            "stream_cut_after_events",
+            "stream_event_delay_ms",
+            "count",
+        ];
+        if let Some(unknown) = object.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(format!("unknown fault field '{unknown}'"));
+        }
+        let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
+        let number = |k: &str| value.get(k).and_then(Value::as_u64);
+        let fault = Self {
+            error: text("error"),
+            status: number("status").and_then(|s| u16::try_from(s).ok()),
+            message: text("message"),
+            retry_after: number("retry_after"),
+            delay_ms: number("delay_ms"),
+            drop_connection: value
+                .get("drop_connection")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            stream_exception: text("stream_exception"),
+            after_events: number("after_events").unwrap_or(0) as usize,
+            stream_cut_after_events: number("stream_cut_after_events").map(|n| n as usize),
+            stream_event_delay_ms: number("stream_event_delay_ms"),
+        };
+        let count = number("count").unwrap_or(1);
+        Ok((fault, u32::try_from(count).unwrap_or(u32::MAX)))
+    }
+
+    /// From `[mock:key=value,key=value]` directives in a request body, if any.
+    pub fn from_directives(body: &str) -> Option<Self> {
+        let mut fault = None::<Self>;
+        let mut rest = body;
+        while let Some(start) = rest.find("[mock:") {
+            let after = &rest[start + 6..];
+            let Some(end) = after.find(']') else { break };
+            let f = fault.get_or_insert_with(Self::default);
+            for pair in after[..end].split(',') {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, "true"));
+                let number = value.trim().parse::<u64>().ok();
+                match key.trim() {
+                    "error" => f.error = Some(value.trim().to_owned()),
+                    "status" => f.status = number.and_then(|n| u16::try_from(n).ok()),
+                    "message" => f.message = Some(value.to_owned()),
+                    "retry_after" => f.retry_after = number,
+                    "delay_ms" => f.delay_ms = number,
+                    "drop_connection" => f.drop_connection = true,
+                    "stream_exception" => f.stream_exception = Some(value.trim().to_owned()),
+                    "after" | "after_events" => f.after_events = number.unwrap_or(0) as usize,
+                    "stream_cut_after_events" => {
+                        f.stream_cut_after_events = number.map(|n| n as usize)
+                    }
+                    "stream_event_delay_ms" => f.stream_event_delay_ms = number,
+                    _ => {}
+                }
+            }
+            rest = &after[end..];
+        }
+        fault
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_control_json_and_directives() {
+        let (fault, count) = Fault::from_json(
+            &serde_json::json!({"error": "ThrottlingException", "status": 429, "count": 2}),
+        )
+        .unwrap();
+        assert_eq!(
+            (fault.error.as_deref(), fault.status, count),
+            (Some("ThrottlingException"), Some(429), 2)
+        );
+        assert!(Fault::from_json(&serde_json::json!({"eror": "x"})).is_err());
+        let fault = Fault::from_directives(r#"{"text":"hi [mock:stream_exception=modelStreamErrorException,after=3] [mock:delay_ms=20]"}"#).unwrap();
+        assert_eq!(
+            fault.stream_exception.as_deref(),
+            Some("modelStreamErrorException")
+        );
+        assert_eq!((fault.after_events, fault.delay_ms), (3, Some(20)));
+        assert!(Fault::from_directives("no directive").is_none());
+    }
+}

@@ -1,0 +1,622 @@
+//! The HTTP server: routing, authentication, faults, recording, answers and streams.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body::{Body, Frame};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::answer::{self, Answer};
+use crate::eventstream;
+use crate::faults::{Fault, status_of};
+use crate::models::{self, Kind};
+use crate::sigv4::{self, KeyStore, SignedRequest, Verified};
+
+/// How the mock behaves.
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Known keys and API keys.
+    pub keys: KeyStore,
+    /// Check signatures (off for benchmarks).
+    pub verify: bool,
+    /// Record requests for `GET /__mock/requests` (off for benchmarks).
+    pub record: bool,
+    /// When non-zero, every stream answers exactly this many text events (benchmarks).
+    pub stream_events: usize,
+    /// Write each stream frame in two or three pieces, to exercise clients' reassembly.
+    pub split_frames: bool,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            keys: KeyStore::default(),
+            verify: true,
+            record: true,
+            stream_events: 0,
+            split_frames: true,
+        }
+    }
+}
+
+/// The most requests kept for `GET /__mock/requests`.
+const MAX_RECORDED: usize = 1000;
+
+#[derive(Debug, Default)]
+struct Stats {
+    requests: AtomicU64,
+    streams_started: AtomicU64,
+    streams_completed: AtomicU64,
+    streams_cancelled: AtomicU64,
+    in_flight: AtomicU64,
+}
+
+#[derive(Debug)]
+struct State {
+    config: MockConfig,
+    faults: Mutex<VecDeque<(Fault, u32)>>,
+    recorded: Mutex<VecDeque<Value>>,
+    stats: Stats,
+}
+
+/// A running mock; stops when dropped.
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl MockServer {
+    /// Binds and starts serving in the background.
+    pub async fn start(config: MockConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(serve(listener, config, async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting and waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Serves on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    config: MockConfig,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let state = Arc::new(State {
+        config,
+        faults: Mutex::default(),
+        recorded: Mutex::default(),
+        stats: Stats::default(),
+    });
+    let builder = auto::Builder::new(TokioExecutor::new());
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(_) => continue,
+            },
+            () = &mut shutdown => return,
+        };
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        let service =
+            hyper::service::service_fn(move |request| handle(Arc::clone(&state), request));
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+}
+
+/// The error that makes hyper close a connection without an answer.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped on purpose")]
+struct DropConnection;
+
+type MockBody = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
+
+fn full(bytes: impl Into<Bytes>) -> MockBody {
+    Full::new(bytes.into())
+        .map_err(|never: Infallible| match never {})
+        .boxed()
+}
+
+fn json_response(status: StatusCode, value: &Value) -> Response<MockBody> {
+    let mut response = Response::new(full(value.to_string()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    response
+}
+
+/// A Bedrock error answer: status, `x-amzn-ErrorType`, `x-amzn-RequestId`, `{"message"}`.
+fn bedrock_error(
+    status: u16,
+    code: &str,
+    message: &str,
+    retry_after: Option<u64>,
+) -> Response<MockBody> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = json_response(status, &json!({ "message": message }));
+    let headers = response.headers_mut();
+    let error_type = format!("{code}:http://internal.amazon.com/coral/com.amazon.coral.service/");
+    if let Ok(value) = HeaderValue::from_str(&error_type) {
+        headers.insert("x-amzn-errortype", value);
+    }
+    headers.insert("x-amzn-requestid", request_id());
+    if let Some(secs) = retry_after {
+        headers.insert("retry-after", HeaderValue::from(secs));
+    }
+    response
+}
+
+fn request_id() -> HeaderValue {
+    let hex: String = std::iter::repeat_with(|| fastrand::u8(..))
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let id = format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    );
+    HeaderValue::from_str(&id).expect("hex is a valid header value")
+}
+
+async fn handle(
+    state: Arc<State>,
+    request: Request<Incoming>,
+) -> Result<Response<MockBody>, DropConnection> {
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/__mock/") {
+        return Ok(control(&state, request).await);
+    }
+    if path == "/health" {
+        return Ok(json_response(StatusCode::OK, &json!({"status": "ok"})));
+    }
+    state.stats.requests.fetch_add(1, Ordering::Relaxed);
+    state.stats.in_flight.fetch_add(1, Ordering::Relaxed);
+    let guard = InFlight(Arc::clone(&state));
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, 30 * 1024 * 1024).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return Ok(bedrock_error(
+                413,
+                "ValidationException",
+                "Request body too large",
+                None,
+            ));
+        }
+    };
+    let response = model_request(&state, &parts, &body, guard).await?;
+    Ok(response)
+}
+
+/// Decrements `in_flight` when dropped (for a stream: when the stream ends).
+struct InFlight(Arc<State>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn model_request(
+    state: &Arc<State>,
+    parts: &http::request::Parts,
+    body: &Bytes,
+    guard: InFlight,
+) -> Result<Response<MockBody>, DropConnection> {
+    let auth = authenticate(state, parts, body);
+    if state.config.record {
+        record(state, parts, body, &auth);
+    }
+    if let Err(err) = auth {
+        return Ok(bedrock_error(403, err.code, &err.message, None));
+    }
+    let queued = next_fault(state);
+    let fault = queued
+        .or_else(|| Fault::from_directives(&String::from_utf8_lossy(body)))
+        .unwrap_or_default();
+    if let Some(ms) = fault.delay_ms {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if fault.drop_connection {
+        return Err(DropConnection);
+    }
+    if let Some(error) = &fault.error {
+        let status = fault.status.unwrap_or_else(|| status_of(error));
+        let message = fault
+            .message
+            .clone()
+            .unwrap_or_else(|| format!("injected {error}"));
+        return Ok(bedrock_error(status, error, &message, fault.retry_after));
+    }
+    if parts.method != Method::POST {
+        return Ok(bedrock_error(404, "UnknownOperationException", "", None));
+    }
+    let Some((model_id, operation)) = models::parse_path(parts.uri.path()) else {
+        return Ok(bedrock_error(404, "UnknownOperationException", "", None));
+    };
+    let Some((_, kind)) = models::resolve(&model_id) else {
+        return Ok(bedrock_error(
+            400,
+            "ValidationException",
+            "The provided model identifier is invalid.",
+            None,
+        ));
+    };
+    let Ok(json) = serde_json::from_slice::<Value>(body) else {
+        return Ok(bedrock_error(
+            400,
+            "ValidationException",
+            "Malformed input request, please reformat your input and try again.",
+            None,
+        ));
+    };
+    match (operation, kind) {
+        ("converse" | "converse-stream", Kind::Text) => {
+            if let Err(invalid) = answer::validate(&json) {
+                return Ok(bedrock_error(400, "ValidationException", &invalid.0, None));
+            }
+            if operation == "converse" {
+                return Ok(json_response(
+                    StatusCode::OK,
+                    &answer::converse_json(&answer::answer(&json)),
+                ));
+            }
+            let answer = match state.config.stream_events {
+                0 => answer::answer(&json),
+                n => answer::benchmark_answer(n),
+            };
+            Ok(stream(state, answer, fault, guard))
+        }
+        ("converse" | "converse-stream", _) => Ok(bedrock_error(
+            400,
+            "ValidationException",
+            "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
+            None,
+        )),
+        ("invoke", Kind::Text) => Ok(invoke_text(&json)),
+        ("invoke", kind) => match answer::invoke_embedding(kind, &json) {
+            Ok((answer, tokens)) => {
+                let mut response = json_response(StatusCode::OK, &answer);
+                let headers = response.headers_mut();
+                headers.insert(
+                    "x-amzn-bedrock-input-token-count",
+                    HeaderValue::from(tokens),
+                );
+                headers.insert("x-amzn-bedrock-output-token-count", HeaderValue::from(0));
+                headers.insert("x-amzn-bedrock-invocation-latency", HeaderValue::from(1));
+                Ok(response)
+            }
+            Err(invalid) => Ok(bedrock_error(400, "ValidationException", &invalid.0, None)),
+        },
+        _ => Ok(bedrock_error(404, "UnknownOperationException", "", None)),
+    }
+}
+
+/// Titan Text's InvokeModel shape, enough for tools that call it.
+fn invoke_text(json: &Value) -> Response<MockBody> {
+    let text = json
+        .get("inputText")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let words = text.split_whitespace().count();
+    json_response(
+        StatusCode::OK,
+        &json!({"inputTextTokenCount": words, "results": [{"tokenCount": words + 2, "outputText": format!("You said: {text}"), "completionReason": "FINISH"}]}),
+    )
+}
+
+fn authenticate(
+    state: &State,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Result<Option<Verified>, sigv4::AuthError> {
+    if !state.config.verify {
+        return Ok(None);
+    }
+    let request = SignedRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        authority: parts.uri.authority().map(|a| a.as_str()),
+        body,
+    };
+    sigv4::verify(&request, &state.config.keys, SystemTime::now()).map(Some)
+}
+
+fn next_fault(state: &State) -> Option<Fault> {
+    let mut faults = state.faults.lock().expect("fault queue lock");
+    let (fault, remaining) = faults.front_mut()?;
+    let fault = fault.clone();
+    *remaining -= 1;
+    if *remaining == 0 {
+        faults.pop_front();
+    }
+    Some(fault)
+}
+
+fn headers_json(headers: &HeaderMap) -> Value {
+    let mut map = serde_json::Map::new();
+    for name in headers.keys() {
+        let values: Vec<String> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        map.insert(name.as_str().to_owned(), Value::String(values.join(",")));
+    }
+    Value::Object(map)
+}
+
+fn record(
+    state: &State,
+    parts: &http::request::Parts,
+    body: &[u8],
+    auth: &Result<Option<Verified>, sigv4::AuthError>,
+) {
+    let scope_json = |s: &sigv4::Scope| json!({"access_key": s.access_key, "date": s.date, "region": s.region, "service": s.service});
+    let (kind, scope) = match auth {
+        Ok(Some(Verified::SigV4(scope))) => ("sigv4", scope_json(scope)),
+        Ok(Some(Verified::Bearer)) => ("bearer", Value::Null),
+        Ok(None) => ("unverified", Value::Null),
+        Err(err) => (
+            "rejected",
+            err.scope.as_ref().map_or(Value::Null, scope_json),
+        ),
+    };
+    let body = match std::str::from_utf8(body) {
+        Ok(text) => Value::String(text.to_owned()),
+        Err(_) => Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+    };
+    let entry = json!({
+        "method": parts.method.as_str(),
+        "path": parts.uri.path(),
+        "headers": headers_json(&parts.headers),
+        "body": body,
+        "credential_scope": scope,
+        "auth": kind,
+    });
+    let mut recorded = state.recorded.lock().expect("recording lock");
+    if recorded.len() == MAX_RECORDED {
+        recorded.pop_front();
+    }
+    recorded.push_back(entry);
+}
+
+async fn control(state: &State, request: Request<Incoming>) -> Response<MockBody> {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    match (method, path.as_str()) {
+        (Method::GET, "/__mock/requests") => {
+            let recorded: Vec<Value> = state
+                .recorded
+                .lock()
+                .expect("recording lock")
+                .iter()
+                .cloned()
+                .collect();
+            json_response(StatusCode::OK, &Value::Array(recorded))
+        }
+        (Method::DELETE, "/__mock/requests") => {
+            state.recorded.lock().expect("recording lock").clear();
+            json_response(StatusCode::OK, &json!({}))
+        }
+        (Method::POST, "/__mock/faults") => {
+            let body = match request.into_body().collect().await {
+                Ok(body) => body.to_bytes(),
+                Err(_) => {
+                    return json_response(
+                        StatusCode::BAD_REQUEST,
+                        &json!({"error": "unreadable body"}),
+                    );
+                }
+            };
+            let parsed = serde_json::from_slice::<Value>(&body)
+                .map_err(|e| e.to_string())
+                .and_then(|v| Fault::from_json(&v));
+            match parsed {
+                Ok((fault, count)) if count > 0 => {
+                    state
+                        .faults
+                        .lock()
+                        .expect("fault queue lock")
+                        .push_back((fault, count));
+                    json_response(StatusCode::OK, &json!({"queued": count}))
+                }
+                Ok(_) => json_response(StatusCode::OK, &json!({"queued": 0})),
+                Err(e) => json_response(StatusCode::BAD_REQUEST, &json!({ "error": e })),
+            }
+        }
+        (Method::DELETE, "/__mock/faults") => {
+            state.faults.lock().expect("fault queue lock").clear();
+            json_response(StatusCode::OK, &json!({}))
+        }
+        (Method::GET, "/__mock/stats") => {
+            let s = &state.stats;
+            let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+            json_response(
+                StatusCode::OK,
+                &json!({
+                    "requests": get(&s.requests),
+                    "streams_started": get(&s.streams_started),
+                    "streams_completed": get(&s.streams_completed),
+                    "streams_cancelled": get(&s.streams_cancelled),
+                    "in_flight": get(&s.in_flight),
+                }),
+            )
+        }
+        _ => json_response(StatusCode::NOT_FOUND, &json!({"error": "unknown control"})),
+    }
+}
+
+/// A body fed by a channel; the sender sees the receiver dropped when the client goes away.
+struct ChannelBody(mpsc::Receiver<Result<Bytes, std::io::Error>>);
+
+impl Body for ChannelBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|item| item.map(|r| r.map(Frame::data)))
+    }
+}
+
+/// A ConverseStream answer as real event-stream frames, paced and broken as the fault says.
+fn stream(state: &Arc<State>, answer: Answer, fault: Fault, guard: InFlight) -> Response<MockBody> {
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+    let state = Arc::clone(state);
+    state.stats.streams_started.fetch_add(1, Ordering::Relaxed);
+    let split = state.config.split_frames;
+    tokio::spawn(async move {
+        let _guard = guard;
+        let outcome = send_events(&tx, answer, &fault, split).await;
+        let counter = match outcome {
+            Outcome::Completed => &state.stats.streams_completed,
+            Outcome::Cancelled => &state.stats.streams_cancelled,
+            Outcome::Broken => return,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+    let mut response = Response::new(ChannelBody(rx).boxed());
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/vnd.amazon.eventstream"),
+    );
+    response
+        .headers_mut()
+        .insert("x-amzn-requestid", request_id());
+    response
+}
+
+enum Outcome {
+    Completed,
+    Cancelled,
+    Broken,
+}
+
+async fn send_events(
+    tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+    answer: Answer,
+    fault: &Fault,
+    split: bool,
+) -> Outcome {
+    let events = answer::stream_events(&answer);
+    for (sent, (event_type, payload)) in events.into_iter().enumerate() {
+        if let Some(exception) = fault
+            .stream_exception
+            .as_deref()
+            .filter(|_| sent == fault.after_events)
+        {
+            let frame = eventstream::exception(exception, &format!("injected {exception}"));
+            return if send(tx, frame, split).await {
+                Outcome::Broken
+            } else {
+                Outcome::Cancelled
+            };
+        }
+        if fault.stream_cut_after_events == Some(sent) {
+            let _ = tx
+                .send(Err(std::io::Error::other("stream cut on purpose")))
+                .await;
+            return Outcome::Broken;
+        }
+        if let Some(ms) = fault.stream_event_delay_ms {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(ms)) => {}
+                () = tx.closed() => return Outcome::Cancelled,
+            }
+        }
+        let frame = eventstream::event(event_type, payload, 1 + sent % 23);
+        if !send(tx, frame, split).await {
+            return Outcome::Cancelled;
+        }
+    }
+    Outcome::Completed
+}
+
+/// Sends one frame, in two or three pieces when `split`; false when the client is gone.
+async fn send(tx: &mpsc::Sender<Result<Bytes, std::io::Error>>, frame: Bytes, split: bool) -> bool {
+    let pieces = if split && frame.len() > 20 {
+        let a = 7 + fastrand::usize(..frame.len() / 2);
+        let b = a + fastrand::usize(..(frame.len() - a));
+        vec![frame.slice(..a), frame.slice(a..b), frame.slice(b..)]
+    } else {
+        vec![frame]
+    };
+    for piece in pieces.into_iter().filter(|p| !p.is_empty()) {
+        if tx.send(Ok(piece)).await.is_err() {
+            return false;
+        }
+        tokio::task::yield_now().await;
+    }
+    true
+}
