@@ -342,7 +342,7 @@ pub fn sse_data(body: &[u8]) -> Vec<String> {
 }
 
 /// A tiny HTTP/1.1 server for credential endpoints (ECS, IMDS) in tests: answers each request
-/// with `answer(method, path)` and counts the requests.
+/// with `answer(method, path)` (plus the IMDSv2 token TTL header) and counts the requests.
 #[derive(Debug)]
 pub struct FakeHttp {
     /// `http://127.0.0.1:PORT`.
@@ -382,7 +382,7 @@ impl FakeHttp {
                     let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
                     let (status, body) = answer(method, path);
                     let response = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\nx-aws-ec2-metadata-token-ttl-seconds: 21600\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                         body.len()
                     );
                     let _ = stream.write_all(response.as_bytes()).await;

@@ -400,7 +400,7 @@ async fn throttling_and_server_errors_are_retried() {
 
     // Three attempts in all, then the error is the client's.
     mock.fault(
-        json!({"error": "ThrottlingException", "status": 429, "message": "slow down", "count": 5}),
+        json!({"error": "ThrottlingException", "status": 429, "message": "slow down", "count": 3}),
     )
     .await;
     let (status, _, _) = gateway.chat(hello()).await;

@@ -292,7 +292,11 @@ fn edge_error(err: BoxError, body_limit: usize) -> ApiError {
         if e.is::<http_body_util::LengthLimitError>() {
             return too_large(body_limit);
         }
-        if let Some(idle) = e.downcast_ref::<IdleTimeout>() {
+        let idle = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<IdleTimeout>());
+        if let Some(idle) = idle {
             return match idle.side {
                 Side::Client => {
                     ApiError::invalid_request(format!("request timed out: {idle}"), None)

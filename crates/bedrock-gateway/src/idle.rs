@@ -31,7 +31,8 @@ pub struct IdleTimeout {
     pub side: Side,
 }
 
-/// A body that fails with [`IdleTimeout`] when no frame arrives for `idle`.
+/// A body that fails when no frame arrives for `idle`, with an `io::Error` of kind `TimedOut`
+/// wrapping an [`IdleTimeout`] (the kind is what layers that do not know this type recognise).
 #[derive(Debug)]
 pub struct IdleBody<B> {
     inner: B,
@@ -72,11 +73,14 @@ where
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
             Poll::Pending => match this.sleep.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(IdleTimeout {
-                    idle: this.idle,
-                    side: this.side,
+                Poll::Ready(()) => {
+                    let timeout = IdleTimeout {
+                        idle: this.idle,
+                        side: this.side,
+                    };
+                    let error = std::io::Error::new(std::io::ErrorKind::TimedOut, timeout);
+                    Poll::Ready(Some(Err(error.into())))
                 }
-                .into()))),
                 Poll::Pending => Poll::Pending,
             },
         }
@@ -185,7 +189,15 @@ mod tests {
             );
         }
         let err = body.frame().await.unwrap().unwrap_err();
-        assert!(err.downcast_ref::<IdleTimeout>().is_some(), "{err}");
+        let io = err.downcast_ref::<std::io::Error>().expect("an io::Error");
+        assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
+        assert!(
+            io.get_ref()
+                .unwrap()
+                .downcast_ref::<IdleTimeout>()
+                .is_some(),
+            "{err}"
+        );
         sender.abort();
     }
 }

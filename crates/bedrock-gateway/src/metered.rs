@@ -96,17 +96,17 @@ impl Body for GatewayBody {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_frame(cx);
         if let Some(meter) = this.meter.as_mut() {
-            match &polled {
-                Poll::Ready(Some(_)) if !meter.first_chunk_sent => {
-                    meter.first_chunk_sent = true;
-                    if let Some(labels) = &meter.labels {
-                        meter
-                            .metrics
-                            .first_chunk(&labels.model, meter.started.elapsed());
-                    }
+            if matches!(polled, Poll::Ready(Some(_))) && !meter.first_chunk_sent {
+                meter.first_chunk_sent = true;
+                if let Some(labels) = &meter.labels {
+                    meter
+                        .metrics
+                        .first_chunk(&labels.model, meter.started.elapsed());
                 }
-                Poll::Ready(None) => meter.finish(this.inner.stream_usage(), None),
-                _ => {}
+            }
+            // hyper stops polling once `is_end_stream` says so: finish on the last frame too.
+            if matches!(polled, Poll::Ready(None)) || this.inner.is_end_stream() {
+                meter.finish(this.inner.stream_usage(), None);
             }
         }
         polled

@@ -262,7 +262,19 @@ fn malformed(detail: &str) -> ApiError {
     )
 }
 
+/// The upstream body failed: a timeout (an `io::Error` of kind `TimedOut`, as idle-timeout
+/// layers produce) is a 504 `timeout`, anything else a 502.
 fn upstream_broken(err: BoxError) -> ApiError {
+    let timed_out = err
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
+    if timed_out {
+        return ApiError::server(
+            StatusCode::GATEWAY_TIMEOUT,
+            format!("Bedrock timed out during the stream: {err}"),
+            "timeout",
+        );
+    }
     ApiError::server(
         StatusCode::BAD_GATEWAY,
         format!("the connection to Bedrock failed during the stream: {err}"),
