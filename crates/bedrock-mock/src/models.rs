@@ -55,14 +55,7 @@ pub enum Kind {
 pub fn resolve(id: &str) -> Option<(&'static str, Kind)> {
     let base = id.rsplit('/').next().unwrap_or(id);
     let base = match base.split_once('.') {
-        Some((prefix, rest))
-            if matches!(
-                prefix,
-                "us" | "eu" | "apac" | "global" | "us-gov" | "ca" | "jp" | "au"
-            ) =>
-        {
-            rest
-        }
+        Some(("us" | "eu" | "apac" | "global" | "us-gov" | "ca" | "jp" | "au", rest)) => rest,
         _ => base,
     };
     if id.starts_with("arn:")

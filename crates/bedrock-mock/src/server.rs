@@ -425,7 +425,7 @@ fn record(
         Ok(None) => ("unverified", Value::Null),
         Err(err) => (
             "rejected",
-            err.scope.as_ref().map_or(Value::Null, scope_json),
+            err.scope.as_deref().map_or(Value::Null, scope_json),
         ),
     };
     let body = match std::str::from_utf8(body) {

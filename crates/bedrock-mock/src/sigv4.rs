@@ -95,7 +95,7 @@ pub struct AuthError {
     /// Bedrock's message.
     pub message: String,
     /// The scope, when the header could be parsed (for recording).
-    pub scope: Option<Scope>,
+    pub scope: Option<Box<Scope>>,
 }
 
 const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
@@ -105,7 +105,7 @@ fn fail(code: &'static str, message: impl Into<String>, scope: Option<Scope>) ->
     AuthError {
         code,
         message: message.into(),
-        scope,
+        scope: scope.map(Box::new),
     }
 }
 
