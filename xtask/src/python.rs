@@ -62,12 +62,9 @@ pub(crate) fn run_clients() -> Result<()> {
             .arg(&mock.url),
         "the OpenAI Python SDK against the gateway",
     )?;
-    let botocore_check = root.join("crates/bedrock-mock/tests/botocore_check.py");
-    if botocore_check.exists() {
-        run(
-            Command::new(&python).arg(botocore_check).arg(&mock.url),
-            "botocore against the fake Bedrock",
-        )?;
-    }
+    run(
+        Command::new(&python).arg(root.join("crates/bedrock-mock/tests/botocore_check.py")).arg(&mock.url),
+        "botocore against the fake Bedrock",
+    )?;
     Ok(())
 }
