@@ -53,8 +53,47 @@ const BLOCK_KINDS: &[&str] = &[
     "searchResult",
 ];
 
+/// The members of botocore's `ConverseRequest` that travel in the body.
+const REQUEST_MEMBERS: &[&str] = &[
+    "messages",
+    "system",
+    "inferenceConfig",
+    "toolConfig",
+    "guardrailConfig",
+    "additionalModelRequestFields",
+    "promptVariables",
+    "additionalModelResponseFieldPaths",
+    "requestMetadata",
+    "performanceConfig",
+    "serviceTier",
+    "outputConfig",
+];
+
+/// The members of botocore's `InferenceConfiguration`.
+const INFERENCE_MEMBERS: &[&str] = &["maxTokens", "temperature", "topP", "stopSequences"];
+
 /// Validates a Converse body as Bedrock would.
 pub fn validate(body: &Value) -> Result<(), Invalid> {
+    let Some(object) = body.as_object() else {
+        return Err(Invalid(
+            "Malformed input request, please reformat your input and try again.".to_owned(),
+        ));
+    };
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !REQUEST_MEMBERS.contains(&k.as_str()))
+    {
+        return Err(Invalid(format!(
+            "Malformed input request: extraneous key [{unknown}] is not permitted, please reformat your input and try again."
+        )));
+    }
+    validate_messages(body)?;
+    validate_system(body)?;
+    validate_inference(body)?;
+    validate_tools(body)
+}
+
+fn validate_messages(body: &Value) -> Result<(), Invalid> {
     let invalid = |m: &str| Err(Invalid(m.to_owned()));
     let Some(messages) = body.get("messages").and_then(Value::as_array) else {
         return invalid(
@@ -122,27 +161,90 @@ pub fn validate(body: &Value) -> Result<(), Invalid> {
             "The toolConfig field must be defined when using toolUse and toolResult content blocks.",
         );
     }
-    if let Some(config) = body.get("inferenceConfig") {
-        for (field, low, high) in [("temperature", 0.0, 1.0), ("topP", 0.0, 1.0)] {
-            if let Some(v) = config
-                .get(field)
-                .and_then(Value::as_f64)
-                .filter(|v| !(low..=high).contains(v))
-            {
-                return Err(Invalid(format!(
-                    "1 validation error detected: Value '{v}' at 'inferenceConfig.{field}' failed to satisfy constraint: Member must have value less than or equal to {high}"
-                )));
-            }
+    Ok(())
+}
+
+fn validate_system(body: &Value) -> Result<(), Invalid> {
+    let Some(system) = body.get("system") else {
+        return Ok(());
+    };
+    let blocks_ok = system.as_array().is_some_and(|blocks| {
+        blocks.iter().all(|b| {
+            b.as_object().is_some_and(|o| {
+                o.len() == 1
+                    && ["text", "guardContent", "cachePoint"]
+                        .iter()
+                        .any(|k| o.contains_key(*k))
+            })
+        })
+    });
+    if blocks_ok {
+        Ok(())
+    } else {
+        Err(Invalid(
+            "1 validation error detected: Value at 'system' failed to satisfy constraint: each SystemContentBlock must have exactly one member set".to_owned(),
+        ))
+    }
+}
+
+fn validate_inference(body: &Value) -> Result<(), Invalid> {
+    let Some(config) = body.get("inferenceConfig") else {
+        return Ok(());
+    };
+    let Some(object) = config.as_object() else {
+        return Err(Invalid("Malformed input request: inferenceConfig must be an object, please reformat your input and try again.".to_owned()));
+    };
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !INFERENCE_MEMBERS.contains(&k.as_str()))
+    {
+        return Err(Invalid(format!(
+            "Malformed input request: extraneous key [inferenceConfig.{unknown}] is not permitted, please reformat your input and try again."
+        )));
+    }
+    for field in ["temperature", "topP"] {
+        let Some(value) = config.get(field) else {
+            continue;
+        };
+        let v = value.as_f64().ok_or_else(|| {
+            Invalid(format!("Malformed input request: inferenceConfig.{field} must be a number, please reformat your input and try again."))
+        })?;
+        let broken = if v < 0.0 {
+            Some("greater than or equal to 0")
+        } else if v > 1.0 {
+            Some("less than or equal to 1")
+        } else {
+            None
+        };
+        if let Some(constraint) = broken {
+            return Err(Invalid(format!(
+                "1 validation error detected: Value '{v}' at 'inferenceConfig.{field}' failed to satisfy constraint: Member must have value {constraint}"
+            )));
         }
-        if config
-            .get("maxTokens")
-            .and_then(Value::as_i64)
-            .is_some_and(|n| n < 1)
-        {
-            return invalid(
-                "1 validation error detected: Value at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1",
-            );
-        }
+    }
+    if let Some(max) = config
+        .get("maxTokens")
+        .filter(|max| max.as_i64().is_none_or(|n| n < 1))
+    {
+        return Err(Invalid(format!(
+            "1 validation error detected: Value '{max}' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1"
+        )));
+    }
+    Ok(())
+}
+
+fn validate_tools(body: &Value) -> Result<(), Invalid> {
+    let invalid = |m: &str| Err(Invalid(m.to_owned()));
+    let no_tools = body.get("toolConfig").is_some_and(|config| {
+        config
+            .get("tools")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+    });
+    if no_tools {
+        return invalid(
+            "1 validation error detected: Value at 'toolConfig.tools' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        );
     }
     if let Some(tools) = body.pointer("/toolConfig/tools").and_then(Value::as_array) {
         for tool in tools {
@@ -312,12 +414,47 @@ fn limit(text: String, body: &Value) -> (String, &'static str) {
     }
 }
 
+/// The text blocks of the last user message, joined (where `[mock:...]` directives live).
+pub fn last_user_text(messages: &Value) -> String {
+    messages
+        .as_array()
+        .and_then(|m| {
+            m.iter()
+                .rev()
+                .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        })
+        .and_then(|m| m.get("content"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.get("text").and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `text` without its `[mock:...]` directives.
+fn strip_directives(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("[mock:") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find(']')
+            .map_or("", |end| &rest[start + end + 1..]);
+    }
+    out.push_str(rest);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The user's text blocks, joined; images described as `[image/png 68 bytes]`.
 fn user_text(blocks: &[Value]) -> String {
     let mut parts = Vec::new();
     for block in blocks {
         if let Some(text) = block.get("text").and_then(Value::as_str) {
-            parts.push(text.to_owned());
+            let text = strip_directives(text);
+            if !text.is_empty() {
+                parts.push(text);
+            }
         } else if let Some(image) = block.get("image") {
             let format = image.get("format").and_then(Value::as_str).unwrap_or("?");
             let len = image
@@ -342,7 +479,24 @@ fn input_for(schema: Option<&Value>) -> Value {
         .into_iter()
         .flatten()
     {
-        let value = match property.get("type").and_then(Value::as_str) {
+        if let Some(first) = property
+            .get("enum")
+            .and_then(Value::as_array)
+            .and_then(|e| e.first())
+        {
+            input.insert(name.clone(), first.clone());
+            continue;
+        }
+        // `"type": ["string", "null"]` counts as its first non-null type.
+        let kind = match property.get("type") {
+            Some(Value::Array(kinds)) => kinds
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|k| *k != "null"),
+            Some(kind) => kind.as_str(),
+            None => None,
+        };
+        let value = match kind {
             Some("string") => json!("mock"),
             Some("number" | "integer") => json!(1),
             Some("boolean") => json!(true),

@@ -1,5 +1,6 @@
 //! Faults on demand: queued through `POST /__mock/faults` for the next requests, or given per
-//! request by a directive in the request body such as `[mock:error=ThrottlingException]`.
+//! request by a directive such as `[mock:error=ThrottlingException]` in the last user text of a
+//! Converse body (anywhere in the body of other operations).
 
 use serde_json::Value;
 
@@ -24,9 +25,20 @@ pub struct Fault {
     pub after_events: usize,
     /// Streams: cut the connection after this many events.
     pub stream_cut_after_events: Option<usize>,
-    /// Streams: wait this long before each event.
+    /// Streams: wait this long between events.
     pub stream_event_delay_ms: Option<u64>,
+    /// Streams: answer with exactly this many text events.
+    pub stream_events: Option<usize>,
 }
+
+/// The exception types a ConverseStream can carry (botocore's `ConverseStreamOutput`).
+pub const STREAM_EXCEPTIONS: &[&str] = &[
+    "internalServerException",
+    "modelStreamErrorException",
+    "validationException",
+    "throttlingException",
+    "serviceUnavailableException",
+];
 
 /// Bedrock's status for an error code.
 pub fn status_of(error: &str) -> u16 {
@@ -57,6 +69,7 @@ impl Fault {
             "after_events",
             "stream_cut_after_events",
             "stream_event_delay_ms",
+            "stream_events",
             "count",
         ];
         if let Some(unknown) = object.keys().find(|k| !known.contains(&k.as_str())) {
@@ -78,9 +91,52 @@ impl Fault {
             after_events: number("after_events").unwrap_or(0) as usize,
             stream_cut_after_events: number("stream_cut_after_events").map(|n| n as usize),
             stream_event_delay_ms: number("stream_event_delay_ms"),
+            stream_events: number("stream_events").map(|n| n as usize),
         };
+        fault.check()?;
         let count = number("count").unwrap_or(1);
         Ok((fault, u32::try_from(count).unwrap_or(u32::MAX)))
+    }
+
+    /// Rejects what the mock cannot do: unknown stream exception types, statuses outside 4xx/5xx.
+    fn check(&self) -> Result<(), String> {
+        if let Some(kind) = self
+            .stream_exception
+            .as_deref()
+            .filter(|k| !STREAM_EXCEPTIONS.contains(k))
+        {
+            return Err(format!(
+                "unknown stream_exception '{kind}' (one of {STREAM_EXCEPTIONS:?})"
+            ));
+        }
+        if self.status.is_some_and(|s| !(400..600).contains(&s)) {
+            return Err("status must be within 400..=599".to_owned());
+        }
+        Ok(())
+    }
+
+    /// This fault with every field that `other` sets taken from `other`.
+    pub fn overridden_by(self, other: Self) -> Self {
+        let after_events = if other.stream_exception.is_some() {
+            other.after_events
+        } else {
+            self.after_events
+        };
+        Self {
+            error: other.error.or(self.error),
+            status: other.status.or(self.status),
+            message: other.message.or(self.message),
+            retry_after: other.retry_after.or(self.retry_after),
+            delay_ms: other.delay_ms.or(self.delay_ms),
+            drop_connection: other.drop_connection || self.drop_connection,
+            stream_exception: other.stream_exception.or(self.stream_exception),
+            after_events,
+            stream_cut_after_events: other
+                .stream_cut_after_events
+                .or(self.stream_cut_after_events),
+            stream_event_delay_ms: other.stream_event_delay_ms.or(self.stream_event_delay_ms),
+            stream_events: other.stream_events.or(self.stream_events),
+        }
     }
 
     /// From `[mock:key=value,key=value]` directives in a request body, if any.
@@ -103,10 +159,11 @@ impl Fault {
                     "drop_connection" => f.drop_connection = true,
                     "stream_exception" => f.stream_exception = Some(value.trim().to_owned()),
                     "after" | "after_events" => f.after_events = number.unwrap_or(0) as usize,
-                    "stream_cut_after_events" => {
+                    "stream_cut_after_events" | "cut_after" => {
                         f.stream_cut_after_events = number.map(|n| n as usize)
                     }
                     "stream_event_delay_ms" => f.stream_event_delay_ms = number,
+                    "stream_events" => f.stream_events = number.map(|n| n as usize),
                     _ => {}
                 }
             }

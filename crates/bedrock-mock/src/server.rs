@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
@@ -42,6 +42,8 @@ pub struct MockConfig {
     pub stream_events: usize,
     /// Write each stream frame in two or three pieces, to exercise clients' reassembly.
     pub split_frames: bool,
+    /// Pause between stream events (zero: none); a fault's `stream_event_delay_ms` overrides it.
+    pub stream_event_delay: Duration,
 }
 
 impl Default for MockConfig {
@@ -53,6 +55,7 @@ impl Default for MockConfig {
             record: true,
             stream_events: 0,
             split_frames: true,
+            stream_event_delay: Duration::ZERO,
         }
     }
 }
@@ -179,9 +182,9 @@ fn full(bytes: impl Into<Bytes>) -> MockBody {
 fn json_response(status: StatusCode, value: &Value) -> Response<MockBody> {
     let mut response = Response::new(full(value.to_string()));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert("content-type", HeaderValue::from_static("application/json"));
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    headers.insert("x-amzn-requestid", request_id());
     response
 }
 
@@ -199,7 +202,6 @@ fn bedrock_error(
     if let Ok(value) = HeaderValue::from_str(&error_type) {
         headers.insert("x-amzn-errortype", value);
     }
-    headers.insert("x-amzn-requestid", request_id());
     if let Some(secs) = retry_after {
         headers.insert("retry-after", HeaderValue::from(secs));
     }
@@ -274,10 +276,8 @@ async fn model_request(
     if let Err(err) = auth {
         return Ok(bedrock_error(403, err.code, &err.message, None));
     }
-    let queued = next_fault(state);
-    let fault = queued
-        .or_else(|| Fault::from_directives(&String::from_utf8_lossy(body)))
-        .unwrap_or_default();
+    let json = serde_json::from_slice::<Value>(body).ok();
+    let fault = request_fault(state, json.as_ref(), body);
     if let Some(ms) = fault.delay_ms {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
@@ -306,7 +306,7 @@ async fn model_request(
             None,
         ));
     };
-    let Ok(json) = serde_json::from_slice::<Value>(body) else {
+    let Some(json) = json else {
         return Ok(bedrock_error(
             400,
             "ValidationException",
@@ -325,7 +325,7 @@ async fn model_request(
                     &answer::converse_json(&answer::answer(&json)),
                 ));
             }
-            let answer = match state.config.stream_events {
+            let answer = match fault.stream_events.unwrap_or(state.config.stream_events) {
                 0 => answer::answer(&json),
                 n => answer::benchmark_answer(n),
             };
@@ -337,17 +337,18 @@ async fn model_request(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
             None,
         )),
+        ("invoke", _) if !is_json(&parts.headers) => Ok(bedrock_error(
+            400,
+            "ValidationException",
+            "The provided Content-Type header is not supported. Specify application/json and try again.",
+            None,
+        )),
         ("invoke", Kind::Text) => Ok(invoke_text(&json)),
         ("invoke", kind) => match answer::invoke_embedding(kind, &json) {
             Ok((answer, tokens)) => {
                 let mut response = json_response(StatusCode::OK, &answer);
                 let headers = response.headers_mut();
-                headers.insert(
-                    "x-amzn-bedrock-input-token-count",
-                    HeaderValue::from(tokens),
-                );
-                headers.insert("x-amzn-bedrock-output-token-count", HeaderValue::from(0));
-                headers.insert("x-amzn-bedrock-invocation-latency", HeaderValue::from(1));
+                invoke_headers(headers, tokens, 0);
                 Ok(response)
             }
             Err(invalid) => Ok(bedrock_error(400, "ValidationException", &invalid.0, None)),
@@ -362,11 +363,52 @@ fn invoke_text(json: &Value) -> Response<MockBody> {
         .get("inputText")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let words = text.split_whitespace().count();
-    json_response(
+    let words = text.split_whitespace().count() as u64;
+    let mut response = json_response(
         StatusCode::OK,
         &json!({"inputTextTokenCount": words, "results": [{"tokenCount": words + 2, "outputText": format!("You said: {text}"), "completionReason": "FINISH"}]}),
-    )
+    );
+    invoke_headers(response.headers_mut(), words, words + 2);
+    response
+}
+
+/// InvokeModel's token-count and latency headers.
+fn invoke_headers(headers: &mut HeaderMap, input: u64, output: u64) {
+    headers.insert("x-amzn-bedrock-input-token-count", HeaderValue::from(input));
+    headers.insert(
+        "x-amzn-bedrock-output-token-count",
+        HeaderValue::from(output),
+    );
+    headers.insert("x-amzn-bedrock-invocation-latency", HeaderValue::from(1));
+}
+
+/// Whether the request declares a JSON body (InvokeModel requires it).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        })
+}
+
+/// The queued fault, overridden by the request's own `[mock:...]` directives: those in the last
+/// user message of a Converse body, or anywhere in the body of other operations.
+fn request_fault(state: &State, json: Option<&Value>, body: &[u8]) -> Fault {
+    let queued = next_fault(state).unwrap_or_default();
+    let directive = match json.and_then(|j| j.get("messages")) {
+        Some(messages) => Fault::from_directives(&answer::last_user_text(messages)),
+        None if body.windows(6).any(|w| w == b"[mock:") => {
+            Fault::from_directives(&String::from_utf8_lossy(body))
+        }
+        None => None,
+    };
+    match directive {
+        Some(directive) => queued.overridden_by(directive),
+        None => queued,
+    }
 }
 
 fn authenticate(
@@ -389,7 +431,7 @@ fn authenticate(
 }
 
 fn next_fault(state: &State) -> Option<Fault> {
-    let mut faults = state.faults.lock().expect("fault queue lock");
+    let mut faults = state.faults.lock().unwrap_or_else(PoisonError::into_inner);
     let (fault, remaining) = faults.front_mut()?;
     let fault = fault.clone();
     *remaining -= 1;
@@ -428,19 +470,27 @@ fn record(
             err.scope.as_deref().map_or(Value::Null, scope_json),
         ),
     };
-    let body = match std::str::from_utf8(body) {
-        Ok(text) => Value::String(text.to_owned()),
-        Err(_) => Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+    let (body, encoding) = match std::str::from_utf8(body) {
+        Ok(text) => (text.to_owned(), "utf-8"),
+        Err(_) => (
+            base64::engine::general_purpose::STANDARD.encode(body),
+            "base64",
+        ),
     };
     let entry = json!({
         "method": parts.method.as_str(),
         "path": parts.uri.path(),
         "headers": headers_json(&parts.headers),
+        "query": parts.uri.query(),
         "body": body,
+        "body_encoding": encoding,
         "credential_scope": scope,
         "auth": kind,
     });
-    let mut recorded = state.recorded.lock().expect("recording lock");
+    let mut recorded = state
+        .recorded
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
     if recorded.len() == MAX_RECORDED {
         recorded.pop_front();
     }
@@ -462,7 +512,11 @@ async fn control(state: &State, request: Request<Incoming>) -> Response<MockBody
             json_response(StatusCode::OK, &Value::Array(recorded))
         }
         (Method::DELETE, "/__mock/requests") => {
-            state.recorded.lock().expect("recording lock").clear();
+            state
+                .recorded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
             json_response(StatusCode::OK, &json!({}))
         }
         (Method::POST, "/__mock/faults") => {
@@ -492,7 +546,11 @@ async fn control(state: &State, request: Request<Incoming>) -> Response<MockBody
             }
         }
         (Method::DELETE, "/__mock/faults") => {
-            state.faults.lock().expect("fault queue lock").clear();
+            state
+                .faults
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
             json_response(StatusCode::OK, &json!({}))
         }
         (Method::GET, "/__mock/stats") => {
@@ -536,6 +594,11 @@ fn stream(state: &Arc<State>, answer: Answer, fault: Fault, guard: InFlight) -> 
     let state = Arc::clone(state);
     state.stats.streams_started.fetch_add(1, Ordering::Relaxed);
     let split = state.config.split_frames;
+    let mut fault = fault;
+    if fault.stream_event_delay_ms.is_none() && !state.config.stream_event_delay.is_zero() {
+        let ms = state.config.stream_event_delay.as_millis();
+        fault.stream_event_delay_ms = Some(u64::try_from(ms).unwrap_or(u64::MAX));
+    }
     tokio::spawn(async move {
         let _guard = guard;
         let outcome = send_events(&tx, answer, &fault, split).await;
@@ -570,11 +633,15 @@ async fn send_events(
     split: bool,
 ) -> Outcome {
     let events = answer::stream_events(&answer);
-    for (sent, (event_type, payload)) in events.into_iter().enumerate() {
+    let total = events.len();
+    // An exception asked for after more events than the answer has comes last.
+    let exception_at = fault.after_events.min(total);
+    let mut events = events.into_iter().map(Some).chain(std::iter::once(None));
+    for sent in 0..=total {
         if let Some(exception) = fault
             .stream_exception
             .as_deref()
-            .filter(|_| sent == fault.after_events)
+            .filter(|_| sent == exception_at)
         {
             let frame = eventstream::exception(exception, &format!("injected {exception}"));
             return if send(tx, frame, split).await {
@@ -589,7 +656,10 @@ async fn send_events(
                 .await;
             return Outcome::Broken;
         }
-        if let Some(ms) = fault.stream_event_delay_ms {
+        let Some(Some((event_type, payload))) = events.next() else {
+            break;
+        };
+        if let Some(ms) = fault.stream_event_delay_ms.filter(|_| sent > 0) {
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(ms)) => {}
                 () = tx.closed() => return Outcome::Cancelled,
