@@ -753,4 +753,67 @@ mod tests {
         let norm: f32 = embedding("x", 256, true).iter().map(|v| v * v).sum();
         assert!((norm - 1.0).abs() < 1e-4);
     }
+
+    #[test]
+    fn validation_follows_the_botocore_shape() {
+        for (bad, needle) in [
+            (
+                json!({"messages": [user("a")], "modelId": "x"}),
+                "[modelId]",
+            ),
+            (
+                json!({"messages": [user("a")], "system": [{"text": "a", "cachePoint": {}}]}),
+                "system",
+            ),
+            (
+                json!({"messages": [user("a")], "inferenceConfig": {"topK": 5}}),
+                "topK",
+            ),
+            (
+                json!({"messages": [user("a")], "inferenceConfig": {"topP": -1}}),
+                "greater than or equal to 0",
+            ),
+            (
+                json!({"messages": [user("a")], "inferenceConfig": {"maxTokens": "9"}}),
+                "maxTokens",
+            ),
+            (
+                json!({"messages": [user("a")], "toolConfig": {"tools": []}}),
+                "toolConfig.tools",
+            ),
+            (json!([1, 2]), "Malformed"),
+        ] {
+            let Err(Invalid(message)) = validate(&bad) else {
+                panic!("{bad} accepted")
+            };
+            assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+        }
+        let full = json!({"messages": [user("a")], "system": [{"text": "s"}],
+            "inferenceConfig": {"maxTokens": 5, "temperature": 0, "topP": 1, "stopSequences": ["x"]},
+            "additionalModelRequestFields": {"k": 1}, "requestMetadata": {"a": "b"}});
+        assert!(validate(&full).is_ok());
+    }
+
+    #[test]
+    fn directives_come_from_the_last_user_text_and_leave_the_echo() {
+        let messages = json!([user("first [mock:delay_ms=1]"), {"role": "assistant", "content": [{"text": "x"}]},
+            {"role": "user", "content": [{"text": "hello [mock:error=ThrottlingException]"}, {"text": "again"}]}]);
+        assert_eq!(
+            last_user_text(&messages),
+            "hello [mock:error=ThrottlingException] again"
+        );
+        let a = answer(&json!({"messages": messages}));
+        assert_eq!(a.blocks, vec![Block::Text("You said: hello again".into())]);
+        assert_eq!(strip_directives("a [mock:x] b [mock:unterminated"), "a b");
+    }
+
+    #[test]
+    fn tool_inputs_follow_enums_and_nullable_types() {
+        let schema = json!({"properties": {"unit": {"type": "string", "enum": ["c", "f"]},
+            "n": {"type": ["number", "null"]}, "free": {}}});
+        assert_eq!(
+            input_for(Some(&schema)),
+            json!({"unit": "c", "n": 1, "free": null})
+        );
+    }
 }

@@ -196,4 +196,33 @@ mod tests {
         assert_eq!((fault.after_events, fault.delay_ms), (3, Some(20)));
         assert!(Fault::from_directives("no directive").is_none());
     }
+
+    #[test]
+    fn directives_override_queued_faults_and_are_checked() {
+        let (queued, _) = Fault::from_json(
+            &serde_json::json!({"delay_ms": 5, "stream_exception": "throttlingException", "after_events": 4}),
+        )
+        .unwrap();
+        let directive = Fault::from_directives(
+            "[mock:stream_exception=validationException,after=1,stream_events=9,cut_after=7]",
+        )
+        .unwrap();
+        let merged = queued.overridden_by(directive);
+        assert_eq!(merged.delay_ms, Some(5));
+        assert_eq!(
+            merged.stream_exception.as_deref(),
+            Some("validationException")
+        );
+        assert_eq!(merged.after_events, 1);
+        assert_eq!(merged.stream_events, Some(9));
+        assert_eq!(merged.stream_cut_after_events, Some(7));
+        assert!(Fault::from_json(&serde_json::json!({"stream_exception": "nope"})).is_err());
+        assert!(Fault::from_json(&serde_json::json!({"error": "X", "status": 200})).is_err());
+        assert!(Fault::from_json(&serde_json::json!([1])).is_err());
+        assert!(
+            Fault::from_directives("[mock:drop_connection]")
+                .unwrap()
+                .drop_connection
+        );
+    }
 }

@@ -9,25 +9,49 @@
 //!
 //! # Controls
 //!
-//! - `GET /__mock/requests`: the recorded model requests (method, wire path, headers, body,
-//!   `credential_scope {access_key, date, region, service}`, `auth`); `DELETE` clears them.
-//! - `POST /__mock/faults` queues a fault for the next `count` (default 1) model requests:
-//!   `{"error":"ThrottlingException","status":429,"message":"...","retry_after":1,"count":2}`,
-//!   `{"delay_ms":500}`, `{"drop_connection":true}`,
-//!   `{"stream_exception":"throttlingException","after_events":3}`,
-//!   `{"stream_cut_after_events":3}`, `{"stream_event_delay_ms":100}`; `DELETE` clears them.
-//! - `GET /__mock/stats`: `requests`, `streams_started`, `streams_completed`,
-//!   `streams_cancelled` (the client went away), `in_flight`.
-//! - Per request, without the queue: a directive anywhere in the body, such as
-//!   `[mock:error=ThrottlingException]`, `[mock:delay_ms=200]` or
-//!   `[mock:stream_exception=modelStreamErrorException,after=3]`.
+//! Under `/__mock/` (never under `/model/`), unauthenticated:
+//!
+//! - `GET /__mock/requests`: the recorded model requests, oldest first, at most 1000:
+//!   `[{"method","path" (as sent on the wire),"query","headers" {lowercase name: value},
+//!   "body","body_encoding" ("utf-8"|"base64"),"credential_scope" {"access_key","date","region",
+//!   "service"} | null,"auth" ("sigv4"|"bearer"|"rejected"|"unverified")}]`.
+//!   `DELETE /__mock/requests` clears them. [`MockConfig::record`] turns recording off.
+//! - `POST /__mock/faults` queues one fault for the next `count` (default 1) model requests of
+//!   any operation, first in first out; keys combine:
+//!   - `{"error":"ThrottlingException","status":429,"message":"slow down","retry_after":1,"count":2}`
+//!     (`status` defaults to Bedrock's for the code, `retry_after` adds a `Retry-After` header);
+//!   - `{"delay_ms":500}`: sleep before answering;
+//!   - `{"drop_connection":true}`: close the connection without an answer;
+//!   - `{"stream_exception":"throttlingException","after_events":3}`: an exception frame
+//!     (`throttlingException`, `modelStreamErrorException`, `internalServerException`,
+//!     `validationException`, `serviceUnavailableException`) after K events, then the end;
+//!   - `{"stream_cut_after_events":3}`: the connection breaks after K events;
+//!   - `{"stream_event_delay_ms":100}`: a pause between events;
+//!   - `{"stream_events":500}`: exactly N text deltas.
+//!
+//!   `DELETE /__mock/faults` clears the queue.
+//! - `GET /__mock/stats`: `{"requests","streams_started","streams_completed",
+//!   "streams_cancelled" (the client went away mid-stream),"in_flight"}`.
+//!
+//! # Directives
+//!
+//! The same faults per request, so that concurrent tests do not interfere: `[mock:key=value,...]`
+//! in the last user message's text of a Converse body (anywhere in the body of other operations),
+//! with the keys above (`after` for `after_events`, a bare key for `true`). Directives override a
+//! queued fault and are left out of the echo. Examples: `[mock:error=ThrottlingException]`,
+//! `[mock:error=ModelErrorException,status=424,message=boom]`, `[mock:delay_ms=200]`,
+//! `[mock:stream_exception=modelStreamErrorException,after=3]`, `[mock:stream_cut_after_events=2]`,
+//! `[mock:drop_connection]`.
 //!
 //! # Example
 //!
-//! ```no_run
+//! ```
 //! # #[tokio::main] async fn main() -> std::io::Result<()> {
-//! let mock = bedrock_mock::MockServer::start(bedrock_mock::MockConfig::default()).await?;
-//! println!("fake Bedrock at {}", mock.url());
+//! use bedrock_mock::{MockConfig, MockServer};
+//!
+//! let mock = MockServer::start(MockConfig::default()).await?;
+//! assert!(mock.url().starts_with("http://127.0.0.1:"));
+//! mock.shutdown().await;
 //! # Ok(()) }
 //! ```
 

@@ -23,8 +23,8 @@ pub const EXPIRED_TOKEN: &str = "expired-token";
 /// The Bedrock API key the mock accepts.
 pub const EXAMPLE_API_KEY: &str = "bedrock-api-key-EXAMPLE";
 
-/// A known key.
-#[derive(Debug, Clone)]
+/// A known key; its `Debug` redacts the secret and the token.
+#[derive(Clone)]
 pub struct Key {
     /// Secret access key.
     pub secret: String,
@@ -32,13 +32,36 @@ pub struct Key {
     pub session_token: Option<String>,
 }
 
-/// Known keys and API keys.
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Key")
+            .field("secret", &"** redacted **")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "** redacted **"),
+            )
+            .finish()
+    }
+}
+
+/// Known keys and API keys; its `Debug` lists access key ids only.
+#[derive(Clone)]
 pub struct KeyStore {
     /// Access key id -> key.
     pub keys: HashMap<String, Key>,
     /// Accepted Bedrock API keys.
     pub api_keys: Vec<String>,
+}
+
+impl std::fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut ids: Vec<&String> = self.keys.keys().collect();
+        ids.sort();
+        f.debug_struct("KeyStore")
+            .field("access_keys", &ids)
+            .field("api_keys", &self.api_keys.len())
+            .finish()
+    }
 }
 
 impl Default for KeyStore {
@@ -265,7 +288,7 @@ fn check_session_token(headers: &HeaderMap, key: &Key, scope: &Scope) -> Result<
     if presented == Some(EXPIRED_TOKEN) {
         return Err(fail(
             "ExpiredTokenException",
-            "The security token included in the request is expired",
+            "The security token included in the request is expired.",
             Some(scope.clone()),
         ));
     }
@@ -296,18 +319,50 @@ fn check_time(amz_date: &str, scope: &Scope, now: SystemTime) -> Result<(), Auth
             Some(scope.clone()),
         ));
     }
-    let skew = match now.duration_since(signed_at) {
-        Ok(d) => d,
-        Err(e) => e.duration(),
+    let window = Duration::from_secs(300);
+    let message = if signed_at + window < now {
+        format!(
+            "Signature expired: {amz_date} is now earlier than {} ({} - 5 min.)",
+            format_amz_date(now - window),
+            format_amz_date(now)
+        )
+    } else if signed_at > now + window {
+        format!(
+            "Signature not yet current: {amz_date} is still later than {} ({} + 5 min.)",
+            format_amz_date(now + window),
+            format_amz_date(now)
+        )
+    } else {
+        return Ok(());
     };
-    if skew > Duration::from_secs(300) {
-        return Err(fail(
-            "InvalidSignatureException",
-            format!("Signature expired: {amz_date} is now earlier than the 5 minutes allowed"),
-            Some(scope.clone()),
-        ));
-    }
-    Ok(())
+    Err(fail(
+        "InvalidSignatureException",
+        message,
+        Some(scope.clone()),
+    ))
+}
+
+/// Time -> `YYYYMMDDTHHMMSSZ` (UTC).
+fn format_amz_date(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rest = secs % 86_400;
+    // Civil date from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 /// `YYYYMMDDTHHMMSSZ` -> time.
@@ -637,5 +692,13 @@ mod tests {
             Some(UNIX_EPOCH + Duration::from_secs(1_440_938_160))
         );
         assert_eq!(parse_amz_date("2015-08-30"), None);
+        for date in [
+            "19700101T000000Z",
+            "20150830T123600Z",
+            "20240229T235959Z",
+            "21000301T010203Z",
+        ] {
+            assert_eq!(format_amz_date(parse_amz_date(date).unwrap()), date);
+        }
     }
 }

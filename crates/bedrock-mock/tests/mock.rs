@@ -371,7 +371,7 @@ async fn authentication_failures_are_bedrock_403s() {
                 ..Signer::default()
             },
             "InvalidSignatureException",
-            "Signature expired",
+            "is now earlier than",
         ),
         (
             Signer {
