@@ -109,4 +109,49 @@ except ClientError as error:
     check("unknown model -> ValidationException", error.response["Error"]["Code"] == "ValidationException"
           and "model identifier is invalid" in error.response["Error"]["Message"], error.response)
 
+# Tool calls: the schema-built input, fragments that join into JSON, and the result round trip.
+tools = {"tools": [{"toolSpec": {"name": "get_weather", "inputSchema": {"json": {"type": "object", "properties": {
+    "city": {"type": "string"}, "days": {"type": "integer"}, "metric": {"type": "boolean"}}}}}}]}
+answer = bedrock.converse(modelId=CLAUDE, messages=messages, toolConfig=tools)
+call = answer["output"]["message"]["content"][-1]["toolUse"]
+check("converse tool call", answer["stopReason"] == "tool_use"
+      and call["input"] == {"city": "mock", "days": 1, "metric": True}, answer)
+history = messages + [answer["output"]["message"], {"role": "user", "content": [
+    {"toolResult": {"toolUseId": call["toolUseId"], "content": [{"text": "18C and sunny"}]}}]}]
+answer = bedrock.converse(modelId=CLAUDE, messages=history, toolConfig=tools)
+check("converse tool result", "18C and sunny" in answer["output"]["message"]["content"][0]["text"], answer)
+events = list(bedrock.converse_stream(modelId=CLAUDE, messages=messages, toolConfig=tools)["stream"])
+fragments = [e["contentBlockDelta"]["delta"]["toolUse"]["input"] for e in events
+             if "toolUse" in e.get("contentBlockDelta", {}).get("delta", {})]
+check("converse_stream tool input fragments", len(fragments) >= 2
+      and json.loads("".join(fragments)) == call["input"], fragments)
+
+# Reasoning deltas, then the signature; an image's bytes travel as base64 and are counted.
+events = list(bedrock.converse_stream(modelId=CLAUDE, messages=messages,
+                                      additionalModelRequestFields={"thinking": {"type": "enabled"}})["stream"])
+reasoning = [e["contentBlockDelta"]["delta"]["reasoningContent"] for e in events
+             if "reasoningContent" in e.get("contentBlockDelta", {}).get("delta", {})]
+check("converse_stream reasoning", reasoning[0]["text"].startswith("Thinking about:")
+      and reasoning[-1] == {"signature": "mock-signature"}, reasoning)
+image = [{"role": "user", "content": [{"text": "look"}, {"image": {"format": "png", "source": {"bytes": b"\x89PNG\r\n"}}}]}]
+answer = bedrock.converse(modelId=CLAUDE, messages=image)
+check("converse image bytes", "image/png 6 bytes" in answer["output"]["message"]["content"][0]["text"], answer)
+
+# Cohere embeddings, a per-request directive, and an expired session token.
+answer = bedrock.invoke_model(modelId="cohere.embed-english-v3", contentType="application/json",
+                              body=json.dumps({"texts": ["a", "b"], "input_type": "search_query"}))
+vectors = json.loads(answer["body"].read())["embeddings"]
+check("invoke_model cohere", len(vectors) == 2 and len(vectors[0]) == 1024)
+for name, call_, code in [
+    ("directive error", lambda: bedrock.converse(modelId=CLAUDE, messages=[{"role": "user", "content": [
+        {"text": "x [mock:error=ModelErrorException]"}]}]), "ModelErrorException"),
+    ("expired token", lambda: client(key="ASIAMOCKSESSIONEXAMPLE", secret="mockSessionSecretKeyEXAMPLE0123456789abcd",
+                                     token="expired-token").converse(modelId=CLAUDE, messages=messages), "ExpiredTokenException"),
+]:
+    try:
+        call_()
+        raise SystemExit(f"FAIL: {name} accepted")
+    except ClientError as error:
+        check(f"{name} -> {code}", error.response["Error"]["Code"] == code, error.response)
+
 print("botocore: all checks passed")
