@@ -7,6 +7,7 @@ script exits non-zero; it prints one line per passing check.
 """
 
 import json
+import struct
 import sys
 import urllib.request
 
@@ -168,7 +169,9 @@ def embeddings():
     r = client.embeddings.create(model="amazon.titan-embed-text-v2:0", input=["first text", "second text"], dimensions=512)
     check("embeddings (SDK default base64)", [d.index for d in r.data] == [0, 1] and len(r.data[0].embedding) == 512, r)
     floats = client.embeddings.create(model="amazon.titan-embed-text-v2:0", input="first text", dimensions=512, encoding_format="float")
-    check("base64 and float agree", floats.data[0].embedding == r.data[0].embedding)
+    # JSON carries each f32 in its shortest form, base64 its exact bits: equal as f32.
+    as_f32 = lambda xs: [struct.unpack("<f", struct.pack("<f", x))[0] for x in xs]
+    check("base64 and float agree", as_f32(floats.data[0].embedding) == as_f32(r.data[0].embedding))
     check("embedding usage", r.usage.prompt_tokens > 0 and r.usage.total_tokens == r.usage.prompt_tokens, r.usage)
     r = client.embeddings.create(model="cohere.embed-english-v3", input=["a", "b", "c"])
     check("cohere embeddings", len(r.data) == 3 and len(r.data[2].embedding) == 1024, len(r.data))
