@@ -222,8 +222,10 @@ impl Gateway {
         for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("BEDROCK_GATEWAY_")) {
             command.env_remove(name);
         }
+        if !args.contains(&"--listen") {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
         command
-            .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", mock.url())
             .env("AWS_EC2_METADATA_DISABLED", "true")

@@ -109,3 +109,64 @@ async fn no_secret_reaches_the_logs_even_at_trace() {
         );
     }
 }
+
+#[tokio::test]
+async fn hostile_json_is_refused_cleanly() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let url = format!("{}/v1/chat/completions", gateway.url());
+    let creds = e2e_tests::credential_headers();
+    // 100,000 levels of arrays, as the messages and inside a message's content.
+    let (open, close) = ("[".repeat(100_000), "]".repeat(100_000));
+    for deep in [
+        format!("{{\"messages\": {open}{close}}}"),
+        format!("{{\"messages\": [{{\"role\": \"user\", \"content\": {open}{close}}}]}}"),
+    ] {
+        let (status, _, body) = send(Method::POST, &url, &creds, Some(deep)).await;
+        let text = String::from_utf8_lossy(&body);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+        assert!(text.contains("invalid request body"), "{text}");
+    }
+    let huge_array = format!(
+        "{{\"messages\": [{}{{\"role\":\"user\",\"content\":\"x\"}}], \"stop\": [{}\"s\"]}}",
+        "",
+        "\"s\",".repeat(3000)
+    );
+    let (status, _, _) = send(Method::POST, &url, &creds, Some(huge_array)).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "3000 stop sequences are more than Bedrock takes"
+    );
+    let model_in_path = json!({"model": "anthropic.claude-3-haiku-20240307-v1:0/../../admin", "messages": [{"role": "user", "content": "x"}]});
+    let (status, _, _) = gateway.chat(model_in_path).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(mock.requests().await.is_empty());
+    let (status, _, _) = send(Method::GET, &format!("{}/health", gateway.url()), &[], None).await;
+    assert_eq!(status, StatusCode::OK, "the gateway is still up");
+}
+
+#[tokio::test]
+async fn warns_when_open_to_the_network_with_its_own_credentials() {
+    let mock = Mock::start();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+        ("RUST_LOG", "warn"),
+    ];
+    let open = Gateway::start(&mock, &env, &["--listen", "0.0.0.0:0"]);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(open.log().contains("SECURITY"), "{}", open.log());
+    let keyed = Gateway::start(
+        &mock,
+        &[
+            env[0],
+            env[1],
+            env[2],
+            ("BEDROCK_GATEWAY_API_KEYS", GATEWAY_KEY),
+        ],
+        &["--listen", "0.0.0.0:0"],
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!keyed.log().contains("SECURITY"), "{}", keyed.log());
+}
