@@ -176,3 +176,42 @@ async fn sigterm_drains_an_in_flight_stream_and_fails_readiness() {
         .expect("the gateway exits after draining");
     assert!(status.success(), "{status:?}");
 }
+
+/// `curl` against `url`, returning the body and the HTTP version it spoke.
+fn curl(args: &[&str], url: &str) -> (String, String) {
+    let output = std::process::Command::new("curl")
+        .args(["-sS", "-w", "\n%{http_version}"])
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("curl runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let (body, version) = text.rsplit_once('\n').unwrap();
+    (body.to_owned(), version.to_owned())
+}
+
+#[tokio::test]
+async fn http2_with_tls_and_h2c_without() {
+    let mock = Mock::start();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tls");
+    let (cert, key) = (format!("{dir}/cert.pem"), format!("{dir}/key.pem"));
+    let tls = Gateway::start(&mock, &[], &["--tls-cert", &cert, "--tls-key", &key]);
+    assert!(tls.url().starts_with("https://"), "{}", tls.url());
+    let port = tls.url().rsplit(':').next().unwrap().to_owned();
+    let url = format!("https://localhost:{port}/health");
+    assert_eq!(
+        curl(&["--cacert", &cert, "--http2"], &url),
+        (r#"{"status":"ok"}"#.to_owned(), "2".to_owned())
+    );
+    assert_eq!(curl(&["--cacert", &cert, "--http1.1"], &url).1, "1.1");
+
+    let plain = Gateway::start(&mock, &[], &[]);
+    let url = format!("{}/health", plain.url());
+    assert_eq!(curl(&["--http2-prior-knowledge"], &url).1, "2");
+    assert_eq!(curl(&[], &url).1, "1.1");
+}

@@ -206,6 +206,14 @@ pub struct Cli {
     )]
     pub credential_sources: CredentialSources,
 
+    /// PEM certificate chain: serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) instead of plain HTTP.
+    #[arg(long, env = "BEDROCK_GATEWAY_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "BEDROCK_GATEWAY_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
     /// Log format (RUST_LOG sets the level, default info).
     #[arg(
         long,
@@ -251,6 +259,8 @@ pub struct Settings {
     pub client_timeout: Duration,
     /// Concurrent Bedrock requests; `None`: no limit.
     pub max_concurrency: Option<usize>,
+    /// TLS certificate chain and key files, when serving HTTPS.
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// Drain period at shutdown.
     pub shutdown_grace: Duration,
     /// Log format.
@@ -375,6 +385,7 @@ impl Settings {
             connect_timeout: Duration::from_secs(cli.connect_timeout_secs.max(1)),
             client_timeout: Duration::from_secs(cli.client_timeout_secs.max(1)),
             max_concurrency: (cli.max_concurrency > 0).then_some(cli.max_concurrency),
+            tls: cli.tls_cert.zip(cli.tls_key),
             shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),
             log_format: cli.log_format,
         })

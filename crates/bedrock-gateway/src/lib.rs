@@ -12,4 +12,5 @@ pub mod metered;
 pub mod metrics;
 pub mod retry;
 pub mod server;
+pub mod tls;
 pub mod upstream;

@@ -38,6 +38,17 @@ async fn run(settings: Settings) -> ExitCode {
     };
     let grace = settings.shutdown_grace;
     let client_timeout = settings.client_timeout;
+    let tls = match &settings.tls {
+        Some((cert, key)) => match bedrock_gateway::tls::acceptor(cert, key) {
+            Ok(acceptor) => Some(acceptor),
+            Err(err) => {
+                eprintln!("bedrock-gateway: {err}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let addr = listener
         .local_addr()
         .expect("a bound listener has an address");
@@ -68,7 +79,7 @@ async fn run(settings: Settings) -> ExitCode {
         );
     }
     let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "bedrock-gateway listening on http://{addr}");
+    let _ = writeln!(stdout, "bedrock-gateway listening on {scheme}://{addr}");
     let _ = stdout.flush();
     server::serve(
         listener,
@@ -76,6 +87,7 @@ async fn run(settings: Settings) -> ExitCode {
         server::shutdown_signal(),
         grace,
         client_timeout,
+        tls,
     )
     .await;
     ExitCode::SUCCESS
