@@ -63,7 +63,9 @@ pub(crate) fn run_clients() -> Result<()> {
         "the OpenAI Python SDK against the gateway",
     )?;
     run(
-        Command::new(&python).arg(root.join("crates/bedrock-mock/tests/botocore_check.py")).arg(&mock.url),
+        Command::new(&python)
+            .arg(root.join("crates/bedrock-mock/tests/botocore_check.py"))
+            .arg(&mock.url),
         "botocore against the fake Bedrock",
     )?;
     Ok(())
