@@ -215,3 +215,32 @@ async fn http2_with_tls_and_h2c_without() {
     assert_eq!(curl(&["--http2-prior-knowledge"], &url).1, "2");
     assert_eq!(curl(&[], &url).1, "1.1");
 }
+
+#[tokio::test]
+async fn json_logs_carry_one_span_per_request_with_its_fields() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[("RUST_LOG", "info")], &["--log-format", "json"]);
+    let (status, headers, _) = gateway.chat(chat("count these words")).await;
+    assert_eq!(status, StatusCode::OK);
+    let request_id = headers["x-request-id"].to_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = gateway.log();
+    let line = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| {
+            l["span"]["request_id"] == request_id.as_str()
+                && l["fields"]["message"] == "finished processing request"
+        })
+        .unwrap_or_else(|| panic!("no JSON response line for {request_id} in\n{log}"));
+    let span = &line["span"];
+    assert_eq!(
+        span["model"], "anthropic.claude-3-haiku-20240307-v1:0",
+        "{line}"
+    );
+    assert_eq!(span["status"], 200);
+    assert_eq!(span["path"], "/v1/chat/completions");
+    assert_eq!(span["prompt_tokens"], 3, "{line}");
+    assert!(span["completion_tokens"].as_u64().unwrap() > 0);
+    assert!(line["fields"]["latency"].is_string(), "{line}");
+}

@@ -162,17 +162,18 @@ impl Gateway {
                 .get::<ResolvedModel>()
                 .map(|m| m.0.as_str()),
         );
+        let span = tracing::Span::current();
+        span.record("model", model.as_str());
+        span.record("status", response.status().as_u16());
         if let Some(usage) = response.extensions().get::<Usage>() {
             metrics.tokens(&model, usage);
+            record_usage(&span, usage);
         }
         let labels = RequestLabels {
             route,
             model,
             status: response.status().as_u16(),
         };
-        let span = tracing::Span::current();
-        span.record("model", labels.model.as_str());
-        span.record("status", labels.status);
         let (parts, body) = response.into_parts();
         let body = if body.is_stream() {
             in_flight.mark_stream();
@@ -384,6 +385,12 @@ fn models_json(settings: &Settings) -> Bytes {
         data.push(Model::new(alias.clone(), id.provider()));
     }
     Bytes::from(serde_json::to_vec(&ModelList::new(data)).expect("model lists serialise"))
+}
+
+/// Token counts as fields of the request's span (streams: when they end).
+pub(crate) fn record_usage(span: &tracing::Span, usage: &Usage) {
+    span.record("prompt_tokens", usage.prompt_tokens);
+    span.record("completion_tokens", usage.completion_tokens);
 }
 
 /// The route label: a known route, else `other` (paths are client-chosen).

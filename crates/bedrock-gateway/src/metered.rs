@@ -44,6 +44,8 @@ pub struct StreamMeter {
     labels: Option<RequestLabels>,
     started: Instant,
     first_chunk_sent: bool,
+    /// The request's span, for the token counts and the end-of-stream event.
+    span: tracing::Span,
     /// Released when the stream ends: the in-flight count and the concurrency permit.
     _held: (InFlight, Option<tokio::sync::OwnedSemaphorePermit>),
 }
@@ -62,6 +64,7 @@ impl StreamMeter {
             labels: Some(labels),
             started,
             first_chunk_sent: false,
+            span: tracing::Span::current(),
             _held: held,
         }
     }
@@ -70,7 +73,14 @@ impl StreamMeter {
         if let Some(mut labels) = self.labels.take() {
             if let Some(usage) = usage {
                 self.metrics.tokens(&labels.model, &usage);
+                crate::app::record_usage(&self.span, &usage);
             }
+            let _entered = self.span.enter();
+            tracing::info!(
+                status = status.unwrap_or(labels.status),
+                elapsed_ms = self.started.elapsed().as_millis() as u64,
+                "stream finished"
+            );
             if let Some(status) = status {
                 labels.status = status;
             }

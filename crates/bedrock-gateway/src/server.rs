@@ -73,6 +73,8 @@ pub async fn serve(
                         request_id = %id,
                         model = tracing::field::Empty,
                         status = tracing::field::Empty,
+                        prompt_tokens = tracing::field::Empty,
+                        completion_tokens = tracing::field::Empty,
                     )
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
