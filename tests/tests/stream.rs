@@ -286,3 +286,60 @@ async fn a_hundred_concurrent_streams() {
     }
     assert_eq!(mock.stats().await["streams_completed"], 100);
 }
+
+/// Resident memory of a process, in KiB (Linux).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_slow_client_slows_the_upstream_instead_of_growing_memory() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    // About 50 MB of event-stream frames (and more of SSE): more than every socket buffer on
+    // the way can hold, so the mock can only finish if the gateway reads ahead of its client.
+    mock.fault(json!({"stream_events": 300_000})).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let addr = gateway.url().trim_start_matches("http://").parse().unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    let body = stream_request("go").to_string();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\nx-aws-access-key-id: {}\r\nx-aws-secret-access-key: {}\r\ncontent-length: {}\r\n\r\n",
+        e2e_tests::ACCESS_KEY,
+        e2e_tests::SECRET_KEY,
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let mut first = vec![0u8; 2048];
+    let n = stream.read(&mut first).await.unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    // The client stops reading.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let stats = mock.stats().await;
+    assert_eq!(
+        stats["streams_completed"], 0,
+        "the upstream ran ahead of the client: {stats}"
+    );
+    assert_eq!(stats["streams_started"], 1);
+    let rss = rss_kib(gateway.process.id());
+    assert!(
+        rss < 100 * 1024,
+        "the gateway buffered the stream: {rss} KiB resident"
+    );
+    // The client goes away: the stalled upstream stream is cancelled, not finished.
+    drop(stream);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while mock.stats().await["streams_cancelled"] != 1 {
+        assert!(Instant::now() < deadline, "{}", mock.stats().await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(mock.stats().await["streams_completed"], 0);
+}
