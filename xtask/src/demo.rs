@@ -13,14 +13,7 @@ pub(crate) const DEMO_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEK
 
 /// Starts the mock and the gateway; with `check`, runs the README's curl examples and stops.
 pub(crate) fn run(check: bool) -> Result<()> {
-    util::cargo(&[
-        "build",
-        "-p",
-        "bedrock-gateway",
-        "-p",
-        "bedrock-mock",
-        "--bins",
-    ])?;
+    util::build_binaries()?;
     let (_mock, mut gateway) = start_pair("127.0.0.1:3000")?;
     if check {
         return check_readme_examples();

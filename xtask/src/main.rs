@@ -31,14 +31,7 @@ fn main() -> Result<()> {
 }
 
 fn integration() -> Result<()> {
-    util::cargo(&[
-        "build",
-        "-p",
-        "bedrock-gateway",
-        "-p",
-        "bedrock-mock",
-        "--bins",
-    ])?;
+    util::build_binaries()?;
     util::cargo(&["test", "-p", "e2e-tests"])?;
     python::run_clients()?;
     demo::run(true)?;

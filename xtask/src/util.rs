@@ -31,6 +31,18 @@ pub(crate) fn cargo(args: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Builds the gateway and the fake Bedrock (debug).
+pub(crate) fn build_binaries() -> Result<()> {
+    cargo(&[
+        "build",
+        "-p",
+        "bedrock-gateway",
+        "-p",
+        "bedrock-mock",
+        "--bins",
+    ])
+}
+
 /// A child process killed on drop.
 #[derive(Debug)]
 pub(crate) struct Service {

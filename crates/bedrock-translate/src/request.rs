@@ -80,26 +80,26 @@ pub fn chat_to_converse(
         fold_system_into_first_user_turn(&mut system, &mut messages);
     }
     let (tool_config, output_config) = match output {
-        OutputMode::Text => {
-            let tools = tool_config(
+        OutputMode::Text => (
+            tool_config(
                 req.tools,
                 req.functions,
                 req.tool_choice,
                 req.function_call,
                 &messages,
-            )?;
-            (tools, None)
-        }
-        OutputMode::Native(config) => {
-            let tools = tool_config(
+            )?,
+            None,
+        ),
+        OutputMode::Native(config) => (
+            tool_config(
                 req.tools,
                 req.functions,
                 req.tool_choice,
                 req.function_call,
                 &messages,
-            )?;
-            (tools, Some(config))
-        }
+            )?,
+            Some(config),
+        ),
         OutputMode::ForcedTool(spec) => {
             if req.tools.as_ref().is_some_and(|t| !t.is_empty())
                 || req.functions.as_ref().is_some_and(|f| !f.is_empty())
