@@ -244,3 +244,23 @@ async fn json_logs_carry_one_span_per_request_with_its_fields() {
     assert!(span["completion_tokens"].as_u64().unwrap() > 0);
     assert!(line["fields"]["latency"].is_string(), "{line}");
 }
+
+#[tokio::test]
+async fn a_client_that_stalls_its_upload_gets_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &["--client-timeout-secs", "1"]);
+    let addr = gateway.url().trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\nx-aws-access-key-id: {ACCESS_KEY}\r\nx-aws-secret-access-key: {SECRET_KEY}\r\ncontent-length: 500\r\n\r\n{{\"messages\": ["
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(mock.requests().await.is_empty());
+}
