@@ -80,26 +80,6 @@ pub fn chat_to_converse(
         fold_system_into_first_user_turn(&mut system, &mut messages);
     }
     let (tool_config, output_config) = match output {
-        OutputMode::Text => (
-            tool_config(
-                req.tools,
-                req.functions,
-                req.tool_choice,
-                req.function_call,
-                &messages,
-            )?,
-            None,
-        ),
-        OutputMode::Native(config) => (
-            tool_config(
-                req.tools,
-                req.functions,
-                req.tool_choice,
-                req.function_call,
-                &messages,
-            )?,
-            Some(config),
-        ),
         OutputMode::ForcedTool(spec) => {
             if req.tools.as_ref().is_some_and(|t| !t.is_empty())
                 || req.functions.as_ref().is_some_and(|f| !f.is_empty())
@@ -127,6 +107,16 @@ pub fn chat_to_converse(
                 None,
             )
         }
+        mode => {
+            let tools = tool_config(
+                req.tools,
+                req.functions,
+                req.tool_choice,
+                req.function_call,
+                &messages,
+            )?;
+            (tools, mode.native_config())
+        }
     };
     let inference_config = reserve_room_for_thinking(inference_config, additional.as_ref());
     Ok(ConverseRequest {
@@ -152,6 +142,16 @@ enum OutputMode {
     Native(Value),
     /// A forced single tool whose input schema is the requested schema.
     ForcedTool(ToolEntry),
+}
+
+impl OutputMode {
+    /// The `outputConfig` to send, for native structured output.
+    fn native_config(self) -> Option<Value> {
+        match self {
+            Self::Native(config) => Some(config),
+            Self::Text | Self::ForcedTool(_) => None,
+        }
+    }
 }
 
 /// Whether `model` takes Converse's native `outputConfig.textFormat` (structured output).
