@@ -26,7 +26,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(settings: Settings) -> ExitCode {
-    let listener = match server::bind(settings.listen).await {
+    let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(listener) => listener,
         Err(err) => {
             eprintln!(

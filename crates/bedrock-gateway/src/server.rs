@@ -1,7 +1,6 @@
 //! The HTTP server: the tower-http middleware around the gateway, the accept loop (HTTP/1.1
 //! keep-alive and h2c on one port), and graceful shutdown on SIGTERM/SIGINT.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use http::{HeaderName, Request, header};
@@ -163,9 +162,4 @@ pub async fn shutdown_signal() {
         _ = interrupt => {},
         () = terminate => {},
     }
-}
-
-/// Binds the listen address.
-pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    TcpListener::bind(addr).await
 }

@@ -98,74 +98,51 @@ mod tests {
 
     use super::*;
 
-    fn echo_authorization() -> impl Service<
-        Request<Full<Bytes>>,
-        Response = Response<String>,
-        Error = BoxError,
-        Future = impl Send,
-    > + Clone
-    + Send
-    + 'static {
-        service_fn(|request: Request<Full<Bytes>>| async move {
+    /// The `authorization` header that reaches the client below [`Authenticate`].
+    async fn authorization_sent(extension: impl Clone + Send + Sync + 'static) -> String {
+        let echo = service_fn(|request: Request<Full<Bytes>>| async move {
             let authorization = request
                 .headers()
                 .get(header::AUTHORIZATION)
                 .map(|v| v.to_str().unwrap().to_owned());
             Ok::<_, BoxError>(Response::new(authorization.unwrap_or_default()))
-        })
-    }
-
-    fn service() -> Authenticate<
-        impl Service<
-            Request<Full<Bytes>>,
-            Response = Response<String>,
-            Error = BoxError,
-            Future = impl Send,
-        > + Clone
-        + Send
-        + 'static,
-    > {
+        });
         let layer = SigV4Layer::builder()
             .service_name("bedrock")
             .region("us-east-1")
             .build()
             .unwrap();
-        Authenticate::new(layer.layer(echo_authorization()))
+        let mut request =
+            Request::post("https://bedrock-runtime.us-east-1.amazonaws.com/model/x/converse")
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+        request.extensions_mut().insert(extension);
+        let response = Authenticate::new(layer.layer(echo))
+            .oneshot(request)
+            .await
+            .unwrap();
+        response.into_body()
     }
 
     #[tokio::test]
     async fn bearer_requests_skip_sigv4() {
-        let mut request =
-            Request::post("https://bedrock-runtime.us-east-1.amazonaws.com/model/x/converse")
-                .body(Full::new(Bytes::new()))
-                .unwrap();
-        request
-            .extensions_mut()
-            .insert(BearerToken::new("key-123").unwrap());
-        let response = service().oneshot(request).await.unwrap();
-        assert_eq!(response.body(), "Bearer key-123");
+        let sent = authorization_sent(BearerToken::new("key-123").unwrap()).await;
+        assert_eq!(sent, "Bearer key-123");
     }
 
     #[tokio::test]
     async fn other_requests_are_signed() {
-        let mut request =
-            Request::post("https://bedrock-runtime.us-east-1.amazonaws.com/model/x/converse")
-                .body(Full::new(Bytes::new()))
-                .unwrap();
-        request.extensions_mut().insert(Credentials::new(
+        let sent = authorization_sent(Credentials::new(
             "AKIDEXAMPLE",
             "secret",
             None,
             None,
             "test",
-        ));
-        let response = service().oneshot(request).await.unwrap();
+        ))
+        .await;
         assert!(
-            response
-                .body()
-                .starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),
-            "{}",
-            response.body()
+            sent.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),
+            "{sent}"
         );
     }
 }
