@@ -63,13 +63,13 @@ pub enum SigningError {
         name: HeaderName,
     },
 
-    /// The signer rejected the request (an invalid header name or value, or URI).
-    #[error("failed to sign the request")]
-    Sign(#[source] aws_sigv4::http_request::SigningError),
-
-    /// The signing parameters were incomplete (a bug in this crate).
-    #[error("invalid signing parameters")]
-    Params(#[source] aws_sigv4::sign::v4::signing_params::BuildError),
+    /// The signing time cannot be written as SigV4 requires (`YYYYMMDD'T'HHMMSS'Z'`): it is
+    /// before year 0 or after year 9999.
+    #[error("signing time is outside the years 0 to 9999")]
+    InvalidSigningTime {
+        /// The rejected time.
+        time: SystemTime,
+    },
 
     /// A header produced by signing is not a valid header value (for example a session token
     /// with a line break).
@@ -173,23 +173,24 @@ mod tests {
             "x-api-key",
             http::HeaderValue::from_bytes(&[SECRET.as_bytes(), b"\xff"].concat()).unwrap(),
         );
+        let far_future = SystemTime::UNIX_EPOCH + Duration::from_secs(400_000_000_000);
         let errors = vec![
             SigningError::MissingCredentials,
             sign(&mut ok(), &expired, "us-east-1"),
             SigningError::MissingRegion,
             sign(&mut ok(), &creds, "us-east-1/x"),
-            sign(&mut http::Request::get("/").body(Vec::new()).unwrap(), &creds, "us-east-1"),
-            sign(&mut bad_header, &creds, "us-east-1"),
-            sign(&mut ok(), &bad_token, "us-east-1"),
-            SigningError::Params(
-                aws_sigv4::sign::v4::SigningParams::<aws_sigv4::http_request::SigningSettings>::builder()
-                    .build()
-                    .unwrap_err(),
+            sign(
+                &mut http::Request::get("/").body(Vec::new()).unwrap(),
+                &creds,
+                "us-east-1",
             ),
-            SigningError::InvalidSignatureHeader {
-                name: "x-amz-security-token",
-                source: http::HeaderValue::from_str(&format!("{TOKEN}\n")).unwrap_err(),
-            },
+            sign(&mut bad_header, &creds, "us-east-1"),
+            sign_request(
+                &mut ok(),
+                &SigningParams::new(&creds, "us-east-1", "svc", far_future),
+            )
+            .unwrap_err(),
+            sign(&mut ok(), &bad_token, "us-east-1"),
             SigningError::Body(format!("reset while sending {}", "body").into()),
         ];
         // Fails to compile when a variant is added, so this list stays complete.
@@ -201,8 +202,7 @@ mod tests {
                 | SigningError::InvalidRegion { .. }
                 | SigningError::MissingHost
                 | SigningError::InvalidHeaderValue { .. }
-                | SigningError::Sign(_)
-                | SigningError::Params(_)
+                | SigningError::InvalidSigningTime { .. }
                 | SigningError::InvalidSignatureHeader { .. }
                 | SigningError::Body(_) => {}
             }
@@ -245,10 +245,7 @@ mod tests {
             let has_source = err.source().is_some();
             let expects_source = matches!(
                 err,
-                SigningError::Sign(_)
-                    | SigningError::Params(_)
-                    | SigningError::InvalidSignatureHeader { .. }
-                    | SigningError::Body(_)
+                SigningError::InvalidSignatureHeader { .. } | SigningError::Body(_)
             );
             assert_eq!(has_source, expects_source, "{err:?}");
         }

@@ -1,8 +1,10 @@
 //! [`SigV4Layer`], its builder, and how it picks credentials and region for each request.
 //!
-//! The layer holds configuration only (behind an `Arc`, so cloning it is cheap): the service's
+//! The layer holds configuration (behind an `Arc`, so cloning it is cheap): the service's
 //! signing name, an optional default region, optional default credentials and the
-//! [`SigningSettings`]. One layer serves many callers, each request choosing its own credentials
+//! [`SigningSettings`]; and a [`SigningKeyCache`], also behind an `Arc`, shared by the layer's
+//! clones and every service it makes, so the signing key is derived once per secret, day, region
+//! and service rather than for every request. One layer serves many callers, each request choosing its own credentials
 //! and region through request extensions:
 //!
 //! | input | first | then | else |
@@ -33,6 +35,7 @@ use aws_credential_types::Credentials;
 use tower::Layer;
 
 use crate::error::BuildError;
+use crate::key_cache::SigningKeyCache;
 use crate::service::SigV4;
 use crate::settings::SigningSettings;
 use crate::sign::is_valid_region;
@@ -41,6 +44,7 @@ use crate::sign::is_valid_region;
 #[derive(Debug, Clone)]
 pub struct SigV4Layer {
     pub(crate) config: Arc<Config>,
+    pub(crate) key_cache: Arc<SigningKeyCache>,
 }
 
 /// The layer's configuration, shared by every service it makes.
@@ -76,6 +80,11 @@ impl SigV4Layer {
     /// The signing settings.
     pub fn settings(&self) -> &SigningSettings {
         &self.config.settings
+    }
+
+    /// The signing-key cache this layer, its clones and its services share.
+    pub fn key_cache(&self) -> &Arc<SigningKeyCache> {
+        &self.key_cache
     }
 }
 
@@ -149,6 +158,7 @@ impl SigV4LayerBuilder {
                 credentials: self.credentials,
                 settings: self.settings,
             }),
+            key_cache: Arc::new(SigningKeyCache::new()),
         })
     }
 }

@@ -1,9 +1,15 @@
 //! A tower Layer that signs HTTP requests with AWS Signature Version 4.
 //!
 //! [`SigV4Layer`] wraps any service that takes a `http::Request<Full<Bytes>>` (typically an
-//! HTTP client) and signs every request on its way through, using the
-//! [`aws-sigv4`](aws_sigv4) crate. It knows nothing about the service being called beyond its
-//! signing name: Bedrock, STS, DynamoDB or API Gateway are all signed the same way.
+//! HTTP client) and signs every request on its way through. It knows nothing about the service
+//! being called beyond its signing name: Bedrock, STS, DynamoDB or API Gateway are all signed
+//! the same way.
+//!
+//! The signer is this crate's own implementation of SigV4 header signing (canonical request,
+//! string to sign, signature), written to sign exactly as the `aws-sigv4` crate does: it is
+//! checked against `aws-sigv4` by a property test over random requests and every setting,
+//! against the official AWS SigV4 test suite, and against botocore. Unlike `aws-sigv4` it can
+//! reuse the derived signing key: see [`SigningKeyCache`], which the layer always uses.
 //!
 //! Signing itself is a plain function, [`sign_request`] (or [`sign_parts`]): no I/O, no clock,
 //! every input in [`SigningParams`]. The layer is a thin adapter over it that collects the body
@@ -62,12 +68,14 @@
 //! Signing by value, without tower, is in the [`sign`] module's example.
 
 pub mod error;
+pub mod key_cache;
 pub mod layer;
 pub mod service;
 pub mod settings;
 pub mod sign;
 
 pub use error::{BuildError, SigningError};
+pub use key_cache::SigningKeyCache;
 pub use layer::{SigV4Layer, SigV4LayerBuilder};
 pub use service::{ResponseFuture, SigV4};
 pub use settings::{ContentSha256Header, SessionTokenMode, SigningSettings, UriPathNormalization};

@@ -2,8 +2,8 @@
 //!
 //! For each request it resolves credentials, region and time (see the
 //! [layer docs](crate::layer)), collects the body into one [`Bytes`] (without copying when the
-//! body is a single chunk, as [`Full`] is), signs with [`sign_parts`], and calls the inner
-//! service with a `Request<Full<Bytes>>`. Body trailers are dropped: SigV4 does not sign them.
+//! body is a single chunk, as [`Full`] is), signs with [`sign_parts`] and the layer's
+//! [`SigningKeyCache`](crate::SigningKeyCache), and calls the inner service with a `Request<Full<Bytes>>`. Body trailers are dropped: SigV4 does not sign them.
 //!
 //! It fails with a [`BoxError`]: a [`SigningError`] if the request could not be signed (the inner
 //! service is then not called), or the inner service's error as it was.
@@ -129,7 +129,8 @@ where
                     .map_err(|e| SigningError::Body(e.into()))?
                     .to_bytes();
                 let params = SigningParams::new(&credentials, &region, &config.service_name, time)
-                    .with_settings(config.settings);
+                    .with_settings(config.settings)
+                    .with_key_cache(&layer.key_cache);
                 sign_parts(&mut parts, &body, &params)?;
 
                 inner

@@ -3,9 +3,17 @@
 //! Everything that changes a signature is an input, in [`SigningParams`]: credentials, region,
 //! service name, time and [`SigningSettings`]. The same inputs always give the same
 //! `authorization` header, which is what makes the AWS test-suite vectors and the botocore
-//! fixtures reproducible. The [`SigV4`](crate::SigV4) service is a thin adapter: it collects the
-//! body, resolves the parameters from request extensions and layer defaults, and calls
-//! [`sign_parts`].
+//! fixtures reproducible. A [`SigningKeyCache`] passed with
+//! [`SigningParams::with_key_cache`] saves deriving the signing key again; it never changes the
+//! result. The [`SigV4`](crate::SigV4) service is a thin adapter: it collects the body, resolves
+//! the parameters from request extensions and layer defaults, and calls [`sign_parts`] with its
+//! layer's cache.
+//!
+//! The canonical request, string to sign and signature are computed here, not by the
+//! `aws-sigv4` crate, but exactly as it computes them (path normalisation and double encoding,
+//! canonical query, header trimming and joining); the crate's tests check that against
+//! `aws-sigv4` on random requests, against the official AWS SigV4 test suite and against
+//! botocore.
 //!
 //! What signing does to the request:
 //! - removes any `authorization`, `x-amz-date` and `x-amz-security-token` headers already there
@@ -48,21 +56,43 @@
 //! ```
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest};
-use aws_smithy_runtime_api::client::identity::Identity;
 use http::header::{AUTHORIZATION, HOST};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, request::Parts};
+use sha2::{Digest, Sha256};
 
 use crate::error::SigningError;
-use crate::settings::{ContentSha256Header, SigningSettings};
+use crate::key_cache::{SigningKey, SigningKeyCache, derive_signing_key, hmac};
+use crate::settings::{
+    ContentSha256Header, SessionTokenMode, SigningSettings, UriPathNormalization,
+};
 
 const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
 const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
 const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
+
+const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+
+/// Headers never signed: aws-sigv4's defaults (`authorization`, `user-agent`,
+/// `x-amzn-trace-id`, `transfer-encoding`) plus the hop-by-hop headers botocore leaves out too
+/// (`SIGNED_HEADERS_BLACKLIST`), which proxies may change or drop.
+const UNSIGNED_HEADERS: &[&str] = &[
+    "authorization",
+    "user-agent",
+    "x-amzn-trace-id",
+    "transfer-encoding",
+    "connection",
+    "expect",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "upgrade",
+];
 
 /// The region to sign one request for, as a request extension.
 ///
@@ -108,9 +138,11 @@ impl From<String> for SigningRegion {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SigningTime(pub SystemTime);
 
-/// Everything besides the request that a signature depends on.
+/// Everything besides the request that a signature depends on, plus an optional
+/// [`SigningKeyCache`].
 ///
-/// The `Debug` output shows the access key id but never the secret key or session token.
+/// The `Debug` output shows the access key id but never the secret key, the session token or a
+/// derived key.
 #[derive(Debug, Clone)]
 pub struct SigningParams<'a> {
     credentials: &'a Credentials,
@@ -118,10 +150,11 @@ pub struct SigningParams<'a> {
     service_name: &'a str,
     time: SystemTime,
     settings: SigningSettings,
+    key_cache: Option<&'a SigningKeyCache>,
 }
 
 impl<'a> SigningParams<'a> {
-    /// Parameters with [`SigningSettings::default()`].
+    /// Parameters with [`SigningSettings::default()`] and no key cache.
     pub fn new(
         credentials: &'a Credentials,
         region: &'a str,
@@ -134,12 +167,22 @@ impl<'a> SigningParams<'a> {
             service_name,
             time,
             settings: SigningSettings::default(),
+            key_cache: None,
         }
     }
 
     /// Returns these parameters with other settings.
     pub fn with_settings(mut self, settings: SigningSettings) -> Self {
         self.settings = settings;
+        self
+    }
+
+    /// Returns these parameters with a cache for the derived signing key.
+    ///
+    /// Without one, the key is derived from the secret for every request (four HMAC-SHA256).
+    /// The signature is the same either way.
+    pub fn with_key_cache(mut self, cache: &'a SigningKeyCache) -> Self {
+        self.key_cache = Some(cache);
         self
     }
 
@@ -167,6 +210,25 @@ impl<'a> SigningParams<'a> {
     pub fn settings(&self) -> &SigningSettings {
         &self.settings
     }
+
+    /// The signing-key cache, if any.
+    pub fn key_cache(&self) -> Option<&'a SigningKeyCache> {
+        self.key_cache
+    }
+
+    fn signing_key(&self, date: &[u8; 8]) -> SigningKey {
+        match self.key_cache {
+            Some(cache) => {
+                cache.signing_key(self.credentials, date, self.region, self.service_name)
+            }
+            None => derive_signing_key(
+                self.credentials.secret_access_key(),
+                date,
+                self.region,
+                self.service_name,
+            ),
+        }
+    }
 }
 
 /// Signs a request whose body is in memory; see the [module docs](self) for what changes.
@@ -183,7 +245,7 @@ pub fn sign_request<B: AsRef<[u8]>>(
         request.body().as_ref(),
         params,
     )?;
-    apply(request.headers_mut(), headers);
+    headers.apply(request.headers_mut());
     Ok(())
 }
 
@@ -197,7 +259,7 @@ pub fn sign_parts(
     params: &SigningParams<'_>,
 ) -> Result<(), SigningError> {
     let headers = signature_headers(&parts.method, &parts.uri, &parts.headers, body, params)?;
-    apply(&mut parts.headers, headers);
+    headers.apply(&mut parts.headers);
     Ok(())
 }
 
@@ -209,14 +271,52 @@ pub(crate) fn is_valid_region(region: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// The headers to set on the request: `host` when missing, then the signature headers.
+/// The headers signing sets on the request.
+struct SignatureHeaders {
+    /// When the request has none.
+    host: Option<HeaderValue>,
+    date: HeaderValue,
+    authorization: HeaderValue,
+    content_sha256: Option<HeaderValue>,
+    security_token: Option<HeaderValue>,
+}
+
+impl SignatureHeaders {
+    fn apply(self, headers: &mut HeaderMap) {
+        headers.remove(AUTHORIZATION);
+        headers.remove(X_AMZ_DATE);
+        headers.remove(X_AMZ_SECURITY_TOKEN);
+        if let Some(host) = self.host {
+            headers.insert(HOST, host);
+        }
+        headers.insert(X_AMZ_DATE, self.date);
+        headers.insert(AUTHORIZATION, self.authorization);
+        if let Some(sha256) = self.content_sha256 {
+            headers.insert(X_AMZ_CONTENT_SHA256, sha256);
+        }
+        if let Some(token) = self.security_token {
+            headers.insert(X_AMZ_SECURITY_TOKEN, token);
+        }
+    }
+}
+
+/// Where a canonical header's value comes from.
+enum CanonicalValue<'a> {
+    /// Every value of this request header, trimmed, joined with `,`.
+    Request(&'a HeaderName),
+    /// A value signing adds, as it is.
+    Added(&'a str),
+}
+
+/// Builds the canonical request, the string to sign and the signature; returns the headers to
+/// set on the request.
 fn signature_headers(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
     params: &SigningParams<'_>,
-) -> Result<Vec<(HeaderName, HeaderValue)>, SigningError> {
+) -> Result<SignatureHeaders, SigningError> {
     if let Some(expiry) = params.credentials.expiry()
         && expiry <= params.time
     {
@@ -237,68 +337,179 @@ fn signature_headers(
         Some(host_from_uri(uri)?)
     };
 
-    // aws-sigv4 requires that x-amz-date, x-amz-security-token and (when it adds it)
-    // x-amz-content-sha256 are absent; we own those and replace them after signing.
+    // We own x-amz-date, x-amz-security-token and (when we send it) x-amz-content-sha256: any
+    // already on the request are replaced, not signed. Every other header value must be UTF-8,
+    // signed or not.
     let send_sha256 = params.settings.content_sha256_header == ContentSha256Header::Send;
-    let mut signable = Vec::with_capacity(headers.len() + 1);
+    let mut headers_len = 0;
     for (name, value) in headers {
         if is_replaced(name, send_sha256) {
             continue;
         }
-        let value = std::str::from_utf8(value.as_bytes())
-            .map_err(|_| SigningError::InvalidHeaderValue { name: name.clone() })?;
-        signable.push((name.as_str(), value));
+        header_str(name, value)?;
+        headers_len += name.as_str().len() + value.len() + 2;
+    }
+
+    let security_token = params
+        .credentials
+        .session_token()
+        .map(|token| {
+            let mut value = HeaderValue::from_str(token).map_err(|source| {
+                SigningError::InvalidSignatureHeader {
+                    name: "x-amz-security-token",
+                    source,
+                }
+            })?;
+            value.set_sensitive(true);
+            Ok((token, value))
+        })
+        .transpose()?;
+
+    let time = UtcTime::new(params.time)?;
+    let payload_hash = sha256_hex(body);
+    let payload_hash = hex_str(&payload_hash);
+
+    // The canonical request, in one buffer sized for it.
+    let path = uri.path();
+    let query = uri.query().unwrap_or_default();
+    let token_len = security_token.as_ref().map_or(0, |(t, _)| t.len());
+    let mut creq = String::with_capacity(
+        method.as_str().len()
+            + 3 * (path.len() + query.len())
+            + 2 * headers_len
+            + host.as_ref().map_or(0, HeaderValue::len)
+            + token_len
+            + 256,
+    );
+    creq.push_str(method.as_str());
+    creq.push('\n');
+    let path = match params.settings.uri_path_normalization {
+        UriPathNormalization::Enabled => normalize_uri_path(path),
+        UriPathNormalization::Disabled => Cow::Borrowed(path),
+    };
+    // The path as it is on the wire, encoded once more: `%3A` becomes `%253A`.
+    percent_encode(&mut creq, &path, true);
+    creq.push('\n');
+    write_canonical_query(&mut creq, query);
+    creq.push('\n');
+
+    let mut signed: Vec<(&str, CanonicalValue<'_>)> = Vec::with_capacity(headers.keys_len() + 4);
+    for name in headers.keys() {
+        if !is_replaced(name, send_sha256) && !UNSIGNED_HEADERS.contains(&name.as_str()) {
+            signed.push((name.as_str(), CanonicalValue::Request(name)));
+        }
     }
     if let Some(host) = &host {
         // Built from a URI authority, so it is visible ASCII.
-        let value = host
+        let host = host
             .to_str()
             .map_err(|_| SigningError::InvalidHeaderValue { name: HOST })?;
-        signable.push((HOST.as_str(), value));
+        signed.push(("host", CanonicalValue::Added(host)));
     }
-
-    // The URI as it goes on the wire, never decoded: aws-sigv4 encodes the path once more.
-    let uri = uri.to_string();
-    let request = SignableRequest::new(
-        method.as_str(),
-        uri,
-        signable.into_iter(),
-        SignableBody::Bytes(body),
-    )
-    .map_err(SigningError::Sign)?;
-
-    let identity = Identity::from(params.credentials.clone());
-    let aws_params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(params.region)
-        .name(params.service_name)
-        .time(params.time)
-        .settings(params.settings.to_aws())
-        .build()
-        .map_err(SigningError::Params)?
-        .into();
-    let (instructions, _signature) = aws_sigv4::http_request::sign(request, &aws_params)
-        .map_err(SigningError::Sign)?
-        .into_parts();
-    let (signed, _query) = instructions.into_parts();
-
-    let mut out = Vec::with_capacity(signed.len() + 1);
-    out.extend(host.map(|host| (HOST, host)));
-    for header in signed {
-        let name = header.name();
-        let mut value = HeaderValue::from_str(header.value())
-            .map_err(|source| SigningError::InvalidSignatureHeader { name, source })?;
-        // The signature is replayable for minutes: keep it out of logs like the token.
-        value.set_sensitive(header.sensitive() || name == AUTHORIZATION.as_str());
-        out.push((HeaderName::from_static(name), value));
+    signed.push(("x-amz-date", CanonicalValue::Added(time.date_time())));
+    if let Some((token, _)) = &security_token
+        && params.settings.session_token_mode == SessionTokenMode::Include
+    {
+        signed.push(("x-amz-security-token", CanonicalValue::Added(token)));
     }
+    if send_sha256 {
+        signed.push(("x-amz-content-sha256", CanonicalValue::Added(payload_hash)));
+    }
+    signed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+
+    for (name, value) in &signed {
+        creq.push_str(name);
+        creq.push(':');
+        match value {
+            CanonicalValue::Request(name) => {
+                for (i, value) in headers.get_all(*name).iter().enumerate() {
+                    if i > 0 {
+                        creq.push(',');
+                    }
+                    push_trimmed(&mut creq, header_str(name, value)?);
+                }
+            }
+            CanonicalValue::Added(value) => creq.push_str(value),
+        }
+        creq.push('\n');
+    }
+    creq.push('\n');
+    let signed_headers_start = creq.len();
+    for (i, (name, _)) in signed.iter().enumerate() {
+        if i > 0 {
+            creq.push(';');
+        }
+        creq.push_str(name);
+    }
+    let signed_headers = signed_headers_start..creq.len();
+    creq.push('\n');
+    creq.push_str(payload_hash);
+
+    // The string to sign goes straight into the HMAC.
+    let creq_hash = sha256_hex(creq.as_bytes());
+    let key = params.signing_key(&time.date);
+    let signature = hmac(
+        &key,
+        &[
+            ALGORITHM.as_bytes(),
+            b"\n",
+            time.date_time().as_bytes(),
+            b"\n",
+            &time.date,
+            b"/",
+            params.region.as_bytes(),
+            b"/",
+            params.service_name.as_bytes(),
+            b"/aws4_request\n",
+            &creq_hash,
+        ],
+    );
+    let mut signature_hex = [0_u8; 64];
+    hex::encode_to_slice(signature, &mut signature_hex).expect("64 bytes for 32");
+
+    let access_key_id = params.credentials.access_key_id();
+    let signed_headers = &creq[signed_headers];
+    let mut authorization = String::with_capacity(
+        ALGORITHM.len()
+            + access_key_id.len()
+            + params.region.len()
+            + params.service_name.len()
+            + signed_headers.len()
+            + 150,
+    );
+    // Writing to a String cannot fail.
+    let _ = write!(
+        authorization,
+        "{ALGORITHM} Credential={access_key_id}/{date}/{region}/{service}/aws4_request, \
+         SignedHeaders={signed_headers}, Signature={signature}",
+        date = time.date(),
+        region = params.region,
+        service = params.service_name,
+        signature = hex_str(&signature_hex),
+    );
+    let mut authorization = HeaderValue::try_from(authorization).map_err(|source| {
+        SigningError::InvalidSignatureHeader {
+            name: "authorization",
+            source,
+        }
+    })?;
+    // The signature is replayable for minutes: keep it out of logs like the token.
+    authorization.set_sensitive(true);
+
     tracing::trace!(
         region = params.region,
         service = params.service_name,
         method = %method,
         "signed request"
     );
-    Ok(out)
+    Ok(SignatureHeaders {
+        host,
+        date: HeaderValue::from_str(time.date_time()).expect("digits and `T`, `Z`"),
+        authorization,
+        content_sha256: send_sha256
+            .then(|| HeaderValue::from_str(payload_hash).expect("hex digits")),
+        security_token: security_token.map(|(_, value)| value),
+    })
 }
 
 /// Headers that signing removes from the request and sets anew.
@@ -309,13 +520,235 @@ fn is_replaced(name: &HeaderName, send_sha256: bool) -> bool {
         || (send_sha256 && name == X_AMZ_CONTENT_SHA256)
 }
 
-fn apply(headers: &mut HeaderMap, signature_headers: Vec<(HeaderName, HeaderValue)>) {
-    headers.remove(AUTHORIZATION);
-    headers.remove(X_AMZ_DATE);
-    headers.remove(X_AMZ_SECURITY_TOKEN);
-    for (name, value) in signature_headers {
-        headers.insert(name, value);
+fn header_str<'v>(name: &HeaderName, value: &'v HeaderValue) -> Result<&'v str, SigningError> {
+    std::str::from_utf8(value.as_bytes())
+        .map_err(|_| SigningError::InvalidHeaderValue { name: name.clone() })
+}
+
+/// Appends `value` without leading and trailing spaces and with each run of inner spaces made
+/// one space. Only spaces: tabs and other whitespace stay, as aws-sigv4 and S3 do.
+fn push_trimmed(out: &mut String, value: &str) {
+    let mut rest = value.trim_matches(' ');
+    while let Some(i) = rest.find("  ") {
+        out.push_str(&rest[..=i]);
+        rest = rest[i..].trim_start_matches(' ');
     }
+    out.push_str(rest);
+}
+
+/// aws-sigv4's URI path normalisation: a leading `/`, no `.` or `..` segments, no empty
+/// segments, and a trailing `/` kept.
+fn normalize_uri_path(path: &str) -> Cow<'_, str> {
+    if path.is_empty() {
+        return Cow::Borrowed("/");
+    }
+    let path = if path.starts_with('/') {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(format!("/{path}"))
+    };
+    // Fast path, and the common one even when the path has dots (a model id such as
+    // `anthropic.claude-3-haiku-20240307-v1%3A0`): no `.`, `..` or empty segment, except for an
+    // empty last one (a trailing slash), means there is nothing to normalise.
+    let mut segments = path[1..].split('/').peekable();
+    let mut unchanged = true;
+    while let Some(segment) = segments.next() {
+        if segment == "." || segment == ".." || (segment.is_empty() && segments.peek().is_some()) {
+            unchanged = false;
+            break;
+        }
+    }
+    if unchanged {
+        return path;
+    }
+
+    let mut kept: Vec<&str> = Vec::with_capacity(path.matches('/').count() + 1);
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                kept.pop();
+            }
+            segment => kept.push(segment),
+        }
+    }
+    let mut normalized = String::with_capacity(path.len() + 1);
+    for segment in kept {
+        normalized.push('/');
+        normalized.push_str(segment);
+    }
+    let ends_with_slash = ["/", "/.", "/./", "/..", "/../"]
+        .iter()
+        .any(|s| path.ends_with(s));
+    if normalized.is_empty() || (ends_with_slash && !normalized.ends_with('/')) {
+        normalized.push('/');
+    }
+    Cow::Owned(normalized)
+}
+
+/// Appends the canonical query: every parameter decoded as `application/x-www-form-urlencoded`
+/// (so `+` is a space), encoded again with [`percent_encode`], sorted by encoded name then
+/// value, as `name=value` joined with `&`.
+fn write_canonical_query(out: &mut String, query: &str) {
+    if query.is_empty() {
+        return;
+    }
+    let mut params: Vec<(String, String)> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let mut encoded = (String::new(), String::new());
+            percent_encode(&mut encoded.0, &form_decode(name), false);
+            percent_encode(&mut encoded.1, &form_decode(value), false);
+            encoded
+        })
+        .collect();
+    params.sort_unstable();
+    for (i, (name, value)) in params.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(name);
+        out.push('=');
+        out.push_str(value);
+    }
+}
+
+/// Decodes one name or value of a query string as `form_urlencoded::parse` does: `+` is a
+/// space, `%XX` a byte (a `%` without two hex digits stays), invalid UTF-8 becomes U+FFFD.
+fn form_decode(input: &str) -> Cow<'_, str> {
+    if !input.contains(['+', '%']) {
+        return Cow::Borrowed(input);
+    }
+    let bytes = input.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = match bytes[i] {
+            b'+' => b' ',
+            b'%' => match (hex_digit(bytes.get(i + 1)), hex_digit(bytes.get(i + 2))) {
+                (Some(high), Some(low)) => {
+                    i += 2;
+                    (high << 4) | low
+                }
+                _ => b'%',
+            },
+            byte => byte,
+        };
+        decoded.push(byte);
+        i += 1;
+    }
+    Cow::Owned(String::from_utf8_lossy(&decoded).into_owned())
+}
+
+fn hex_digit(byte: Option<&u8>) -> Option<u8> {
+    let byte = *byte?;
+    (byte as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Appends `input` percent-encoded: every byte but the unreserved ASCII letters, digits, `-`,
+/// `.`, `_` and `~` (and `/` when `keep_slash`) becomes `%XX`, upper-case hex.
+fn percent_encode(out: &mut String, input: &str, keep_slash: bool) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut start = 0;
+    for (i, &byte) in input.as_bytes().iter().enumerate() {
+        if byte.is_ascii_alphanumeric()
+            || matches!(byte, b'-' | b'.' | b'_' | b'~')
+            || (keep_slash && byte == b'/')
+        {
+            continue;
+        }
+        // A run of unreserved ASCII bytes starts and ends on character boundaries.
+        if start < i {
+            out.push_str(&input[start..i]);
+        }
+        out.push('%');
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        start = i + 1;
+    }
+    if start < input.len() {
+        out.push_str(&input[start..]);
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> [u8; 64] {
+    let mut out = [0_u8; 64];
+    hex::encode_to_slice(Sha256::digest(data), &mut out).expect("64 bytes for 32");
+    out
+}
+
+fn hex_str(hex: &[u8; 64]) -> &str {
+    std::str::from_utf8(hex).expect("hex digits are ASCII")
+}
+
+/// The signing time as SigV4 writes it: `YYYYMMDD` and `YYYYMMDD'T'HHMMSS'Z'`, UTC, seconds
+/// truncated.
+struct UtcTime {
+    date: [u8; 8],
+    date_time: [u8; 16],
+}
+
+impl UtcTime {
+    fn new(time: SystemTime) -> Result<Self, SigningError> {
+        let invalid = || SigningError::InvalidSigningTime { time };
+        let secs = match time.duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(after) => i64::try_from(after.as_secs()).map_err(|_| invalid())?,
+            Err(before) => {
+                let before = before.duration();
+                let secs = i64::try_from(before.as_secs()).map_err(|_| invalid())?;
+                // Floor, not towards zero: 0.5 s before the epoch is 23:59:59.
+                -secs - i64::from(before.subsec_nanos() > 0)
+            }
+        };
+        let (days, secs_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        let (year, month, day) = civil_from_days(days);
+        if !(0..=9999).contains(&year) {
+            return Err(invalid());
+        }
+        let mut date_time = [0_u8; 16];
+        let digits = |out: &mut [u8], mut n: i64| {
+            for slot in out.iter_mut().rev() {
+                *slot = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        digits(&mut date_time[0..4], year);
+        digits(&mut date_time[4..6], month);
+        digits(&mut date_time[6..8], day);
+        date_time[8] = b'T';
+        digits(&mut date_time[9..11], secs_of_day / 3600);
+        digits(&mut date_time[11..13], secs_of_day / 60 % 60);
+        digits(&mut date_time[13..15], secs_of_day % 60);
+        date_time[15] = b'Z';
+        let mut date = [0_u8; 8];
+        date.copy_from_slice(&date_time[..8]);
+        Ok(Self { date, date_time })
+    }
+
+    fn date(&self) -> &str {
+        std::str::from_utf8(&self.date).expect("ASCII digits")
+    }
+
+    fn date_time(&self) -> &str {
+        std::str::from_utf8(&self.date_time).expect("ASCII digits, `T` and `Z`")
+    }
+}
+
+/// Year, month and day of the proleptic Gregorian calendar for days since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// The `host` header an HTTP client sends for `uri`: the host, plus the port unless it is the
