@@ -317,6 +317,53 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_known_access_key_id_with_a_wrong_secret_is_not_signed_with_the_cached_key() {
+        // One layer, so one shared key cache, warmed by a request with the right secret.
+        let layer = layer(Some("us-east-1"), false);
+        let with = |creds: Credentials| {
+            let mut req = request(b"{}");
+            req.extensions_mut().insert(creds);
+            req
+        };
+        let right = Credentials::new("AKIDKNOWN", REQ_SECRET, None, None, "header");
+        let wrong = Credentials::new("AKIDKNOWN", "guessed-secret", None, None, "header");
+        let right_seen = seen(layer.clone(), with(right)).await.unwrap();
+        assert_eq!(layer.key_cache().len(), 1);
+
+        let wrong_seen = seen(layer.clone(), with(wrong.clone())).await.unwrap();
+        let mut expected =
+            Request::post("https://bedrock-runtime.us-east-1.amazonaws.com/model/x/converse")
+                .header("content-type", "application/json")
+                .body(b"{}".to_vec())
+                .unwrap();
+        crate::sign_request(
+            &mut expected,
+            &SigningParams::new(&wrong, "us-east-1", "bedrock", time()),
+        )
+        .unwrap();
+        assert_eq!(
+            wrong_seen.headers()["authorization"],
+            expected.headers()["authorization"]
+        );
+        assert_ne!(authorization(&wrong_seen), authorization(&right_seen));
+    }
+
+    #[tokio::test]
+    async fn clones_of_the_layer_share_one_key_cache() {
+        let shared = layer(Some("us-east-1"), true);
+        let clone = shared.clone();
+        assert!(std::sync::Arc::ptr_eq(
+            shared.key_cache(),
+            clone.key_cache()
+        ));
+        seen(clone, request(b"{}")).await.unwrap();
+        seen(shared.clone(), request(b"{\"a\":1}")).await.unwrap();
+        assert_eq!(shared.key_cache().len(), 1);
+        // Another layer has its own.
+        assert!(layer(Some("us-east-1"), true).key_cache().is_empty());
+    }
+
+    #[tokio::test]
     async fn request_region_changes_the_credential_scope() {
         let mut req = request(b"{}");
         req.extensions_mut().insert(SigningRegion::new("eu-west-3"));

@@ -1078,6 +1078,152 @@ mod tests {
     }
 
     #[test]
+    fn a_known_access_key_id_with_a_wrong_secret_does_not_get_the_cached_key() {
+        let cache = SigningKeyCache::new();
+        let right = Credentials::new("AKIDKNOWN", SECRET, Some(TOKEN.into()), None, "t");
+        let wrong = Credentials::new("AKIDKNOWN", "not-the-secret", Some(TOKEN.into()), None, "t");
+        let sign = |creds: &Credentials, cache: Option<&SigningKeyCache>| {
+            let mut req =
+                Request::post("https://bedrock-runtime.us-east-1.amazonaws.com/model/m/converse")
+                    .header("content-type", "application/json")
+                    .body(b"{}".to_vec())
+                    .unwrap();
+            let params = SigningParams::new(creds, "us-east-1", "bedrock", time());
+            let params = match cache {
+                Some(cache) => params.with_key_cache(cache),
+                None => params,
+            };
+            sign_request(&mut req, &params).unwrap();
+            auth(&req).to_owned()
+        };
+        // Warm the cache with the right secret.
+        let right_auth = sign(&right, Some(&cache));
+        assert_eq!(right_auth, sign(&right, None));
+        assert_eq!(cache.len(), 1);
+        // Same access key id, same day, region and service, wrong secret: signed with the wrong
+        // secret (as without a cache), so AWS would reject it.
+        let wrong_auth = sign(&wrong, Some(&cache));
+        assert_eq!(wrong_auth, sign(&wrong, None));
+        assert_ne!(wrong_auth, right_auth);
+        // And the right secret still gets its own key.
+        assert_eq!(sign(&right, Some(&cache)), right_auth);
+    }
+
+    #[test]
+    fn the_key_cache_changes_no_signature() {
+        let cache = SigningKeyCache::with_capacity(2);
+        let mut day = time();
+        for i in 0..6 {
+            let creds = creds(if i % 2 == 0 { Some(TOKEN) } else { None });
+            let region = ["us-east-1", "eu-west-3", "ap-south-1"][i % 3];
+            let mut cached = Request::post("https://example.com/x")
+                .body(vec![b'x'; i])
+                .unwrap();
+            let mut uncached = cached.clone();
+            let params = SigningParams::new(creds, region, "svc", day);
+            sign_request(&mut cached, &params.clone().with_key_cache(&cache)).unwrap();
+            sign_request(&mut uncached, &params).unwrap();
+            assert_eq!(cached.headers(), uncached.headers());
+            day += Duration::from_secs(40_000); // crosses midnight every other request
+        }
+        assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn utc_time_is_formatted_like_aws() {
+        let at = |secs: i64, nanos: u32| {
+            let base = if secs >= 0 {
+                SystemTime::UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs())
+            } else {
+                SystemTime::UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
+            };
+            let t = UtcTime::new(base + Duration::from_nanos(u64::from(nanos))).unwrap();
+            (t.date().to_owned(), t.date_time().to_owned())
+        };
+        let dt = |secs, nanos| at(secs, nanos).1;
+        assert_eq!(dt(0, 0), "19700101T000000Z");
+        assert_eq!(dt(1_440_938_160, 999_999_999), "20150830T123600Z");
+        assert_eq!(dt(951_782_400, 0), "20000229T000000Z"); // leap day
+        assert_eq!(dt(4_107_542_399, 0), "21000228T235959Z"); // 2100 is no leap year
+        assert_eq!(dt(4_107_542_400, 0), "21000301T000000Z");
+        assert_eq!(dt(-1, 500_000_000), "19691231T235959Z"); // 0.5 s before the epoch
+        assert_eq!(dt(-1, 0), "19691231T235959Z");
+        assert_eq!(dt(-2_208_988_800, 0), "19000101T000000Z");
+        assert_eq!(dt(253_402_300_799, 0), "99991231T235959Z");
+        assert_eq!(at(1_440_938_160, 0).0, "20150830");
+        let err = UtcTime::new(SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800));
+        assert!(matches!(err, Err(SigningError::InvalidSigningTime { .. })));
+    }
+
+    #[test]
+    fn path_normalization_matches_aws_sigv4_examples() {
+        // aws-sigv4's own `uri_path_normalization` unit tests.
+        for (input, expected) in [
+            ("", "/"),
+            ("/", "/"),
+            ("foo", "/foo"),
+            ("/foo", "/foo"),
+            ("/foo/bar/", "/foo/bar/"),
+            ("./", "/"),
+            ("./foo", "/foo"),
+            ("../", "/"),
+            ("../foo", "/foo"),
+            ("/foo/./bar", "/foo/bar"),
+            ("/foo/../bar", "/bar"),
+            ("/foo/bar/..", "/foo/"),
+            ("/foo/bar/../", "/foo/"),
+            ("/foo//bar", "/foo/bar"),
+            ("//foo//", "/foo/"),
+            ("/.", "/"),
+            ("/..", "/"),
+            ("/a/b/../../..", "/"),
+            ("/a.b/c.d", "/a.b/c.d"),
+            ("/...", "/..."),
+        ] {
+            assert_eq!(normalize_uri_path(input), expected, "{input:?}");
+        }
+        assert!(matches!(
+            normalize_uri_path("/model/a.b-v1%3A0/converse"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn percent_encoding_keeps_only_unreserved_bytes() {
+        let encode = |s: &str, keep_slash| {
+            let mut out = String::new();
+            percent_encode(&mut out, s, keep_slash);
+            out
+        };
+        assert_eq!(encode("aZ09-._~", false), "aZ09-._~");
+        assert_eq!(encode("/a b/%3A", true), "/a%20b/%253A");
+        assert_eq!(encode("/a", false), "%2Fa");
+        assert_eq!(encode("テ", false), "%E3%83%86");
+        assert_eq!(encode("aテb", true), "a%E3%83%86b");
+        assert_eq!(
+            encode("!*'();:@&=+$,?#[]", false),
+            "%21%2A%27%28%29%3B%3A%40%26%3D%2B%24%2C%3F%23%5B%5D"
+        );
+    }
+
+    #[test]
+    fn header_values_are_trimmed_and_inner_spaces_collapsed() {
+        for (input, expected) in [
+            ("", ""),
+            ("   ", ""),
+            ("a", "a"),
+            ("  a  ", "a"),
+            ("a  b   c", "a b c"),
+            ("\ta  b\t", "\ta b\t"),
+            (" a \t  b ", "a \t b"),
+        ] {
+            let mut out = String::new();
+            push_trimmed(&mut out, input);
+            assert_eq!(out, expected, "{input:?}");
+        }
+    }
+
+    #[test]
     fn sign_parts_equals_sign_request() {
         let params = SigningParams::new(creds(Some(TOKEN)), "eu-west-3", "bedrock", time());
         let mut req = Request::post("https://example.com/x?b=2&a=1")

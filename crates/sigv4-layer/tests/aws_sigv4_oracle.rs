@@ -8,7 +8,8 @@
 //! `..` segments, empty segments (`//`) and encoded UTF-8; queries with repeated, empty,
 //! `+`-encoded, malformed-escape and invalid-UTF-8 parameters; header sets with duplicates,
 //! odd spaces and tabs, UTF-8 values, a `host` header or none, and every excluded or replaced
-//! header; any body; valid and invalid regions; times from 1900 to 2100 with sub-seconds;
+//! header; any body; valid and invalid regions; times from 1900 to 2100 with sub-seconds, half
+//! of them on one day so that the shared key cache is hit;
 //! session tokens (empty, spaced, absent); expired credentials; and a shared key cache or none.
 //!
 //! Cases aws-sigv4 itself rejects or cannot sign, and so not generated:
@@ -208,17 +209,24 @@ fn service() -> impl Strategy<Value = &'static str> {
 }
 
 fn time() -> impl Strategy<Value = SystemTime> {
-    // 1900-01-01 to 2100-01-01, with sub-seconds.
-    (-2_208_988_800_i64..4_102_444_800, 0_u32..1_000_000_000).prop_map(|(secs, nanos)| {
-        let epoch = SystemTime::UNIX_EPOCH;
+    let at = |secs: i64, nanos: u32| {
         let whole = Duration::from_secs(secs.unsigned_abs());
         let at = if secs >= 0 {
-            epoch + whole
+            SystemTime::UNIX_EPOCH + whole
         } else {
-            epoch - whole
+            SystemTime::UNIX_EPOCH - whole
         };
         at + Duration::from_nanos(u64::from(nanos))
-    })
+    };
+    prop_oneof![
+        // 1900-01-01 to 2100-01-01, with sub-seconds.
+        (-2_208_988_800_i64..4_102_444_800, 0_u32..1_000_000_000)
+            .prop_map(move |(secs, nanos)| at(secs, nanos)),
+        // Within one day (2015-08-30 UTC), so the shared key cache gets hits, also for an access
+        // key id it holds a key for with another secret.
+        (1_440_892_800_i64..1_440_979_200, 0_u32..1_000_000_000)
+            .prop_map(move |(secs, nanos)| at(secs, nanos)),
+    ]
 }
 
 /// Credentials: a few known access key ids and secrets (so the cache sees the same id with
