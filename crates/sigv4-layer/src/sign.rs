@@ -57,6 +57,7 @@
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
+use std::ops::Range;
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
@@ -300,14 +301,6 @@ impl SignatureHeaders {
     }
 }
 
-/// Where a canonical header's value comes from.
-enum CanonicalValue<'a> {
-    /// Every value of this request header, trimmed, joined with `,`.
-    Request(&'a HeaderName),
-    /// A value signing adds, as it is.
-    Added(&'a str),
-}
-
 /// Builds the canonical request, the string to sign and the signature; returns the headers to
 /// set on the request.
 fn signature_headers(
@@ -372,13 +365,12 @@ fn signature_headers(
     // The canonical request, in one buffer sized for it.
     let path = uri.path();
     let query = uri.query().unwrap_or_default();
-    let token_len = security_token.as_ref().map_or(0, |(t, _)| t.len());
     let mut creq = String::with_capacity(
         method.as_str().len()
             + 3 * (path.len() + query.len())
             + 2 * headers_len
             + host.as_ref().map_or(0, HeaderValue::len)
-            + token_len
+            + security_token.as_ref().map_or(0, |(token, _)| token.len())
             + 256,
     );
     creq.push_str(method.as_str());
@@ -393,59 +385,115 @@ fn signature_headers(
     write_canonical_query(&mut creq, query);
     creq.push('\n');
 
-    let mut signed: Vec<(&str, CanonicalValue<'_>)> = Vec::with_capacity(headers.keys_len() + 4);
-    for name in headers.keys() {
-        if !is_replaced(name, send_sha256) && !UNSIGNED_HEADERS.contains(&name.as_str()) {
-            signed.push((name.as_str(), CanonicalValue::Request(name)));
-        }
-    }
+    // The headers signing adds, on the stack.
+    let mut added = [("", ""); 4];
+    let mut added_len = 0;
+    let mut add = |name, value| {
+        added[added_len] = (name, value);
+        added_len += 1;
+    };
     if let Some(host) = &host {
         // Built from a URI authority, so it is visible ASCII.
         let host = host
             .to_str()
             .map_err(|_| SigningError::InvalidHeaderValue { name: HOST })?;
-        signed.push(("host", CanonicalValue::Added(host)));
+        add("host", host);
     }
-    signed.push(("x-amz-date", CanonicalValue::Added(time.date_time())));
+    add("x-amz-date", time.date_time());
     if let Some((token, _)) = &security_token
         && params.settings.session_token_mode == SessionTokenMode::Include
     {
-        signed.push(("x-amz-security-token", CanonicalValue::Added(token)));
+        add("x-amz-security-token", token);
     }
     if send_sha256 {
-        signed.push(("x-amz-content-sha256", CanonicalValue::Added(payload_hash)));
+        add("x-amz-content-sha256", payload_hash);
     }
+    let signed_headers =
+        write_canonical_headers(&mut creq, headers, send_sha256, &added[..added_len])?;
+    creq.push('\n');
+    creq.push_str(payload_hash);
+
+    let signature = signature(params, &time, &creq);
+    let authorization = authorization(params, &time, &creq[signed_headers], &signature)?;
+
+    tracing::trace!(
+        region = params.region,
+        service = params.service_name,
+        method = %method,
+        "signed request"
+    );
+    Ok(SignatureHeaders {
+        host,
+        date: HeaderValue::from_str(time.date_time()).expect("digits and `T`, `Z`"),
+        authorization,
+        content_sha256: send_sha256
+            .then(|| HeaderValue::from_str(payload_hash).expect("hex digits")),
+        security_token: security_token.map(|(_, value)| value),
+    })
+}
+
+/// Appends the canonical headers, a blank line and the signed-headers list (without a line
+/// break) to `creq`; returns where that list is in `creq`.
+///
+/// Signed are the request's headers but the unsigned and the replaced ones, and the headers
+/// signing adds (`added`, unique names none of which is on the request).
+fn write_canonical_headers(
+    creq: &mut String,
+    headers: &HeaderMap,
+    send_sha256: bool,
+    added: &[(&'static str, &str)],
+) -> Result<Range<usize>, SigningError> {
+    /// Where a canonical header's value comes from.
+    enum Value<'a> {
+        /// Every value of this request header, trimmed, joined with `,`.
+        Request(&'a HeaderName),
+        /// A value signing adds, as it is.
+        Added(&'a str),
+    }
+
+    let mut signed: Vec<(&str, Value<'_>)> = Vec::with_capacity(headers.keys_len() + added.len());
+    for name in headers.keys() {
+        if !is_replaced(name, send_sha256) && !UNSIGNED_HEADERS.contains(&name.as_str()) {
+            signed.push((name.as_str(), Value::Request(name)));
+        }
+    }
+    signed.extend(
+        added
+            .iter()
+            .map(|&(name, value)| (name, Value::Added(value))),
+    );
     signed.sort_unstable_by(|a, b| a.0.cmp(b.0));
 
     for (name, value) in &signed {
         creq.push_str(name);
         creq.push(':');
         match value {
-            CanonicalValue::Request(name) => {
+            Value::Request(name) => {
                 for (i, value) in headers.get_all(*name).iter().enumerate() {
                     if i > 0 {
                         creq.push(',');
                     }
-                    push_trimmed(&mut creq, header_str(name, value)?);
+                    push_trimmed(creq, header_str(name, value)?);
                 }
             }
-            CanonicalValue::Added(value) => creq.push_str(value),
+            Value::Added(value) => creq.push_str(value),
         }
         creq.push('\n');
     }
     creq.push('\n');
-    let signed_headers_start = creq.len();
+    let start = creq.len();
     for (i, (name, _)) in signed.iter().enumerate() {
         if i > 0 {
             creq.push(';');
         }
         creq.push_str(name);
     }
-    let signed_headers = signed_headers_start..creq.len();
-    creq.push('\n');
-    creq.push_str(payload_hash);
+    Ok(start..creq.len())
+}
 
-    // The string to sign goes straight into the HMAC.
+/// The hex signature of the canonical request `creq`. The string to sign goes straight into the
+/// HMAC, keyed with the cached or derived signing key.
+fn signature(params: &SigningParams<'_>, time: &UtcTime, creq: &str) -> [u8; 64] {
     let creq_hash = sha256_hex(creq.as_bytes());
     let key = params.signing_key(&time.date);
     let signature = hmac(
@@ -464,12 +512,21 @@ fn signature_headers(
             &creq_hash,
         ],
     );
-    let mut signature_hex = [0_u8; 64];
-    hex::encode_to_slice(signature, &mut signature_hex).expect("64 bytes for 32");
+    let mut hex = [0_u8; 64];
+    hex::encode_to_slice(signature, &mut hex).expect("64 bytes for 32");
+    hex
+}
 
+/// `AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request,
+/// SignedHeaders=host;x-amz-date, Signature=...`, marked sensitive.
+fn authorization(
+    params: &SigningParams<'_>,
+    time: &UtcTime,
+    signed_headers: &str,
+    signature: &[u8; 64],
+) -> Result<HeaderValue, SigningError> {
     let access_key_id = params.credentials.access_key_id();
-    let signed_headers = &creq[signed_headers];
-    let mut authorization = String::with_capacity(
+    let mut value = String::with_capacity(
         ALGORITHM.len()
             + access_key_id.len()
             + params.region.len()
@@ -479,37 +536,22 @@ fn signature_headers(
     );
     // Writing to a String cannot fail.
     let _ = write!(
-        authorization,
+        value,
         "{ALGORITHM} Credential={access_key_id}/{date}/{region}/{service}/aws4_request, \
          SignedHeaders={signed_headers}, Signature={signature}",
         date = time.date(),
         region = params.region,
         service = params.service_name,
-        signature = hex_str(&signature_hex),
+        signature = hex_str(signature),
     );
-    let mut authorization = HeaderValue::try_from(authorization).map_err(|source| {
-        SigningError::InvalidSignatureHeader {
+    let mut value =
+        HeaderValue::try_from(value).map_err(|source| SigningError::InvalidSignatureHeader {
             name: "authorization",
             source,
-        }
-    })?;
+        })?;
     // The signature is replayable for minutes: keep it out of logs like the token.
-    authorization.set_sensitive(true);
-
-    tracing::trace!(
-        region = params.region,
-        service = params.service_name,
-        method = %method,
-        "signed request"
-    );
-    Ok(SignatureHeaders {
-        host,
-        date: HeaderValue::from_str(time.date_time()).expect("digits and `T`, `Z`"),
-        authorization,
-        content_sha256: send_sha256
-            .then(|| HeaderValue::from_str(payload_hash).expect("hex digits")),
-        security_token: security_token.map(|(_, value)| value),
-    })
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 /// Headers that signing removes from the request and sets anew.
