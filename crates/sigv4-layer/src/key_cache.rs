@@ -235,7 +235,11 @@ pub(crate) fn derive_signing_key(
     } else {
         hmac(format!("AWS4{secret}").as_bytes(), &[date])
     };
+    // Best effort: the secret does not stay on the stack (`black_box` keeps the compiler from
+    // dropping the dead store). A secret too long for the buffer goes through a `String`, as
+    // aws-sigv4 does for every secret.
     buf.fill(0);
+    std::hint::black_box(&mut buf);
     let k_region = hmac(&k_date, &[region.as_bytes()]);
     let k_service = hmac(&k_region, &[service.as_bytes()]);
     hmac(&k_service, &[b"aws4_request"])
