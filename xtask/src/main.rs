@@ -6,6 +6,9 @@
 //!   SDK and botocore against them (in a venv under `target/`, created here), and the README
 //!   curl examples.
 //! - `ci`: format check, clippy with `-D warnings`, unit and doc tests, then `integration`.
+//! - `bench [--json FILE] [--duration SECS] [--concurrency N] [--rate REQ_PER_SEC]`: builds the
+//!   gateway, the fake Bedrock and the load generator (`xtask/bench`) in release and runs the
+//!   benchmark: floor versus gateway, memory of 1,000 streams, scaling. Not part of `ci`.
 
 mod demo;
 mod python;
@@ -22,8 +25,11 @@ fn main() -> Result<()> {
         "demo" => demo::run(rest.iter().any(|a| a == "--check")),
         "integration" => integration(),
         "ci" => ci(),
+        "bench" => bench(rest),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <demo [--check] | integration | ci>");
+            println!(
+                "usage: cargo xtask <demo [--check] | integration | ci | bench [--json FILE] [--duration SECS] [--concurrency N] [--rate REQ_PER_SEC]>"
+            );
             Ok(())
         }
         other => bail!("unknown task '{other}'; try `cargo xtask help`"),
@@ -52,5 +58,34 @@ fn ci() -> Result<()> {
     util::cargo(&["test", "--workspace", "--exclude", "e2e-tests"])?;
     integration()?;
     println!("xtask: ci passed");
+    Ok(())
+}
+
+fn bench(options: &[String]) -> Result<()> {
+    util::cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "bedrock-gateway",
+        "-p",
+        "bedrock-mock",
+        "-p",
+        "xtask-bench",
+        "--bins",
+    ])?;
+    let release = util::target_dir().join("release");
+    let logs = util::target_dir().join("bench-logs");
+    let status = std::process::Command::new(release.join("xtask-bench"))
+        .arg("--gateway")
+        .arg(release.join("bedrock-gateway"))
+        .arg("--mock")
+        .arg(release.join("bedrock-mock"))
+        .arg("--logs")
+        .arg(&logs)
+        .args(options)
+        .status()?;
+    if !status.success() {
+        bail!("the benchmark failed (service logs in {})", logs.display());
+    }
     Ok(())
 }

@@ -1,0 +1,105 @@
+//! `xtask-bench`: the benchmark behind `cargo xtask bench`.
+//!
+//! Starts the release `bedrock-mock` (no signature check, no recording, fixed 64-event streams)
+//! and the release gateway in front of it, then drives both with its own load generator
+//! ([`load`]): each scenario once straight at the mock with the equivalent Bedrock request (the
+//! floor) and once through the gateway, at full speed (closed loop) and at a fixed rate well
+//! below saturation (for latency). It prints one table, the ratios and targets of the
+//! performance issue, the memory of 1,000 simultaneous streams and how cost scales with message
+//! size and stream length, all from one run; `--json FILE` writes the same.
+//!
+//! Usage: `xtask-bench --gateway BIN --mock BIN --logs DIR [--json FILE] [--duration SECS]
+//! [--concurrency N] [--rate REQ_PER_SEC]`; `cargo xtask bench` builds and passes the paths.
+
+mod load;
+mod procs;
+mod report;
+mod scenarios;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+/// Command-line options.
+#[derive(Debug)]
+pub(crate) struct Options {
+    /// The gateway binary.
+    pub(crate) gateway: PathBuf,
+    /// The mock binary.
+    pub(crate) mock: PathBuf,
+    /// Where the services' logs go.
+    pub(crate) logs: PathBuf,
+    /// Where to write the JSON report, if anywhere.
+    pub(crate) json: Option<PathBuf>,
+    /// Recorded time of each full-speed and fixed-rate run.
+    pub(crate) duration: Duration,
+    /// Connections of the full-speed and fixed-rate runs.
+    pub(crate) concurrency: usize,
+    /// Requests per second of the fixed-rate runs.
+    pub(crate) rate: f64,
+}
+
+fn options() -> Result<Options> {
+    let mut args = std::env::args().skip(1);
+    let mut options = Options {
+        gateway: PathBuf::new(),
+        mock: PathBuf::new(),
+        logs: std::env::temp_dir(),
+        json: None,
+        duration: Duration::from_secs(5),
+        concurrency: 32,
+        rate: 2000.0,
+    };
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--gateway" => options.gateway = value()?.into(),
+            "--mock" => options.mock = value()?.into(),
+            "--logs" => options.logs = value()?.into(),
+            "--json" => options.json = Some(value()?.into()),
+            "--duration" => {
+                let secs: f64 = value()?.parse().context("--duration takes seconds")?;
+                if !(0.5..=600.0).contains(&secs) {
+                    bail!("--duration must be between 0.5 and 600 seconds");
+                }
+                options.duration = Duration::from_secs_f64(secs);
+            }
+            "--concurrency" => {
+                options.concurrency = value()?.parse().context("--concurrency takes a count")?;
+                if !(1..=1000).contains(&options.concurrency) {
+                    bail!("--concurrency must be between 1 and 1000");
+                }
+            }
+            "--rate" => {
+                options.rate = value()?
+                    .parse()
+                    .context("--rate takes requests per second")?;
+                if !(1.0..=1_000_000.0).contains(&options.rate) {
+                    bail!("--rate must be between 1 and 1000000");
+                }
+            }
+            other => bail!("unknown option {other}"),
+        }
+    }
+    if options.gateway.as_os_str().is_empty() || options.mock.as_os_str().is_empty() {
+        bail!("give --gateway and --mock (or run `cargo xtask bench`)");
+    }
+    Ok(options)
+}
+
+fn main() -> Result<()> {
+    let options = options()?;
+    std::fs::create_dir_all(&options.logs)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(scenarios::run_all(&options))?;
+    report.print();
+    if let Some(path) = &options.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report.to_json())?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}

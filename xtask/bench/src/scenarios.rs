@@ -1,0 +1,291 @@
+//! The scenarios: what is sent to the floor and to the gateway, and in which order.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use bytes::Bytes;
+use serde_json::json;
+
+use crate::Options;
+use crate::load::{self, Load, Pace, Template};
+use crate::procs::{self, Service};
+use crate::report::{Percentiles, Report, Run, ScalingRow, StreamMemory, Target};
+
+/// The chat model of every scenario (answered by the mock's Converse).
+const CHAT_MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+/// The embedding model (InvokeModel, Titan v2 shape).
+const EMBEDDING_MODEL: &str = "amazon.titan-embed-text-v2:0";
+/// Events per stream in the streaming scenario.
+const STREAM_EVENTS: usize = 64;
+/// Streams held open at once for the memory measurement.
+const SIMULTANEOUS_STREAMS: usize = 1000;
+
+/// The mock and the gateway in front of it.
+struct Stack {
+    mock: Service,
+    gateway: Service,
+}
+
+impl Stack {
+    fn start(options: &Options) -> Result<Self> {
+        let events = STREAM_EVENTS.to_string();
+        let mock = Service::start(
+            &options.mock,
+            &[
+                "--listen",
+                "127.0.0.1:0",
+                "--no-verify",
+                "--no-record",
+                "--no-split-frames",
+                "--stream-events",
+                &events,
+            ],
+            &[("RUST_LOG", "warn")],
+            &options.logs.join("bench-mock.log"),
+        )?;
+        let gateway = Service::start(
+            &options.gateway,
+            &["--listen", "127.0.0.1:0"],
+            &[
+                ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", mock.url.as_str()),
+                ("AWS_ACCESS_KEY_ID", "AKIDBENCHMARK"),
+                ("AWS_SECRET_ACCESS_KEY", "bench/secret/key"),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ],
+            &options.logs.join("bench-gateway.log"),
+        )?;
+        Ok(Self { mock, gateway })
+    }
+}
+
+/// A text of about `bytes` bytes.
+fn prompt(bytes: usize) -> String {
+    const WORDS: &str =
+        "the gateway translates every request and every answer without copying more than it must ";
+    WORDS.repeat(bytes / WORDS.len() + 1)[..bytes]
+        .trim_end()
+        .to_owned()
+}
+
+/// The same conversation for Bedrock (`/converse` or `/converse-stream`) and for the gateway.
+fn chat_pair(stack: &Stack, text: &str, stream: bool) -> Result<(Template, Template)> {
+    let operation = if stream {
+        "converse-stream"
+    } else {
+        "converse"
+    };
+    let model_path = CHAT_MODEL.replace(':', "%3A");
+    let floor = Template {
+        addr: stack.mock.addr()?,
+        path: format!("/model/{model_path}/{operation}"),
+        content_type: "application/json",
+        body: Bytes::from(serde_json::to_vec(&json!({
+            "messages": [{"role": "user", "content": [{"text": text}]}],
+            "inferenceConfig": {"maxTokens": 256},
+        }))?),
+    };
+    let mut chat = json!({
+        "model": CHAT_MODEL,
+        "max_tokens": 256,
+        "messages": [{"role": "user", "content": text}],
+    });
+    if stream {
+        chat["stream"] = json!(true);
+    }
+    let gateway = Template {
+        addr: stack.gateway.addr()?,
+        path: "/v1/chat/completions".to_owned(),
+        content_type: "application/json",
+        body: Bytes::from(serde_json::to_vec(&chat)?),
+    };
+    Ok((floor, gateway))
+}
+
+fn embedding_pair(stack: &Stack, text: &str) -> Result<(Template, Template)> {
+    let floor = Template {
+        addr: stack.mock.addr()?,
+        path: format!("/model/{}/invoke", EMBEDDING_MODEL.replace(':', "%3A")),
+        content_type: "application/json",
+        body: Bytes::from(serde_json::to_vec(
+            &json!({"inputText": text, "dimensions": 1024, "normalize": true}),
+        )?),
+    };
+    let gateway = Template {
+        addr: stack.gateway.addr()?,
+        path: "/v1/embeddings".to_owned(),
+        content_type: "application/json",
+        body: Bytes::from(serde_json::to_vec(
+            &json!({"model": EMBEDDING_MODEL, "input": text}),
+        )?),
+    };
+    Ok((floor, gateway))
+}
+
+/// CPU ticks of the gateway, the mock and this process at one moment.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ticks {
+    gateway: u64,
+    mock: u64,
+    me: u64,
+}
+
+impl Ticks {
+    fn now(stack: &Stack) -> Self {
+        Self {
+            gateway: procs::cpu_ticks(stack.gateway.pid()).unwrap_or(0),
+            mock: procs::cpu_ticks(stack.mock.pid()).unwrap_or(0),
+            me: procs::cpu_ticks(std::process::id()).unwrap_or(0),
+        }
+    }
+}
+
+/// Runs one template under one load and measures it.
+async fn measure(
+    stack: &Stack,
+    scenario: &'static str,
+    target: Target,
+    template: &Template,
+    load: Load,
+) -> Result<Run> {
+    procs::reset_peak_rss(stack.gateway.pid())?;
+    let (mut before, mut after) = (Ticks::default(), Ticks::default());
+    let (measured, elapsed) = load::run(
+        template,
+        load,
+        || before = Ticks::now(stack),
+        || after = Ticks::now(stack),
+    )
+    .await
+    .with_context(|| format!("{scenario} against the {}", target.name()))?;
+    let tick = procs::clock_ticks_per_second();
+    let seconds = |f: fn(&Ticks) -> u64| f(&after).saturating_sub(f(&before)) as f64 / tick;
+    let run = Run {
+        scenario,
+        target,
+        pace: load.pace,
+        connections: load.connections,
+        requests: measured.ok,
+        errors: measured.errors,
+        late_starts: measured.late_starts,
+        seconds: elapsed.as_secs_f64(),
+        total: Percentiles::of(&measured.total),
+        first_byte: Percentiles::of(&measured.first_byte),
+        gateway_cpu_seconds: seconds(|t| t.gateway),
+        mock_cpu_seconds: seconds(|t| t.mock),
+        loadgen_cpu_seconds: seconds(|t| t.me),
+        gateway_peak_rss_kib: procs::status_kib(stack.gateway.pid(), "VmHWM")?,
+    };
+    println!("  {}", run.summary());
+    if run.requests == 0 {
+        bail!(
+            "{scenario} against the {}: no answer succeeded; see the logs in the logs directory",
+            target.name()
+        );
+    }
+    Ok(run)
+}
+
+/// Every measurement, in one run.
+pub(crate) async fn run_all(options: &Options) -> Result<Report> {
+    let stack = Stack::start(options)?;
+    let idle_rss = procs::status_kib(stack.gateway.pid(), "VmRSS")?;
+    let text = prompt(1024);
+    let scenarios = [
+        ("chat", chat_pair(&stack, &text, false)?),
+        ("stream", chat_pair(&stack, &text, true)?),
+        ("embeddings", embedding_pair(&stack, &text)?),
+    ];
+    let full_speed = Load {
+        connections: options.concurrency,
+        pace: Pace::ClosedLoop,
+        warm_up: Duration::from_secs(1),
+        duration: options.duration,
+    };
+    let fixed_rate = Load {
+        pace: Pace::Rate(options.rate),
+        duration: options.duration.mul_f64(0.6),
+        ..full_speed
+    };
+    let mut runs = Vec::new();
+    for (name, (floor, gateway)) in &scenarios {
+        println!("{name}:");
+        for load in [full_speed, fixed_rate] {
+            runs.push(measure(&stack, name, Target::Floor, floor, load).await?);
+            runs.push(measure(&stack, name, Target::Gateway, gateway, load).await?);
+        }
+    }
+    println!("{SIMULTANEOUS_STREAMS} simultaneous streams:");
+    let streams = simultaneous_streams(&stack).await?;
+    println!("scaling:");
+    let scaling = scaling(&stack).await?;
+    Ok(Report::new(options, idle_rss, runs, streams, scaling))
+}
+
+/// Peak gateway memory with [`SIMULTANEOUS_STREAMS`] streams open at once.
+async fn simultaneous_streams(stack: &Stack) -> Result<StreamMemory> {
+    let pid = stack.gateway.pid();
+    // Slow streams (64 events, 20 ms apart: 1.3 s each) so that all are open at the same time.
+    let text = format!(
+        "{} [mock:stream_events=64,stream_event_delay_ms=20]",
+        prompt(1024)
+    );
+    let (_, template) = chat_pair(stack, &text, true)?;
+    let before = procs::status_kib(pid, "VmRSS")?;
+    procs::reset_peak_rss(pid)?;
+    let mut during = 0;
+    let completed = load::simultaneous(&template, SIMULTANEOUS_STREAMS, || {
+        during = procs::status_kib(pid, "VmRSS")?;
+        Ok(())
+    })
+    .await?;
+    let memory = StreamMemory {
+        streams: SIMULTANEOUS_STREAMS,
+        completed,
+        rss_before_kib: before,
+        rss_all_open_kib: during,
+        peak_rss_kib: procs::status_kib(pid, "VmHWM")?,
+    };
+    println!("  {}", memory.summary());
+    Ok(memory)
+}
+
+/// Added latency and gateway CPU against message size and stream length, one request at a time.
+async fn scaling(stack: &Stack) -> Result<Vec<ScalingRow>> {
+    let load = Load {
+        connections: 1,
+        pace: Pace::ClosedLoop,
+        warm_up: Duration::from_millis(300),
+        duration: Duration::from_millis(1500),
+    };
+    let mut rows = Vec::new();
+    for kib in [1, 8, 64, 256, 1024] {
+        let (floor, gateway) = chat_pair(stack, &prompt(kib * 1024), false)?;
+        let label = format!("{kib} KiB message");
+        rows.push(scaling_row(stack, label, &floor, &gateway, load).await?);
+    }
+    for events in [10, 100, 1000, 10_000] {
+        let text = format!("{} [mock:stream_events={events}]", prompt(200));
+        let (floor, gateway) = chat_pair(stack, &text, true)?;
+        let label = format!("{events} stream events");
+        rows.push(scaling_row(stack, label, &floor, &gateway, load).await?);
+    }
+    Ok(rows)
+}
+
+async fn scaling_row(
+    stack: &Stack,
+    label: String,
+    floor: &Template,
+    gateway: &Template,
+    load: Load,
+) -> Result<ScalingRow> {
+    let floor = measure(stack, "scaling", Target::Floor, floor, load).await?;
+    let gateway = measure(stack, "scaling", Target::Gateway, gateway, load).await?;
+    Ok(ScalingRow {
+        label,
+        floor_p50_us: floor.total.p50,
+        gateway_p50_us: gateway.total.p50,
+        gateway_cpu_us_per_request: gateway.gateway_cpu_seconds * 1e6 / gateway.requests as f64,
+    })
+}
