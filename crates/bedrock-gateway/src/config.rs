@@ -187,6 +187,10 @@ pub struct Cli {
     #[arg(long, env = "BEDROCK_GATEWAY_MAX_CONCURRENCY", default_value_t = 1024)]
     pub max_concurrency: usize,
 
+    /// Threads of the async runtime (0: one per CPU core).
+    #[arg(long, env = "BEDROCK_GATEWAY_WORKER_THREADS", default_value_t = 0)]
+    pub worker_threads: usize,
+
     /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
     #[arg(
         long,
@@ -259,6 +263,8 @@ pub struct Settings {
     pub client_timeout: Duration,
     /// Concurrent Bedrock requests; `None`: no limit.
     pub max_concurrency: Option<usize>,
+    /// Threads of the async runtime; `None`: one per CPU core.
+    pub worker_threads: Option<usize>,
     /// TLS certificate chain and key files, when serving HTTPS.
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// Drain period at shutdown.
@@ -385,6 +391,7 @@ impl Settings {
             connect_timeout: Duration::from_secs(cli.connect_timeout_secs.max(1)),
             client_timeout: Duration::from_secs(cli.client_timeout_secs.max(1)),
             max_concurrency: (cli.max_concurrency > 0).then_some(cli.max_concurrency),
+            worker_threads: (cli.worker_threads > 0).then_some(cli.worker_threads),
             tls: cli.tls_cert.zip(cli.tls_key),
             shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),
             log_format: cli.log_format,

@@ -44,6 +44,7 @@ pub struct FileConfig {
     pub api_keys: Vec<String>,
     max_body_bytes: Option<usize>,
     max_concurrency: Option<usize>,
+    worker_threads: Option<usize>,
     max_attempts: Option<u32>,
     retry_base_delay_ms: Option<u64>,
     upstream_timeout_secs: Option<u64>,
@@ -103,6 +104,12 @@ impl FileConfig {
             "max_concurrency",
             &mut cli.max_concurrency,
             &self.max_concurrency,
+        );
+        set(
+            matches,
+            "worker_threads",
+            &mut cli.worker_threads,
+            &self.worker_threads,
         );
         set(
             matches,

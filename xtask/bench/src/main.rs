@@ -9,7 +9,7 @@
 //! size and stream length, all from one run; `--json FILE` writes the same.
 //!
 //! Usage: `xtask-bench --gateway BIN --mock BIN --logs DIR [--json FILE] [--duration SECS]
-//! [--concurrency N] [--rate REQ_PER_SEC]`; `cargo xtask bench` builds and passes the paths.
+//! [--concurrency N] [--rate REQ_PER_SEC] [--only chat,stream,embeddings,streams,scaling]`; `cargo xtask bench` builds and passes the paths.
 
 mod load;
 mod procs;
@@ -38,6 +38,15 @@ pub(crate) struct Options {
     pub(crate) concurrency: usize,
     /// Requests per second of the fixed-rate runs.
     pub(crate) rate: f64,
+    /// Parts to run (`chat`, `stream`, `embeddings`, `streams`, `scaling`); empty: all.
+    pub(crate) only: Vec<String>,
+}
+
+impl Options {
+    /// Whether the part `name` runs.
+    pub(crate) fn runs(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == name)
+    }
 }
 
 fn options() -> Result<Options> {
@@ -50,6 +59,7 @@ fn options() -> Result<Options> {
         duration: Duration::from_secs(5),
         concurrency: 32,
         rate: 2000.0,
+        only: Vec::new(),
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
@@ -77,6 +87,15 @@ fn options() -> Result<Options> {
                     .context("--rate takes requests per second")?;
                 if !(1.0..=1_000_000.0).contains(&options.rate) {
                     bail!("--rate must be between 1 and 1000000");
+                }
+            }
+            "--only" => {
+                const PARTS: [&str; 5] = ["chat", "stream", "embeddings", "streams", "scaling"];
+                for part in value()?.split(',') {
+                    if !PARTS.contains(&part) {
+                        bail!("--only takes some of {}", PARTS.join(","));
+                    }
+                    options.only.push(part.to_owned());
                 }
             }
             other => bail!("unknown option {other}"),

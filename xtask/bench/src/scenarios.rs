@@ -208,17 +208,33 @@ pub(crate) async fn run_all(options: &Options) -> Result<Report> {
         ..full_speed
     };
     let mut runs = Vec::new();
-    for (name, (floor, gateway)) in &scenarios {
+    for (name, (floor, gateway)) in scenarios.iter().filter(|(name, _)| options.runs(name)) {
         println!("{name}:");
+        // A stream is 64 answers in one: its fixed rate is an eighth, to stay below saturation.
+        let fixed_rate = match (*name, fixed_rate.pace) {
+            ("stream", Pace::Rate(rate)) => Load {
+                pace: Pace::Rate(rate / 8.0),
+                ..fixed_rate
+            },
+            _ => fixed_rate,
+        };
         for load in [full_speed, fixed_rate] {
             runs.push(measure(&stack, name, Target::Floor, floor, load).await?);
             runs.push(measure(&stack, name, Target::Gateway, gateway, load).await?);
         }
     }
-    println!("{SIMULTANEOUS_STREAMS} simultaneous streams:");
-    let streams = simultaneous_streams(&stack).await?;
-    println!("scaling:");
-    let scaling = scaling(&stack).await?;
+    let streams = if options.runs("streams") {
+        println!("{SIMULTANEOUS_STREAMS} simultaneous streams:");
+        Some(simultaneous_streams(&stack).await?)
+    } else {
+        None
+    };
+    let scaling = if options.runs("scaling") {
+        println!("scaling:");
+        scaling(&stack).await?
+    } else {
+        Vec::new()
+    };
     Ok(Report::new(options, idle_rss, runs, streams, scaling))
 }
 
