@@ -30,6 +30,10 @@ struct Cli {
     /// Pause between stream events, in milliseconds.
     #[arg(long, default_value_t = 0)]
     stream_event_delay_ms: u64,
+    /// Answer Converse calls with one fixed answer and streams with --stream-events events,
+    /// without reading the conversation (benchmarks; `[mock:...]` directives still work).
+    #[arg(long)]
+    fixed_answers: bool,
     /// Write each stream frame whole instead of in two or three pieces.
     #[arg(long)]
     no_split_frames: bool,
@@ -57,6 +61,7 @@ impl Cli {
             stream_events: self.stream_events,
             split_frames: !self.no_split_frames,
             stream_event_delay: Duration::from_millis(self.stream_event_delay_ms),
+            fixed_answers: self.fixed_answers,
             ..MockConfig::default()
         };
         for (access, secret) in self.access_key.into_iter().zip(self.secret_key) {

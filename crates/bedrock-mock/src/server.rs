@@ -44,6 +44,9 @@ pub struct MockConfig {
     pub split_frames: bool,
     /// Pause between stream events (zero: none); a fault's `stream_event_delay_ms` overrides it.
     pub stream_event_delay: Duration,
+    /// Answer every valid-looking Converse call with one fixed answer, without reading the
+    /// conversation (benchmarks; a body with `[mock:` directives still gets the full treatment).
+    pub fixed_answers: bool,
 }
 
 impl Default for MockConfig {
@@ -56,9 +59,13 @@ impl Default for MockConfig {
             stream_events: 0,
             split_frames: true,
             stream_event_delay: Duration::ZERO,
+            fixed_answers: false,
         }
     }
 }
+
+/// Words of the fixed Converse answer (about 1 KiB of text).
+const FIXED_ANSWER_WORDS: usize = 200;
 
 /// The most requests kept for `GET /__mock/requests`.
 const MAX_RECORDED: usize = 1000;
@@ -75,6 +82,8 @@ struct Stats {
 #[derive(Debug)]
 struct State {
     config: MockConfig,
+    /// The Converse answer of `fixed_answers` mode, serialised once.
+    fixed_converse: Bytes,
     faults: Mutex<VecDeque<(Fault, u32)>>,
     recorded: Mutex<VecDeque<Value>>,
     stats: Stats,
@@ -137,7 +146,11 @@ pub async fn serve(
     config: MockConfig,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
+    let fixed_converse = Bytes::from(
+        answer::converse_json(&answer::benchmark_answer(FIXED_ANSWER_WORDS)).to_string(),
+    );
     let state = Arc::new(State {
+        fixed_converse,
         config,
         faults: Mutex::default(),
         recorded: Mutex::default(),
@@ -275,6 +288,26 @@ async fn model_request(
     }
     if let Err(err) = auth {
         return Ok(bedrock_error(403, err.code, &err.message, None));
+    }
+    if state.config.fixed_answers
+        && parts.method == Method::POST
+        && !body.windows(6).any(|w| w == b"[mock:")
+    {
+        match parts.uri.path().rsplit('/').next() {
+            Some("converse") => {
+                let mut response = Response::new(full(state.fixed_converse.clone()));
+                let headers = response.headers_mut();
+                headers.insert("content-type", HeaderValue::from_static("application/json"));
+                headers.insert("x-amzn-requestid", request_id());
+                return Ok(response);
+            }
+            Some("converse-stream") => {
+                let events = state.config.stream_events.max(1);
+                let answer = answer::benchmark_answer(events);
+                return Ok(stream(state, answer, Fault::default(), guard));
+            }
+            _ => {}
+        }
     }
     let json = serde_json::from_slice::<Value>(body).ok();
     let fault = request_fault(state, json.as_ref(), body);

@@ -870,3 +870,49 @@ async fn control_endpoints_reject_nonsense_and_count() {
         "no longer listening"
     );
 }
+
+#[tokio::test]
+async fn fixed_answers_ignore_the_conversation_but_keep_directives() {
+    let mock = MockServer::start(MockConfig {
+        verify: false,
+        record: false,
+        fixed_answers: true,
+        stream_events: 5,
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let converse = format!("/model/{CLAUDE}/converse");
+    let (status, _, first) = post(&mock, &converse, &user("one question")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _, second) = post(&mock, &converse, &user("another question entirely")).await;
+    assert_eq!(first, second, "the same answer whatever was asked");
+    let answer: Value = serde_json::from_slice(&first).unwrap();
+    let text = answer["output"]["message"]["content"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert_eq!(text.split_whitespace().count(), 200);
+    assert_eq!(answer["stopReason"], "end_turn");
+
+    let stream = format!("/model/{CLAUDE}/converse-stream");
+    let (status, _, bytes) = post(&mock, &stream, &user("anything")).await;
+    assert_eq!(status, StatusCode::OK);
+    let deltas = decode(&bytes)
+        .iter()
+        .filter(|m| {
+            m.headers().iter().any(|h| {
+                h.value()
+                    .as_string()
+                    .is_ok_and(|v| v.as_str() == "contentBlockDelta")
+            })
+        })
+        .count();
+    assert_eq!(deltas, 5, "--stream-events deltas");
+
+    let (status, _, _) = post(&mock, &converse, &user("[mock:error=ThrottlingException]")).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "directives still apply"
+    );
+}

@@ -1,6 +1,7 @@
 //! `xtask-bench`: the benchmark behind `cargo xtask bench`.
 //!
-//! Starts the release `bedrock-mock` (no signature check, no recording, fixed 64-event streams)
+//! Starts the release `bedrock-mock` (no signature check, no recording, fixed answers, 64-event
+//! streams)
 //! and the release gateway in front of it, then drives both with its own load generator
 //! ([`load`]): each scenario once straight at the mock with the equivalent Bedrock request (the
 //! floor) and once through the gateway, at full speed (closed loop) and at a fixed rate well

@@ -37,6 +37,7 @@ impl Stack {
                 "--no-verify",
                 "--no-record",
                 "--no-split-frames",
+                "--fixed-answers",
                 "--stream-events",
                 &events,
             ],
