@@ -114,7 +114,13 @@ fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let report = runtime.block_on(scenarios::run_all(&options))?;
+    // On Ctrl-C the scenario future is dropped, and with it the services (killed on drop).
+    let report = runtime.block_on(async {
+        tokio::select! {
+            report = scenarios::run_all(&options) => report,
+            _ = tokio::signal::ctrl_c() => bail!("interrupted"),
+        }
+    })?;
     report.print();
     if let Some(path) = &options.json {
         std::fs::write(path, serde_json::to_string_pretty(&report.to_json())?)
