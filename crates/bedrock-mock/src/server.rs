@@ -193,12 +193,22 @@ fn full(bytes: impl Into<Bytes>) -> MockBody {
 }
 
 fn json_response(status: StatusCode, value: &Value) -> Response<MockBody> {
-    let mut response = Response::new(full(value.to_string()));
+    json_bytes_response(status, Bytes::from(value.to_string()))
+}
+
+/// A JSON answer already serialised, with Bedrock's request id.
+fn json_bytes_response(status: StatusCode, json: Bytes) -> Response<MockBody> {
+    let mut response = Response::new(full(json));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static("application/json"));
     headers.insert("x-amzn-requestid", request_id());
     response
+}
+
+/// Whether a body holds `[mock:...]` directives somewhere.
+fn has_directives(body: &[u8]) -> bool {
+    body.windows(6).any(|w| w == b"[mock:")
 }
 
 /// A Bedrock error answer: status, `x-amzn-ErrorType`, `x-amzn-RequestId`, `{"message"}`.
@@ -289,17 +299,13 @@ async fn model_request(
     if let Err(err) = auth {
         return Ok(bedrock_error(403, err.code, &err.message, None));
     }
-    if state.config.fixed_answers
-        && parts.method == Method::POST
-        && !body.windows(6).any(|w| w == b"[mock:")
-    {
+    if state.config.fixed_answers && parts.method == Method::POST && !has_directives(body) {
         match parts.uri.path().rsplit('/').next() {
             Some("converse") => {
-                let mut response = Response::new(full(state.fixed_converse.clone()));
-                let headers = response.headers_mut();
-                headers.insert("content-type", HeaderValue::from_static("application/json"));
-                headers.insert("x-amzn-requestid", request_id());
-                return Ok(response);
+                return Ok(json_bytes_response(
+                    StatusCode::OK,
+                    state.fixed_converse.clone(),
+                ));
             }
             Some("converse-stream") => {
                 let events = state.config.stream_events.max(1);
@@ -433,9 +439,7 @@ fn request_fault(state: &State, json: Option<&Value>, body: &[u8]) -> Fault {
     let queued = next_fault(state).unwrap_or_default();
     let directive = match json.and_then(|j| j.get("messages")) {
         Some(messages) => Fault::from_directives(&answer::last_user_text(messages)),
-        None if body.windows(6).any(|w| w == b"[mock:") => {
-            Fault::from_directives(&String::from_utf8_lossy(body))
-        }
+        None if has_directives(body) => Fault::from_directives(&String::from_utf8_lossy(body)),
         None => None,
     };
     match directive {

@@ -24,6 +24,8 @@ const SIMULTANEOUS_STREAMS: usize = 1000;
 struct Stack {
     mock: Service,
     gateway: Service,
+    /// The unit of `/proc/PID/stat` CPU times, asked of `getconf` once.
+    ticks_per_second: f64,
 }
 
 impl Stack {
@@ -56,7 +58,11 @@ impl Stack {
             ],
             &options.logs.join("bench-gateway.log"),
         )?;
-        Ok(Self { mock, gateway })
+        Ok(Self {
+            mock,
+            gateway,
+            ticks_per_second: procs::clock_ticks_per_second(),
+        })
     }
 }
 
@@ -77,15 +83,14 @@ fn chat_pair(stack: &Stack, text: &str, stream: bool) -> Result<(Template, Templ
         "converse"
     };
     let model_path = CHAT_MODEL.replace(':', "%3A");
-    let floor = Template {
-        addr: stack.mock.addr()?,
-        path: format!("/model/{model_path}/{operation}"),
-        content_type: "application/json",
-        body: Bytes::from(serde_json::to_vec(&json!({
+    let floor = Template::json_post(
+        stack.mock.addr()?,
+        &format!("/model/{model_path}/{operation}"),
+        json_body(&json!({
             "messages": [{"role": "user", "content": [{"text": text}]}],
             "inferenceConfig": {"maxTokens": 256},
-        }))?),
-    };
+        }))?,
+    )?;
     let mut chat = json!({
         "model": CHAT_MODEL,
         "max_tokens": 256,
@@ -94,33 +99,30 @@ fn chat_pair(stack: &Stack, text: &str, stream: bool) -> Result<(Template, Templ
     if stream {
         chat["stream"] = json!(true);
     }
-    let gateway = Template {
-        addr: stack.gateway.addr()?,
-        path: "/v1/chat/completions".to_owned(),
-        content_type: "application/json",
-        body: Bytes::from(serde_json::to_vec(&chat)?),
-    };
+    let gateway = Template::json_post(
+        stack.gateway.addr()?,
+        "/v1/chat/completions",
+        json_body(&chat)?,
+    )?;
     Ok((floor, gateway))
 }
 
 fn embedding_pair(stack: &Stack, text: &str) -> Result<(Template, Template)> {
-    let floor = Template {
-        addr: stack.mock.addr()?,
-        path: format!("/model/{}/invoke", EMBEDDING_MODEL.replace(':', "%3A")),
-        content_type: "application/json",
-        body: Bytes::from(serde_json::to_vec(
-            &json!({"inputText": text, "dimensions": 1024, "normalize": true}),
-        )?),
-    };
-    let gateway = Template {
-        addr: stack.gateway.addr()?,
-        path: "/v1/embeddings".to_owned(),
-        content_type: "application/json",
-        body: Bytes::from(serde_json::to_vec(
-            &json!({"model": EMBEDDING_MODEL, "input": text}),
-        )?),
-    };
+    let floor = Template::json_post(
+        stack.mock.addr()?,
+        &format!("/model/{}/invoke", EMBEDDING_MODEL.replace(':', "%3A")),
+        json_body(&json!({"inputText": text, "dimensions": 1024, "normalize": true}))?,
+    )?;
+    let gateway = Template::json_post(
+        stack.gateway.addr()?,
+        "/v1/embeddings",
+        json_body(&json!({"model": EMBEDDING_MODEL, "input": text}))?,
+    )?;
     Ok((floor, gateway))
+}
+
+fn json_body(value: &serde_json::Value) -> Result<Bytes> {
+    Ok(Bytes::from(serde_json::to_vec(value)?))
 }
 
 /// CPU ticks of the gateway, the mock and this process at one moment.
@@ -159,8 +161,8 @@ async fn measure(
     )
     .await
     .with_context(|| format!("{scenario} against the {}", target.name()))?;
-    let tick = procs::clock_ticks_per_second();
-    let seconds = |f: fn(&Ticks) -> u64| f(&after).saturating_sub(f(&before)) as f64 / tick;
+    let seconds =
+        |f: fn(&Ticks) -> u64| f(&after).saturating_sub(f(&before)) as f64 / stack.ticks_per_second;
     let run = Run {
         scenario,
         target,
