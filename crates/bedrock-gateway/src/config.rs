@@ -1,21 +1,46 @@
-//! Configuration: command-line flags (each with a `BEDROCK_GATEWAY_*` environment variable) and
-//! the AWS SDKs' standard environment variables, resolved once at start-up into [`Settings`].
+//! Configuration: each setting is declared once, as a field of [`Cli`], from which its flag, its
+//! `BEDROCK_GATEWAY_*` environment variable, its key in the TOML file (the field's name) and its
+//! default all follow; plus the AWS SDKs' standard environment variables. Everything is resolved
+//! once at start-up into [`Settings`].
+//!
+//! Precedence: command-line flag > environment variable > file (`--config FILE`) > built-in
+//! default. The file's values become the flags' defaults, so clap applies the precedence and
+//! parses and checks the file's values exactly as it does the flags'. Besides the flags' keys
+//! the file has three tables of its own: `[aliases]` (merged under `--model-alias`, which wins
+//! by name), `[models.ID]` (per-model defaults) and `api_keys` (used when
+//! `BEDROCK_GATEWAY_API_KEYS` is unset). Unknown keys are errors: a misspelt setting must not be
+//! silently ignored.
+//!
+//! ```toml
+//! listen = "0.0.0.0:3000"
+//! default_model = "anthropic.claude-3-haiku-20240307-v1:0"
+//! api_keys = ["change-me"]
+//! max_concurrency = 512
+//! credential_sources = "server"
+//!
+//! [aliases]
+//! gpt-4o = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+//!
+//! [models."anthropic.claude-3-haiku-20240307-v1:0"]
+//! max_tokens = 1024
+//! temperature = 0.3
+//! ```
 //!
 //! The process environment is read through the [`Env`] trait, so tests inject a map instead of
-//! mutating the environment. Invalid configuration is a [`ConfigError`] naming the setting; the
-//! binary prints it and exits.
+//! mutating the environment. Invalid configuration is a [`ConfigError`] naming the setting; only
+//! the binary prints it and exits.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bedrock_translate::ModelDefaults;
 use bedrock_translate::endpoint::{BedrockEndpoint, Region};
 use bedrock_translate::model_id::ModelId;
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use thiserror::Error;
 
-use crate::file::FileConfig;
 use crate::keys::GatewayKeys;
 use crate::retry::RetrySettings;
 
@@ -73,8 +98,7 @@ impl Env for HashMap<&str, &str> {
 }
 
 /// Which credentials requests may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CredentialSources {
     /// Request headers, else the gateway's own (environment, then the AWS default chain).
     Any,
@@ -87,8 +111,7 @@ pub enum CredentialSources {
 }
 
 /// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     /// Human-readable lines.
     Human,
@@ -273,17 +296,27 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
-/// A setting has an unusable value.
+/// The configuration cannot be used.
 #[derive(Debug, Error)]
-#[error("invalid setting {setting}: {reason}")]
-pub struct ConfigError {
-    setting: &'static str,
-    reason: String,
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A setting has an unusable value.
+    #[error("invalid setting {setting}: {reason}")]
+    Invalid {
+        /// The flag, variable or file key.
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The command line is wrong, or asks for `--help` / `--version` (clap's own message:
+    /// [`clap::Error::exit`] prints it and exits with the right code).
+    #[error(transparent)]
+    CommandLine(#[from] clap::Error),
 }
 
 impl ConfigError {
     pub(crate) fn new(setting: &'static str, reason: impl ToString) -> Self {
-        Self {
+        Self::Invalid {
             setting,
             reason: reason.to_string(),
         }
@@ -292,37 +325,41 @@ impl ConfigError {
 
 impl Settings {
     /// Parses `args` (the process's when `None`), reads `--config` if given, and resolves
-    /// everything against `env`. Exits on `--help`/`--version` and on bad flags, as clap does.
+    /// everything against `env`.
     pub fn load(args: Option<Vec<String>>, env: &dyn Env) -> Result<Self, ConfigError> {
-        use clap::{CommandFactory, FromArgMatches};
-        let command = Cli::command();
-        let matches = match args {
-            Some(args) => command
-                .try_get_matches_from(args)
-                .unwrap_or_else(|e| e.exit()),
-            None => command.get_matches(),
+        let args: Vec<String> = args.unwrap_or_else(|| std::env::args().collect());
+        let first = Cli::command().try_get_matches_from(&args)?;
+        let Some(path) = first.get_one::<PathBuf>("config") else {
+            return Self::resolve(Cli::from_arg_matches(&first)?, env);
         };
-        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-        let file = match &cli.config {
-            Some(path) => Some(FileConfig::load(path)?),
-            None => None,
-        };
-        if let Some(file) = &file {
-            file.apply_to(&mut cli, &matches);
-        }
+        let file = FileConfig::load(path)?;
+        let matches = file
+            .as_defaults(Cli::command())?
+            .try_get_matches_from(&args)?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        // The file's aliases come first, so that flags and the environment win by name.
+        let from_flags = std::mem::take(&mut cli.model_aliases);
+        cli.model_aliases = file
+            .aliases
+            .iter()
+            .map(|(name, id)| format!("{name}={id}"))
+            .chain(from_flags)
+            .collect();
         let mut settings = Self::resolve(cli, env)?;
-        if let Some(file) = file {
-            settings.apply_file(file)?;
-        }
+        settings.apply_file(file.api_keys, file.models)?;
         Ok(settings)
     }
 
     /// The file-only settings: API keys (unless the environment set them) and model defaults.
-    fn apply_file(&mut self, file: FileConfig) -> Result<(), ConfigError> {
-        if self.gateway_keys.is_empty() && !file.api_keys.is_empty() {
-            self.gateway_keys = GatewayKeys::parse(&file.api_keys.join(","));
+    fn apply_file(
+        &mut self,
+        api_keys: Vec<String>,
+        models: BTreeMap<String, ModelDefaults>,
+    ) -> Result<(), ConfigError> {
+        if self.gateway_keys.is_empty() && !api_keys.is_empty() {
+            self.gateway_keys = GatewayKeys::parse(&api_keys.join(","));
         }
-        for (name, defaults) in file.models {
+        for (name, defaults) in models {
             let id = match self.aliases.get(&name) {
                 Some(id) => id.clone(),
                 None => ModelId::parse(&name)
@@ -358,6 +395,12 @@ impl Settings {
             return Err(ConfigError::new(
                 "--max-attempts / BEDROCK_GATEWAY_MAX_ATTEMPTS",
                 "must be at least 1",
+            ));
+        }
+        if cli.tls_cert.is_some() != cli.tls_key.is_some() {
+            return Err(ConfigError::new(
+                "--tls-cert / --tls-key",
+                "give both the certificate chain and its key",
             ));
         }
         if cli.max_body_bytes == 0 {
@@ -396,6 +439,92 @@ impl Settings {
             shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),
             log_format: cli.log_format,
         })
+    }
+}
+
+/// The TOML file: the flags' values by key, and the three file-only tables.
+#[derive(Debug, Default)]
+struct FileConfig {
+    /// Values of flags, by the flag's id (the `Cli` field name).
+    flags: Vec<(String, Vec<String>)>,
+    aliases: BTreeMap<String, String>,
+    api_keys: Vec<String>,
+    models: BTreeMap<String, ModelDefaults>,
+}
+
+impl FileConfig {
+    const SETTING: &'static str = "--config";
+
+    /// Reads and parses `path`; any value that is not a flag's or a file-only table's is an error.
+    fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new(
+                Self::SETTING,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
+        let table: toml::Table = toml::from_str(&text)
+            .map_err(|e| ConfigError::new(Self::SETTING, format!("{}: {e}", path.display())))?;
+        let bad = |key: &str, what: String| {
+            ConfigError::new(Self::SETTING, format!("{}: {key}: {what}", path.display()))
+        };
+        let mut file = Self::default();
+        for (key, value) in table {
+            match key.as_str() {
+                "aliases" => {
+                    file.aliases = value.try_into().map_err(|e| bad(&key, format!("{e}")))?
+                }
+                "api_keys" => {
+                    file.api_keys = value.try_into().map_err(|e| bad(&key, format!("{e}")))?
+                }
+                "models" => {
+                    file.models = value.try_into().map_err(|e| bad(&key, format!("{e}")))?
+                }
+                "config" => return Err(bad(&key, "a file cannot name another".into())),
+                _ => {
+                    let values = match value {
+                        toml::Value::Array(items) => items.into_iter().map(scalar).collect(),
+                        other => vec![scalar(other)],
+                    };
+                    let values = values
+                        .into_iter()
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| bad(&key, "expected a string, number or boolean".into()))?;
+                    file.flags.push((key, values));
+                }
+            }
+        }
+        Ok(file)
+    }
+
+    /// `command` with the file's values as its flags' defaults.
+    fn as_defaults(&self, mut command: clap::Command) -> Result<clap::Command, ConfigError> {
+        for (key, values) in &self.flags {
+            let known = command
+                .get_arguments()
+                .any(|arg| arg.get_id() == key.as_str() && arg.get_long().is_some());
+            if !known {
+                return Err(ConfigError::new(
+                    Self::SETTING,
+                    format!("unknown setting '{key}'"),
+                ));
+            }
+            let values: Vec<clap::builder::OsStr> =
+                values.iter().map(|v| v.clone().into()).collect();
+            command = command.mut_arg(key.as_str(), |arg| arg.default_values(values));
+        }
+        Ok(command)
+    }
+}
+
+/// A TOML scalar as the text a flag would carry.
+fn scalar(value: toml::Value) -> Option<String> {
+    match value {
+        toml::Value::String(s) => Some(s),
+        toml::Value::Integer(i) => Some(i.to_string()),
+        toml::Value::Float(f) => Some(f.to_string()),
+        toml::Value::Boolean(b) => Some(b.to_string()),
+        _ => None,
     }
 }
 

@@ -5,15 +5,21 @@
 //! `x-aws-region`, else the configured one. Every header value is validated here, so nothing
 //! a client sends reaches a host name or a signature unchecked.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
 use aws_credential_types::Credentials;
 use bedrock_translate::ApiError;
 use bedrock_translate::endpoint::{BedrockEndpoint, Region};
-use http::HeaderMap;
-use http::StatusCode;
+use http::{HeaderMap, Request, StatusCode};
 use sigv4_layer::SigningRegion;
+use tower::{Layer, Service};
 
 use crate::config::{CredentialSources, Settings};
 use crate::credentials::{AwsAuth, BearerToken, ServerAuth};
+use crate::error::GatewayError;
 
 /// Header naming the provider; absent means `bedrock`.
 pub const PROVIDER: &str = "x-provider";
@@ -94,6 +100,71 @@ impl RequestContext {
             }
         }
         extensions.insert(self.endpoint);
+    }
+}
+
+/// Resolves each request's [`RequestContext`] and moves it into the request's extensions,
+/// for the translator (endpoint) and the signer (credentials, region).
+#[derive(Debug, Clone)]
+pub struct ContextLayer {
+    shared: Arc<(Settings, ServerAuth)>,
+}
+
+impl ContextLayer {
+    /// Resolves against `settings` and the gateway's own authentication.
+    pub fn new(settings: Settings, server: ServerAuth) -> Self {
+        Self {
+            shared: Arc::new((settings, server)),
+        }
+    }
+}
+
+impl<S> Layer<S> for ContextLayer {
+    type Service = Contextualise<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Contextualise {
+            inner,
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+/// See [`ContextLayer`].
+#[derive(Debug, Clone)]
+pub struct Contextualise<S> {
+    inner: S,
+    shared: Arc<(Settings, ServerAuth)>,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, B> Service<Request<B>> for Contextualise<S>
+where
+    S: Service<Request<B>, Error = GatewayError> + Clone + Send + 'static,
+    S::Future: Send,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = GatewayError;
+    type Future = BoxFuture<Result<S::Response, GatewayError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), GatewayError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move {
+            let (settings, server) = &*shared;
+            let (mut parts, body) = request.into_parts();
+            RequestContext::resolve(&parts.headers, settings, server)
+                .await?
+                .insert_into(&mut parts.extensions);
+            inner.call(Request::from_parts(parts, body)).await
+        })
     }
 }
 

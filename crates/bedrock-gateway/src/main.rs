@@ -3,15 +3,16 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use bedrock_gateway::app::Gateway;
-use bedrock_gateway::config::{CredentialSources, LogFormat, ProcessEnv, Settings};
+use bedrock_gateway::config::{ConfigError, CredentialSources, LogFormat, ProcessEnv, Settings};
 use bedrock_gateway::credentials::ServerAuth;
-use bedrock_gateway::server;
+use bedrock_gateway::metrics::Metrics;
+use bedrock_gateway::{server, stack};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let settings = match Settings::load(None, &ProcessEnv) {
         Ok(settings) => settings,
+        Err(ConfigError::CommandLine(err)) => err.exit(),
         Err(err) => {
             eprintln!("bedrock-gateway: {err}");
             return ExitCode::from(2);
@@ -68,7 +69,9 @@ async fn run(settings: Settings) -> ExitCode {
     } else {
         ServerAuth::None
     };
-    let gateway = match Gateway::new(settings, server_auth) {
+    let spends_openly = server_auth.is_some() && settings.gateway_keys.is_empty();
+    let metrics = Metrics::new(settings.aliases.keys());
+    let gateway = match stack::gateway(&settings, server_auth, &metrics) {
         Ok(gateway) => gateway,
         Err(err) => {
             eprintln!("bedrock-gateway: {err}");
@@ -76,7 +79,7 @@ async fn run(settings: Settings) -> ExitCode {
         }
     };
     tracing::info!(%addr, "listening");
-    if !addr.ip().is_loopback() && gateway.spends_server_credentials_openly() {
+    if !addr.ip().is_loopback() && spends_openly {
         tracing::warn!(
             %addr,
             "SECURITY: listening on a non-loopback address with server-side AWS credentials and no gateway API keys: anyone who can reach this port spends your AWS money; set BEDROCK_GATEWAY_API_KEYS"
@@ -88,6 +91,7 @@ async fn run(settings: Settings) -> ExitCode {
     server::serve(
         listener,
         gateway,
+        &metrics,
         server::shutdown_signal(),
         grace,
         client_timeout,

@@ -1,88 +1,30 @@
 //! The HTTP server: the tower-http middleware around the gateway, the accept loop (HTTP/1.1
 //! keep-alive and h2c on one port), and graceful shutdown on SIGTERM/SIGINT.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderName, Request, header};
-use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use tower::ServiceBuilder;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
-use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
-use crate::app::Gateway;
-use crate::context::{ACCESS_KEY_ID, BEARER_TOKEN, SECRET_ACCESS_KEY, SESSION_TOKEN};
-
-/// `x-request-id`.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// Random request ids for requests that come without one.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RandomRequestId;
-
-impl MakeRequestId for RandomRequestId {
-    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        let id: String = std::iter::repeat_with(fastrand::alphanumeric)
-            .take(24)
-            .collect();
-        id.parse().ok().map(RequestId::new)
-    }
-}
+use crate::metrics::Metrics;
+use crate::stack::{self, Gateway};
 
 /// Serves `gateway` on `listener` until `shutdown` completes, then drains for `grace`.
 pub async fn serve(
     listener: TcpListener,
     gateway: Gateway,
+    metrics: &Arc<Metrics>,
     shutdown: impl std::future::Future<Output = ()>,
     grace: Duration,
     client_timeout: Duration,
     tls: Option<TlsAcceptor>,
 ) {
-    let sensitive = [
-        header::AUTHORIZATION,
-        HeaderName::from_static(SECRET_ACCESS_KEY),
-        HeaderName::from_static(SESSION_TOKEN),
-        HeaderName::from_static(ACCESS_KEY_ID),
-        HeaderName::from_static(BEARER_TOKEN),
-    ];
-    let service = ServiceBuilder::new()
-        .layer(SetSensitiveRequestHeadersLayer::new(sensitive))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request<Incoming>| {
-                    let id = request
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!(
-                        "request",
-                        method = %request.method(),
-                        path = %request.uri().path(),
-                        request_id = %id,
-                        model = tracing::field::Empty,
-                        status = tracing::field::Empty,
-                        prompt_tokens = tracing::field::Empty,
-                        completion_tokens = tracing::field::Empty,
-                    )
-                })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .service_fn({
-            let gateway = gateway.clone();
-            move |request| gateway.clone().handle(request)
-        });
+    let service = stack::http(gateway.clone(), Arc::clone(metrics));
     let service = TowerToHyperService::new(service);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder

@@ -13,8 +13,8 @@ use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use sigv4_layer::SigV4;
-use tower::{BoxError, Service};
+use sigv4_layer::{SigV4, SigV4Layer};
+use tower::{BoxError, Layer, Service};
 
 use crate::credentials::BearerToken;
 
@@ -37,6 +37,27 @@ pub fn client(connect_timeout: Duration) -> Result<UpstreamClient, BoxError> {
     Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(60))
         .build(https))
+}
+
+/// Applies [`Authenticate`]: SigV4 with `signer`, or the request's bearer key.
+#[derive(Debug, Clone)]
+pub struct AuthenticateLayer {
+    signer: SigV4Layer,
+}
+
+impl AuthenticateLayer {
+    /// Signs with `signer` the requests that carry no [`BearerToken`].
+    pub fn new(signer: SigV4Layer) -> Self {
+        Self { signer }
+    }
+}
+
+impl<S: Clone> Layer<S> for AuthenticateLayer {
+    type Service = Authenticate<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Authenticate::new(self.signer.layer(inner))
+    }
 }
 
 /// Bearer key or SigV4, per request.

@@ -8,8 +8,12 @@
 //! extension when present, else from the layer's configured endpoint.
 //!
 //! Translation failures and Bedrock error answers become OpenAI error responses; only failures
-//! of the inner service itself (connection refused, timeouts) are returned as errors, for the
-//! edge to map.
+//! of the body reads and of the inner service itself (connection refused, timeouts, signing)
+//! are returned, as an [`Error`] that says which of the three failed. The gateway's
+//! `bedrock_gateway::error::GatewayError` maps each to a status (a reusable example of that
+//! edge), and `bedrock_gateway::stack` shows the layers worth stacking around this one: body
+//! limits and timeouts above it, the upstream timeout, retries (`bedrock_gateway::retry`) and the
+//! SigV4 signer below it. The crate's `examples/stack.rs` stacks translate, sign and send.
 //!
 //! # Example
 //!
@@ -70,13 +74,31 @@ use crate::stream::StreamOptions;
 
 /// The most of a Bedrock (non-streaming) answer the translator reads: Bedrock's own limit.
 pub const MAX_UPSTREAM_BODY: usize = 25_000_000;
+/// The chat model used when a request names none and the configuration sets none.
+pub const DEFAULT_MODEL: &str = "amazon.titan-text-premier-v1:0";
 /// The embedding model used when a request names none.
 pub const DEFAULT_EMBEDDING_MODEL: &str = "amazon.titan-embed-text-v2:0";
 /// InvokeModel calls of one embeddings request in flight at once.
 pub const EMBEDDING_CONCURRENCY: usize = 8;
 
 /// Configuration of the translator, shared by every clone of the service.
+///
+/// Built with [`TranslateConfig::new`] (or [`Default`]: Titan Text Premier in `us-east-1`) and
+/// the `with_*` methods; new settings may be added, so the struct cannot be built literally.
+///
+/// ```
+/// use bedrock_translate::{BedrockEndpoint, ModelDefaults, ModelId, Region, TranslateConfig};
+///
+/// let region = Region::parse("eu-west-3").unwrap();
+/// let haiku = ModelId::parse("anthropic.claude-3-haiku-20240307-v1:0").unwrap();
+/// let config = TranslateConfig::new(haiku.clone(), BedrockEndpoint::for_region(&region))
+///     .with_alias("gpt-4o-mini", haiku.clone())
+///     .with_model_defaults(haiku, ModelDefaults { max_tokens: Some(1024), ..Default::default() });
+/// assert_eq!(config.resolve_model(Some("gpt-4o-mini")).unwrap().as_str(),
+///            "anthropic.claude-3-haiku-20240307-v1:0");
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TranslateConfig {
     /// The model used when a request names none.
     pub default_model: ModelId,
@@ -116,7 +138,60 @@ impl ModelDefaults {
     }
 }
 
+impl Default for TranslateConfig {
+    /// [`DEFAULT_MODEL`] and [`DEFAULT_EMBEDDING_MODEL`] in `us-east-1`, no aliases.
+    fn default() -> Self {
+        let region = crate::endpoint::Region::parse("us-east-1").expect("a valid region");
+        Self::new(
+            ModelId::parse(DEFAULT_MODEL).expect("a valid id"),
+            BedrockEndpoint::for_region(&region),
+        )
+    }
+}
+
 impl TranslateConfig {
+    /// A configuration with a default chat model and endpoint, no aliases, no per-model
+    /// defaults, and [`DEFAULT_EMBEDDING_MODEL`] for embeddings.
+    pub fn new(default_model: ModelId, endpoint: BedrockEndpoint) -> Self {
+        Self {
+            default_model,
+            aliases: HashMap::new(),
+            default_embedding_model: ModelId::parse(DEFAULT_EMBEDDING_MODEL).expect("a valid id"),
+            endpoint,
+            model_defaults: HashMap::new(),
+        }
+    }
+
+    /// Adds a model alias: requests naming `name` go to `model`.
+    pub fn with_alias(mut self, name: impl Into<String>, model: ModelId) -> Self {
+        self.aliases.insert(name.into(), model);
+        self
+    }
+
+    /// Replaces the aliases.
+    pub fn with_aliases(mut self, aliases: HashMap<String, ModelId>) -> Self {
+        self.aliases = aliases;
+        self
+    }
+
+    /// The embedding model used when an embeddings request names none.
+    pub fn with_default_embedding_model(mut self, model: ModelId) -> Self {
+        self.default_embedding_model = model;
+        self
+    }
+
+    /// Defaults for `model`'s requests.
+    pub fn with_model_defaults(mut self, model: ModelId, defaults: ModelDefaults) -> Self {
+        self.model_defaults.insert(model, defaults);
+        self
+    }
+
+    /// Replaces the per-model defaults.
+    pub fn with_all_model_defaults(mut self, defaults: HashMap<ModelId, ModelDefaults>) -> Self {
+        self.model_defaults = defaults;
+        self
+    }
+
     /// The Bedrock model for the request's `model` field: an alias, a valid id, or the default.
     pub fn resolve_model(&self, requested: Option<&str>) -> Result<ModelId, TranslateError> {
         self.resolve(requested, &self.default_model)
@@ -155,13 +230,7 @@ impl TranslateLayer {
     /// A layer with a default chat model and endpoint, no aliases, and
     /// [`DEFAULT_EMBEDDING_MODEL`] for embeddings.
     pub fn new(default_model: ModelId, endpoint: BedrockEndpoint) -> Self {
-        Self::from_config(TranslateConfig {
-            default_model,
-            aliases: HashMap::new(),
-            default_embedding_model: ModelId::parse(DEFAULT_EMBEDDING_MODEL).expect("a valid id"),
-            endpoint,
-            model_defaults: HashMap::new(),
-        })
+        Self::from_config(TranslateConfig::new(default_model, endpoint))
     }
 
     /// A layer from a full configuration.
@@ -183,7 +252,11 @@ impl<S> Layer<S> for TranslateLayer {
     }
 }
 
-/// Serves `POST /v1/chat/completions` by calling Bedrock Converse through the inner service.
+/// Serves one OpenAI front door per request by calling Bedrock through the inner service:
+/// chat completions through Converse / ConverseStream, embeddings through InvokeModel.
+///
+/// The front door is the request's [`FrontDoor`] extension (set by a router); without one it
+/// follows from the exact path ([`FrontDoor::from_path`]), and any other path is a 404.
 #[derive(Debug, Clone)]
 pub struct Translate<S> {
     inner: S,
@@ -234,11 +307,13 @@ where
     RB::Error: Into<BoxError>,
 {
     type Response = Response<OpenAiBody<RB>>;
-    type Error = BoxError;
-    type Future = BoxFuture<Result<Self::Response, BoxError>>;
+    type Error = Error;
+    type Future = BoxFuture<Result<Self::Response, Error>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.inner
+            .poll_ready(cx)
+            .map_err(|e| Error::Upstream(e.into()))
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
@@ -246,12 +321,78 @@ where
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         let config = Arc::clone(&self.config);
-        if request.uri().path().ends_with("/embeddings") {
-            Box::pin(async move { embeddings(inner, &config, request).await })
-        } else {
-            Box::pin(async move { chat(inner, &config, request).await })
+        let door = request
+            .extensions()
+            .get::<FrontDoor>()
+            .copied()
+            .or_else(|| FrontDoor::from_path(request.uri().path()));
+        match door {
+            Some(FrontDoor::ChatCompletions) => {
+                Box::pin(async move { chat(inner, &config, request).await })
+            }
+            Some(FrontDoor::Embeddings) => {
+                Box::pin(async move { embeddings(inner, &config, request).await })
+            }
+            None => {
+                let err = ApiError::invalid_request("unknown path", None)
+                    .with_status(StatusCode::NOT_FOUND);
+                Box::pin(std::future::ready(Ok(error_response(err))))
+            }
         }
     }
+}
+
+/// The OpenAI API a request speaks, chosen by the router (a request extension) or by path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FrontDoor {
+    /// `POST /v1/chat/completions`: Converse / ConverseStream.
+    ChatCompletions,
+    /// `POST /v1/embeddings`: InvokeModel per input.
+    Embeddings,
+}
+
+impl FrontDoor {
+    /// Every front door, in the order of [`FrontDoor::path`].
+    pub const ALL: [FrontDoor; 2] = [FrontDoor::ChatCompletions, FrontDoor::Embeddings];
+
+    /// The path this front door is served on.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::ChatCompletions => "/v1/chat/completions",
+            Self::Embeddings => "/v1/embeddings",
+        }
+    }
+
+    /// The front door served on exactly `path`.
+    ///
+    /// ```
+    /// use bedrock_translate::FrontDoor;
+    /// assert_eq!(FrontDoor::from_path("/v1/embeddings"), Some(FrontDoor::Embeddings));
+    /// assert_eq!(FrontDoor::from_path("/x/embeddings"), None);
+    /// ```
+    pub fn from_path(path: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|door| door.path() == path)
+    }
+}
+
+/// A failure of the translator's service itself: Bedrock's error answers and untranslatable
+/// requests are not errors but OpenAI error responses.
+///
+/// The source is whatever the body or the inner service failed with; the embedding program
+/// classifies it (the gateway's `GatewayError` maps each case to a status).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading the client's request body failed (too large, too slow, broken connection).
+    #[error("could not read the request body")]
+    RequestBody(#[source] BoxError),
+    /// The inner service failed to get an answer from Bedrock (signing, connecting, timeout).
+    #[error("the request to Bedrock failed")]
+    Upstream(#[source] BoxError),
+    /// Reading Bedrock's (non-streamed) answer failed: cut short, too large, too slow.
+    #[error("could not read Bedrock's answer")]
+    UpstreamBody(#[source] BoxError),
 }
 
 /// A chat completion: translate, call Bedrock, translate back.
@@ -259,7 +400,7 @@ async fn chat<S, B, RB>(
     mut inner: S,
     config: &TranslateConfig,
     request: Request<B>,
-) -> Result<Response<OpenAiBody<RB>>, BoxError>
+) -> Result<Response<OpenAiBody<RB>>, Error>
 where
     S: Service<Request<Full<Bytes>>, Response = Response<RB>>,
     S::Error: Into<BoxError>,
@@ -290,7 +431,10 @@ where
         .expect("a validated URI and static headers make a valid request");
     *upstream.extensions_mut() = parts.extensions;
     tracing::debug!(model = %call.model, stream = call.stream.is_some(), "calling Bedrock");
-    let response = inner.call(upstream).await.map_err(Into::into)?;
+    let response = inner
+        .call(upstream)
+        .await
+        .map_err(|e| Error::Upstream(e.into()))?;
     let status = response.status();
     tracing::debug!(model = %call.model, status = status.as_u16(), "Bedrock answered");
     let mut answer = if !status.is_success() {
@@ -318,7 +462,7 @@ pub struct ResolvedModel(pub ModelId);
 /// The parts and whole body of a POST request, or the 405 answer to another method.
 async fn read_post<B, RB>(
     request: Request<B>,
-) -> Result<Result<(http::request::Parts, Bytes), Response<OpenAiBody<RB>>>, BoxError>
+) -> Result<Result<(http::request::Parts, Bytes), Response<OpenAiBody<RB>>>, Error>
 where
     B: Body,
     B::Error: Into<BoxError>,
@@ -329,7 +473,11 @@ where
         return Ok(Err(error_response(err)));
     }
     let (parts, body) = request.into_parts();
-    let body = body.collect().await.map_err(Into::into)?.to_bytes();
+    let body = body
+        .collect()
+        .await
+        .map_err(|e| Error::RequestBody(e.into()))?
+        .to_bytes();
     Ok(Ok((parts, body)))
 }
 
@@ -338,7 +486,7 @@ async fn embeddings<S, B, RB>(
     inner: S,
     config: &TranslateConfig,
     request: Request<B>,
-) -> Result<Response<OpenAiBody<RB>>, BoxError>
+) -> Result<Response<OpenAiBody<RB>>, Error>
 where
     S: Service<Request<Full<Bytes>>, Response = Response<RB>> + Clone + Send,
     S::Error: Into<BoxError>,
@@ -416,7 +564,7 @@ async fn invoke<S, RB>(
     inner: S,
     request: Request<Full<Bytes>>,
     family: embeddings::Family,
-) -> Result<InvokeAnswer, BoxError>
+) -> Result<InvokeAnswer, Error>
 where
     S: Service<Request<Full<Bytes>>, Response = Response<RB>> + Send,
     S::Error: Into<BoxError>,
@@ -424,7 +572,10 @@ where
     RB: Body<Data = Bytes> + Send,
     RB::Error: Into<BoxError>,
 {
-    let response = inner.oneshot(request).await.map_err(Into::into)?;
+    let response = inner
+        .oneshot(request)
+        .await
+        .map_err(|e| Error::Upstream(e.into()))?;
     if !response.status().is_success() {
         return Ok(Err(bedrock_error(response).await));
     }
@@ -433,10 +584,7 @@ where
         .get("x-amzn-bedrock-input-token-count")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let bytes = Limited::new(response.into_body(), MAX_UPSTREAM_BODY)
-        .collect()
-        .await?
-        .to_bytes();
+    let bytes = read_answer(response.into_body()).await?;
     Ok(
         embeddings::parse_answer(family, &bytes, header_tokens).map_err(|e| {
             ApiError::server(
@@ -525,15 +673,12 @@ where
 }
 
 /// Reads a Converse answer and translates it.
-async fn complete<RB>(body: RB, ctx: &ResponseContext) -> Result<Response<OpenAiBody<RB>>, BoxError>
+async fn complete<RB>(body: RB, ctx: &ResponseContext) -> Result<Response<OpenAiBody<RB>>, Error>
 where
     RB: Body<Data = Bytes>,
     RB::Error: Into<BoxError>,
 {
-    let bytes = Limited::new(body, MAX_UPSTREAM_BODY)
-        .collect()
-        .await?
-        .to_bytes();
+    let bytes = read_answer(body).await?;
     let converse: ConverseResponse = match serde_json::from_slice(&bytes) {
         Ok(converse) => converse,
         Err(e) => {
@@ -551,6 +696,19 @@ where
     // The usage, for whoever meters tokens above (streams report theirs via the body).
     response.extensions_mut().insert(chat.usage);
     Ok(response)
+}
+
+/// Reads a whole Bedrock answer, at most [`MAX_UPSTREAM_BODY`] bytes.
+async fn read_answer<RB>(body: RB) -> Result<Bytes, Error>
+where
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    Limited::new(body, MAX_UPSTREAM_BODY)
+        .collect()
+        .await
+        .map(|collected| collected.to_bytes())
+        .map_err(Error::UpstreamBody)
 }
 
 fn stream_response<RB>(events: EventsBody<RB>) -> Response<OpenAiBody<RB>> {

@@ -20,5 +20,7 @@ pub mod request;
 pub mod response;
 pub mod stream;
 
+pub use endpoint::{BedrockEndpoint, Region};
 pub use error::{ApiError, TranslateError};
-pub use layer::{ModelDefaults, Translate, TranslateConfig, TranslateLayer};
+pub use layer::{Error, FrontDoor, ModelDefaults, Translate, TranslateConfig, TranslateLayer};
+pub use model_id::ModelId;

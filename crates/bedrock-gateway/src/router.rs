@@ -1,0 +1,241 @@
+//! The router: each route to its front door or to one of the gateway's own endpoints, and the
+//! edge where a [`GatewayError`] becomes the front door's error response.
+//!
+//! | route | answered by |
+//! | --- | --- |
+//! | `POST` a front door's path ([`FrontDoor::ALL`]) | the Bedrock pipeline (`stack::bedrock`), with the [`FrontDoor`] as a request extension |
+//! | `GET /v1/models` | the catalogue and the aliases |
+//! | `GET /health`, `GET /ready` | liveness; readiness (503 once draining) |
+//! | `GET /metrics` | Prometheus (OpenMetrics text) |
+//!
+//! Every `/v1/` route needs a gateway key when keys are configured. Adding a front door is a
+//! module in `bedrock-translate` and its variant in [`FrontDoor`]; the route follows from it.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, ready};
+
+use bedrock_translate::catalog::KNOWN_MODELS;
+use bedrock_translate::{ApiError, FrontDoor};
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use openai_types::models::{Model, ModelList};
+use tower::util::Oneshot;
+use tower::{Service, ServiceExt};
+
+use crate::body::ResponseBody;
+use crate::config::Settings;
+use crate::error::GatewayError;
+use crate::keys::GatewayKeys;
+use crate::metrics::Metrics;
+
+/// Routes requests; `S` is the Bedrock pipeline.
+#[derive(Debug, Clone)]
+pub struct Router<S> {
+    bedrock: S,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    keys: GatewayKeys,
+    models: Bytes,
+    metrics: Arc<Metrics>,
+    /// Set when shutdown starts: `/ready` answers 503.
+    draining: AtomicBool,
+}
+
+impl<S> Router<S> {
+    /// A router in front of the Bedrock pipeline `bedrock`.
+    pub fn new(bedrock: S, settings: &Settings, metrics: Arc<Metrics>) -> Self {
+        Self {
+            bedrock,
+            shared: Arc::new(Shared {
+                keys: settings.gateway_keys.clone(),
+                models: models_json(settings),
+                metrics,
+                draining: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Shutdown has started: readiness fails so that load balancers stop sending traffic.
+    pub fn start_draining(&self) {
+        self.shared.draining.store(true, Ordering::SeqCst);
+    }
+
+    /// The gateway's own endpoints.
+    fn own(&self, method: &Method, path: &str) -> Response<ResponseBody> {
+        match (method, path) {
+            (&Method::GET, "/health") => json(Bytes::from_static(br#"{"status":"ok"}"#)),
+            (&Method::GET, "/v1/models") => json(self.shared.models.clone()),
+            (&Method::GET, "/ready") if self.shared.draining.load(Ordering::SeqCst) => {
+                let mut response = json(Bytes::from_static(br#"{"status":"draining"}"#));
+                *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                response
+            }
+            (&Method::GET, "/ready") => json(Bytes::from_static(br#"{"status":"ready"}"#)),
+            (&Method::GET, "/metrics") => {
+                let text = Bytes::from(self.shared.metrics.encode());
+                let mut response = Response::new(ResponseBody::full(text));
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    ),
+                );
+                response
+            }
+            (_, path) if route_label(path) != OTHER => error(
+                ApiError::invalid_request("method not allowed", None)
+                    .with_status(StatusCode::METHOD_NOT_ALLOWED),
+            ),
+            _ => error(
+                ApiError::invalid_request(format!("unknown path {}", truncate(path)), None)
+                    .with_status(StatusCode::NOT_FOUND),
+            ),
+        }
+    }
+}
+
+impl<S> Service<Request<hyper::body::Incoming>> for Router<S>
+where
+    S: Service<
+            Request<hyper::body::Incoming>,
+            Response = Response<ResponseBody>,
+            Error = GatewayError,
+        > + Clone,
+{
+    type Response = Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = RouterFuture<Oneshot<S, Request<hyper::body::Incoming>>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The Bedrock pipeline is made ready per request, in `call`: most routes never use it.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request<hyper::body::Incoming>) -> Self::Future {
+        let path = request.uri().path();
+        if path.starts_with("/v1/")
+            && let Err(err) = self.shared.keys.check(request.headers())
+        {
+            return RouterFuture::ready(error(err));
+        }
+        match FrontDoor::from_path(path) {
+            Some(door) if request.method() == Method::POST => {
+                request.extensions_mut().insert(door);
+                RouterFuture::Bedrock {
+                    call: self.bedrock.clone().oneshot(request),
+                }
+            }
+            _ => RouterFuture::ready(self.own(request.method(), path)),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`Router`].
+    #[project = RouterProj]
+    #[derive(Debug)]
+    #[allow(missing_docs)] // fields of variants; pin-project-lite takes no doc comments there
+    pub enum RouterFuture<F> {
+        /// An answer of the gateway itself.
+        Ready {
+            response: Option<Response<ResponseBody>>,
+        },
+        /// The Bedrock pipeline's answer.
+        Bedrock {
+            #[pin]
+            call: F,
+        },
+    }
+}
+
+impl<F> RouterFuture<F> {
+    fn ready(response: Response<ResponseBody>) -> Self {
+        Self::Ready {
+            response: Some(response),
+        }
+    }
+}
+
+impl<F> Future for RouterFuture<F>
+where
+    F: Future<Output = Result<Response<ResponseBody>, GatewayError>>,
+{
+    type Output = Result<Response<ResponseBody>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            RouterProj::Ready { response } => {
+                Poll::Ready(Ok(response.take().expect("polled after completion")))
+            }
+            RouterProj::Bedrock { call } => {
+                let result = ready!(call.poll(cx));
+                Poll::Ready(Ok(result.unwrap_or_else(|err| edge(&err))))
+            }
+        }
+    }
+}
+
+/// The error response for a failure of the pipeline; gateway bugs are logged here, once.
+fn edge(err: &GatewayError) -> Response<ResponseBody> {
+    if err.is_internal() {
+        tracing::error!(error = %err, source = ?std::error::Error::source(err), "gateway error");
+    } else {
+        tracing::debug!(error = %err, "request failed");
+    }
+    error(err.to_api_error())
+}
+
+/// The label of routes that are not the gateway's.
+const OTHER: &str = "other";
+
+/// The route as a metrics label: a known route, else `other` (paths are client-chosen).
+pub fn route_label(path: &str) -> &'static str {
+    if let Some(door) = FrontDoor::from_path(path) {
+        return door.path();
+    }
+    match path {
+        "/v1/models" => "/v1/models",
+        "/health" => "/health",
+        "/ready" => "/ready",
+        "/metrics" => "/metrics",
+        _ => OTHER,
+    }
+}
+
+fn json(body: Bytes) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::full(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn error(err: ApiError) -> Response<ResponseBody> {
+    bedrock_translate::layer::error_response(err).map(|body| ResponseBody::new(body, None))
+}
+
+fn models_json(settings: &Settings) -> Bytes {
+    let mut data: Vec<Model> = KNOWN_MODELS
+        .iter()
+        .map(|m| Model::new(m.id, m.provider))
+        .collect();
+    let mut aliases: Vec<_> = settings.aliases.iter().collect();
+    aliases.sort_by(|a, b| a.0.cmp(b.0));
+    for (alias, id) in aliases {
+        data.push(Model::new(alias.clone(), id.provider()));
+    }
+    Bytes::from(serde_json::to_vec(&ModelList::new(data)).expect("model lists serialise"))
+}
+
+fn truncate(path: &str) -> &str {
+    let end = path.char_indices().nth(128).map_or(path.len(), |(i, _)| i);
+    &path[..end]
+}
