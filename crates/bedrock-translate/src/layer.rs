@@ -192,6 +192,26 @@ impl TranslateConfig {
         self
     }
 
+    /// Where a request goes: its [`BedrockEndpoint`] extension, else the endpoint of its
+    /// [`Region`](crate::Region) extension, else the configured endpoint.
+    ///
+    /// A per-request `Region` is the one value both this layer and the signer read (see
+    /// `sigv4_layer::SigV4LayerBuilder::region_from`), so the host and the signature's region
+    /// cannot disagree.
+    pub fn endpoint_for<'a>(
+        &'a self,
+        extensions: &'a http::Extensions,
+    ) -> std::borrow::Cow<'a, BedrockEndpoint> {
+        use std::borrow::Cow;
+        if let Some(endpoint) = extensions.get::<BedrockEndpoint>() {
+            return Cow::Borrowed(endpoint);
+        }
+        match extensions.get::<crate::Region>() {
+            Some(region) => Cow::Owned(BedrockEndpoint::for_region(region)),
+            None => Cow::Borrowed(&self.endpoint),
+        }
+    }
+
     /// The Bedrock model for the request's `model` field: an alias, a valid id, or the default.
     pub fn resolve_model(&self, requested: Option<&str>) -> Result<ModelId, TranslateError> {
         self.resolve(requested, &self.default_model)
@@ -417,10 +437,7 @@ where
         Ok(call) => call,
         Err(err) => return Ok(error_response(err.into())),
     };
-    let endpoint = parts
-        .extensions
-        .get::<BedrockEndpoint>()
-        .unwrap_or(&config.endpoint);
+    let endpoint = config.endpoint_for(&parts.extensions);
     let mut upstream = Request::post(endpoint.uri(&call.model.path(call.operation())))
         .header(
             header::CONTENT_TYPE,
@@ -510,10 +527,7 @@ where
         Ok(planned) => planned,
         Err(err) => return Ok(error_response(err.into())),
     };
-    let endpoint = parts
-        .extensions
-        .get::<BedrockEndpoint>()
-        .unwrap_or(&config.endpoint);
+    let endpoint = config.endpoint_for(&parts.extensions);
     let uri = endpoint.uri(&model.path(Operation::InvokeModel));
     let calls = plan.bodies.into_iter().map(|body| {
         let mut upstream = Request::post(uri.clone())
