@@ -8,7 +8,7 @@
 //! - `ci`: format check, clippy with `-D warnings`, unit and doc tests, then `integration`.
 //! - `bench [--json FILE] [--duration SECS] [--concurrency N] [--rate REQ_PER_SEC]`: builds the
 //!   gateway, the fake Bedrock and the load generator (`xtask/bench`) in release and runs the
-//!   benchmark: floor versus gateway, memory of 1,000 streams, scaling. Not part of `ci`.
+//!   benchmark: floor, bare proxy and gateway, memory of 1,000 streams, scaling. Not part of `ci`.
 
 mod demo;
 mod python;
@@ -80,6 +80,8 @@ fn bench(options: &[String]) -> Result<()> {
         .arg(release.join("bedrock-gateway"))
         .arg("--mock")
         .arg(release.join("bedrock-mock"))
+        .arg("--bare-proxy")
+        .arg(release.join("bare-proxy"))
         .arg("--logs")
         .arg(&logs)
         .args(options)
