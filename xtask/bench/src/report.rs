@@ -438,8 +438,10 @@ impl Report {
             None => println!(),
         }
         println!();
-        self.print_scaling();
-        println!();
+        if !self.scaling.is_empty() {
+            self.print_scaling();
+            println!();
+        }
         println!("targets:");
         for check in self.checks() {
             println!("  {}", check.summary());
