@@ -26,12 +26,11 @@ pub(crate) struct Options {
 impl Options {
     /// Parses `[--check] [--listen ADDR]`.
     pub(crate) fn parse(args: &[String]) -> Result<Self> {
-        let check = args.iter().any(|a| a == "--check");
-        let mut listen = None;
+        let (mut check, mut listen) = (false, None);
         let mut rest = args.iter();
         while let Some(arg) = rest.next() {
             match arg.as_str() {
-                "--check" => {}
+                "--check" => check = true,
                 "--listen" => listen = Some(rest.next().context("--listen needs an address")?),
                 other => bail!("unknown demo option {other}"),
             }
