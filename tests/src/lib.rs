@@ -31,12 +31,20 @@ pub const SESSION_SECRET_KEY: &str = "mockSessionSecretKeyEXAMPLE0123456789abcd"
 pub const SESSION_TOKEN: &str = "mock-session-token-EXAMPLE";
 
 /// Builds both binaries once per test process and returns the directory holding them.
+///
+/// The nested cargo runs without the variables cargo set for this test process
+/// ([`set_by_cargo`]), so that it shares the artifacts of `cargo xtask` and of a plain
+/// `cargo build` instead of rebuilding ring, rustls and the gateway.
 pub fn binaries() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let status = Command::new(cargo)
+        let mut command = Command::new(cargo);
+        for (name, _) in std::env::vars_os().filter(|(name, _)| set_by_cargo(name)) {
+            command.env_remove(name);
+        }
+        let status = command
             .current_dir(&root)
             .args([
                 "build",
@@ -54,6 +62,34 @@ pub fn binaries() -> &'static PathBuf {
             std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
         target.join("debug")
     })
+}
+
+/// Whether `name` is one of the variables cargo sets for a program it runs (this test) or a
+/// build script, as opposed to the user's configuration (`CARGO_HOME`, `CARGO_TARGET_DIR`, ...).
+/// Build scripts declare some with `rerun-if-env-changed` (ring: `CARGO_MANIFEST_DIR`,
+/// `CARGO_PKG_*`), so a nested cargo that inherits them reruns those scripts and rebuilds
+/// everything above. The same list as the xtask's (`xtask/src/util.rs`).
+fn set_by_cargo(name: &std::ffi::OsStr) -> bool {
+    const PREFIXES: [&str; 6] = [
+        "CARGO_PKG_",
+        "CARGO_BIN_",
+        "CARGO_CFG_",
+        "CARGO_FEATURE_",
+        "CARGO_MANIFEST_",
+        "__CARGO",
+    ];
+    const NAMES: [&str; 8] = [
+        "CARGO_CRATE_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_MAKEFLAGS",
+        "CARGO_SBOM_PATH",
+        "OUT_DIR",
+    ];
+    let name = name.to_string_lossy();
+    PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&name.as_ref())
 }
 
 /// A running child process, killed on drop.

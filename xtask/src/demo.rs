@@ -11,12 +11,52 @@ pub(crate) const DEMO_ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 /// Secret of [`DEMO_ACCESS_KEY`].
 pub(crate) const DEMO_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
+/// Where the README's examples expect the demo, and where plain `cargo xtask demo` listens.
+pub(crate) const README_ADDR: &str = "127.0.0.1:3000";
+
+/// What `cargo xtask demo` was asked to do.
+#[derive(Debug)]
+pub(crate) struct Options {
+    /// Run the README's curl examples against the demo, then stop.
+    pub(crate) check: bool,
+    /// The gateway's address; a free port with `--check`, [`README_ADDR`] otherwise.
+    pub(crate) listen: String,
+}
+
+impl Options {
+    /// Parses `[--check] [--listen ADDR]`.
+    pub(crate) fn parse(args: &[String]) -> Result<Self> {
+        let (mut check, mut listen) = (false, None);
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            match arg.as_str() {
+                "--check" => check = true,
+                "--listen" => listen = Some(rest.next().context("--listen needs an address")?),
+                other => bail!("unknown demo option {other}"),
+            }
+        }
+        let default = if check { "127.0.0.1:0" } else { README_ADDR };
+        Ok(Self {
+            check,
+            listen: listen.map_or(default, String::as_str).to_owned(),
+        })
+    }
+
+    /// `--check` on a free port: what `integration` runs, so that it passes while a demo runs.
+    pub(crate) fn check() -> Self {
+        Self {
+            check: true,
+            listen: "127.0.0.1:0".to_owned(),
+        }
+    }
+}
+
 /// Starts the mock and the gateway; with `check`, runs the README's curl examples and stops.
-pub(crate) fn run(check: bool) -> Result<()> {
+pub(crate) fn run(options: &Options) -> Result<()> {
     util::build_binaries()?;
-    let (_mock, mut gateway) = start_pair("127.0.0.1:3000")?;
-    if check {
-        return check_readme_examples();
+    let (_mock, gateway) = start_pair(&options.listen)?;
+    if options.check {
+        return check_readme_examples(&gateway.url);
     }
     println!();
     println!(
@@ -26,10 +66,15 @@ pub(crate) fn run(check: bool) -> Result<()> {
     println!("Try the README's examples, for instance:");
     println!();
     for example in readme_curl_examples()?.iter().take(2) {
-        println!("{example}\n");
+        println!("{}\n", at(example, &gateway.url));
     }
     println!("Press Ctrl-C to stop.");
     gateway.wait()
+}
+
+/// `example` with the README's address replaced by `url`.
+fn at(example: &str, url: &str) -> String {
+    example.replace(&format!("http://{README_ADDR}"), url)
 }
 
 /// Starts the fake Bedrock on a free port and the gateway on `listen` in front of it, with the
@@ -46,7 +91,7 @@ pub(crate) fn start_pair(listen: &str) -> Result<(Service, Service)> {
             ("AWS_EC2_METADATA_DISABLED", "true"),
         ],
     )
-    .context("starting the gateway (is port 3000 free?)")?;
+    .with_context(|| format!("starting the gateway (is {listen} free?)"))?;
     Ok((mock, gateway))
 }
 
@@ -78,7 +123,8 @@ pub(crate) fn readme_curl_examples() -> Result<Vec<String>> {
     Ok(examples)
 }
 
-fn check_readme_examples() -> Result<()> {
+/// Runs every curl example of the README against the gateway at `url`.
+fn check_readme_examples(url: &str) -> Result<()> {
     let examples = readme_curl_examples()?;
     if examples.len() < 3 {
         bail!(
@@ -86,7 +132,7 @@ fn check_readme_examples() -> Result<()> {
             examples.len()
         );
     }
-    for example in &examples {
+    for example in examples.iter().map(|e| at(e, url)) {
         let output = Command::new("bash")
             .args([
                 "-c",

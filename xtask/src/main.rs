@@ -1,15 +1,24 @@
 //! `cargo xtask <task>`: project automation, in Rust so that it runs wherever cargo does.
 //!
-//! - `demo [--check]`: the fake Bedrock plus the gateway on 127.0.0.1:3000, with the README's
-//!   curl examples to try; `--check` runs every curl example of the README against it and exits.
+//! - `demo [--check] [--listen ADDR]`: the fake Bedrock plus the gateway on 127.0.0.1:3000 (or
+//!   `ADDR`), with the README's curl examples to try; `--check` starts them on free ports, runs
+//!   every curl example of the README against them and exits.
 //! - `integration`: the end-to-end tests (real binaries on loopback), the official OpenAI Python
 //!   SDK and botocore against them (in a venv under `target/`, created here), and the README
-//!   curl examples.
-//! - `ci`: format check, clippy with `-D warnings`, unit and doc tests, then `integration`.
-//! - `bench [--json FILE] [--duration SECS] [--concurrency N] [--rate REQ_PER_SEC]`: builds the
-//!   gateway, the fake Bedrock and the load generator (`xtask/bench`) in release and runs the
-//!   benchmark: floor versus gateway, memory of 1,000 streams, scaling. Not part of `ci`.
+//!   curl examples (`demo --check`).
+//! - `ci`: format check, clippy with `-D warnings`, the binaries, every test of the workspace
+//!   (unit, doc and end-to-end, in one cargo run), then the Python clients and `demo --check`.
+//! - `bench [--json FILE] [--duration SECS] [--concurrency N] [--rate REQ_PER_SEC] [--only PARTS]`:
+//!   builds the gateway, the fake Bedrock, the load generator and the bare proxy (`xtask/bench`)
+//!   in release and runs the benchmark: floor, bare proxy and gateway, memory of 1,000 streams,
+//!   scaling. Not part of `ci`.
+//!
+//! Every task uses free ports except plain `demo`, so `ci` passes while a demo runs. On SIGTERM,
+//! SIGINT or SIGHUP the xtask stops the processes it started ([`children`]). Nested cargo runs
+//! without the variables cargo set for the xtask ([`util::set_by_cargo`]), so one build serves
+//! every step.
 
+mod children;
 mod demo;
 mod python;
 mod util;
@@ -17,18 +26,19 @@ mod util;
 use anyhow::{Result, bail};
 
 fn main() -> Result<()> {
+    children::stop_on_signals()?;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (task, rest) = args
         .split_first()
         .map_or(("help", &[][..]), |(t, r)| (t.as_str(), r));
     match task {
-        "demo" => demo::run(rest.iter().any(|a| a == "--check")),
+        "demo" => demo::run(&demo::Options::parse(rest)?),
         "integration" => integration(),
         "ci" => ci(),
         "bench" => bench(rest),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <demo [--check] | integration | ci | bench [--json FILE] [--duration SECS] [--concurrency N] [--rate REQ_PER_SEC]>"
+                "usage: cargo xtask <demo [--check] [--listen ADDR] | integration | ci | bench [--json FILE] [--duration SECS] [--concurrency N] [--rate REQ_PER_SEC] [--only PARTS]>"
             );
             Ok(())
         }
@@ -39,12 +49,20 @@ fn main() -> Result<()> {
 fn integration() -> Result<()> {
     util::build_binaries()?;
     util::cargo(&["test", "-p", "e2e-tests"])?;
-    python::run_clients()?;
-    demo::run(true)?;
+    clients()?;
     println!("xtask: integration passed");
     Ok(())
 }
 
+/// The Python clients against the binaries, then the README's curl examples.
+fn clients() -> Result<()> {
+    python::run_clients()?;
+    demo::run(&demo::Options::check())
+}
+
+/// `integration` folded in: the end-to-end tests run with the others, in one `cargo test` whose
+/// dependencies have the same features as the unit tests' (a separate `cargo test -p e2e-tests`
+/// resolves tokio, hyper, serde and their dependents with other features and builds them again).
 fn ci() -> Result<()> {
     util::cargo(&["fmt", "--all", "--", "--check"])?;
     util::cargo(&[
@@ -55,8 +73,9 @@ fn ci() -> Result<()> {
         "-D",
         "warnings",
     ])?;
-    util::cargo(&["test", "--workspace", "--exclude", "e2e-tests"])?;
-    integration()?;
+    util::build_binaries()?;
+    util::cargo(&["test", "--workspace"])?;
+    clients()?;
     println!("xtask: ci passed");
     Ok(())
 }
@@ -75,15 +94,18 @@ fn bench(options: &[String]) -> Result<()> {
     ])?;
     let release = util::target_dir().join("release");
     let logs = util::target_dir().join("bench-logs");
-    let status = std::process::Command::new(release.join("xtask-bench"))
-        .arg("--gateway")
-        .arg(release.join("bedrock-gateway"))
-        .arg("--mock")
-        .arg(release.join("bedrock-mock"))
-        .arg("--logs")
-        .arg(&logs)
-        .args(options)
-        .status()?;
+    let status = children::Running::status(
+        std::process::Command::new(release.join("xtask-bench"))
+            .arg("--gateway")
+            .arg(release.join("bedrock-gateway"))
+            .arg("--mock")
+            .arg(release.join("bedrock-mock"))
+            .arg("--bare-proxy")
+            .arg(release.join("bare-proxy"))
+            .arg("--logs")
+            .arg(&logs)
+            .args(options),
+    )?;
     if !status.success() {
         bail!("the benchmark failed (service logs in {})", logs.display());
     }

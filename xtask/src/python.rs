@@ -6,6 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+use crate::children::Running;
 use crate::demo::start_pair;
 use crate::util;
 
@@ -43,7 +44,7 @@ fn venv() -> Result<PathBuf> {
 
 fn run(command: &mut Command, what: &str) -> Result<()> {
     println!("xtask: {what}");
-    let status = command.status().with_context(|| what.to_owned())?;
+    let status = Running::status(command).with_context(|| what.to_owned())?;
     if !status.success() {
         bail!("{what} failed");
     }

@@ -1,10 +1,13 @@
 //! Process helpers: run cargo, start the binaries, find the workspace.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
+
+use crate::children::Running;
 
 /// The workspace root.
 pub(crate) fn root() -> PathBuf {
@@ -16,15 +19,55 @@ pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
 
+/// Whether `name` is one of the variables cargo sets for a program it runs (`cargo run`, a
+/// test) or a build script, as opposed to the user's own configuration (`CARGO_HOME`,
+/// `CARGO_TARGET_DIR`, `CARGO_BUILD_*`, `CARGO_PROFILE_*`, ...), which is kept.
+///
+/// They must not reach a nested cargo: build scripts declare some of them with
+/// `rerun-if-env-changed` (ring's declares `CARGO_MANIFEST_DIR` and `CARGO_PKG_*`), and cargo
+/// compares those with its own environment, so a nested cargo that sees
+/// `CARGO_MANIFEST_DIR=…/xtask` reruns ring's build script and rebuilds ring, rustls and the
+/// gateway, and so does the next one from a shell or from the e2e tests. The e2e harness
+/// (`tests/src/lib.rs`) clears the same list for its own nested cargo.
+pub(crate) fn set_by_cargo(name: &OsStr) -> bool {
+    const PREFIXES: [&str; 6] = [
+        "CARGO_PKG_",
+        "CARGO_BIN_",
+        "CARGO_CFG_",
+        "CARGO_FEATURE_",
+        "CARGO_MANIFEST_",
+        "__CARGO",
+    ];
+    const NAMES: [&str; 8] = [
+        "CARGO_CRATE_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_MAKEFLAGS",
+        "CARGO_SBOM_PATH",
+        "OUT_DIR",
+    ];
+    let name = name.to_string_lossy();
+    PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&name.as_ref())
+}
+
+/// `cargo` (the one that runs the xtask) in the workspace, without the variables of
+/// [`set_by_cargo`], so that every build of a CI run shares the same artifacts.
+pub(crate) fn cargo_command() -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.current_dir(root());
+    for (name, _) in std::env::vars_os().filter(|(name, _)| set_by_cargo(name)) {
+        command.env_remove(name);
+    }
+    command
+}
+
 /// Runs `cargo <args>` in the workspace and fails if it fails.
 pub(crate) fn cargo(args: &[&str]) -> Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     println!("xtask: cargo {}", args.join(" "));
-    let status = Command::new(cargo)
-        .current_dir(root())
-        .args(args)
-        .status()
-        .context("running cargo")?;
+    let status = Running::status(cargo_command().args(args)).context("running cargo")?;
     if !status.success() {
         bail!("cargo {} failed", args.join(" "));
     }
@@ -43,10 +86,10 @@ pub(crate) fn build_binaries() -> Result<()> {
     ])
 }
 
-/// A child process killed on drop.
+/// A service started from one of the workspace binaries; killed on drop.
 #[derive(Debug)]
 pub(crate) struct Service {
-    child: Child,
+    child: Running,
     /// The URL it printed.
     pub(crate) url: String,
 }
@@ -55,15 +98,16 @@ impl Service {
     /// Starts one of the workspace binaries and reads the URL from its first line.
     pub(crate) fn start(binary: &str, args: &[&str], env: &[(&str, &str)]) -> Result<Self> {
         let path = target_dir().join("debug").join(binary);
-        let mut child = Command::new(&path)
-            .args(args)
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stdin(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting {}", path.display()))?;
+        let child = Running::spawn(
+            Command::new(&path)
+                .args(args)
+                .envs(env.iter().copied())
+                .stdout(Stdio::piped())
+                .stdin(Stdio::null()),
+        )
+        .with_context(|| format!("starting {}", path.display()))?;
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line)?;
+        BufReader::new(child.take_stdout().context("piped stdout")?).read_line(&mut line)?;
         let url = line
             .trim()
             .rsplit(' ')
@@ -75,15 +119,8 @@ impl Service {
     }
 
     /// Waits until the process exits.
-    pub(crate) fn wait(&mut self) -> Result<()> {
+    pub(crate) fn wait(&self) -> Result<()> {
         self.child.wait()?;
         Ok(())
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

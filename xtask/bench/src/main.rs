@@ -1,16 +1,20 @@
 //! `xtask-bench`: the benchmark behind `cargo xtask bench`.
 //!
 //! Starts the release `bedrock-mock` (no signature check, no recording, fixed answers, 64-event
-//! streams)
-//! and the release gateway in front of it, then drives both with its own load generator
-//! ([`load`]): each scenario once straight at the mock with the equivalent Bedrock request (the
-//! floor) and once through the gateway, at full speed (closed loop) and at a fixed rate well
-//! below saturation (for latency). It prints one table, the ratios and targets of the
-//! performance issue, the memory of 1,000 simultaneous streams and how cost scales with message
-//! size and stream length, all from one run; `--json FILE` writes the same.
+//! streams), the release gateway in front of it and the bare pass-through proxy
+//! (`src/bin/bare-proxy.rs`) in front of it too, then drives them with its own load generator
+//! ([`load`]): each scenario straight at the mock with the equivalent Bedrock request (the
+//! floor), through the bare proxy with that same request, and through the gateway with the
+//! OpenAI request, at full speed (closed loop) and at a fixed rate well below saturation (for
+//! latency). It prints one table, the ratios and targets of the performance issue, the memory
+//! of 1,000 simultaneous streams and how cost scales with message size and stream length, all
+//! from one run; `--json FILE` writes the same.
 //!
-//! Usage: `xtask-bench --gateway BIN --mock BIN --logs DIR [--json FILE] [--duration SECS]
-//! [--concurrency N] [--rate REQ_PER_SEC] [--only chat,stream,embeddings,streams,scaling]`; `cargo xtask bench` builds and passes the paths.
+//! Usage: `xtask-bench --gateway BIN --mock BIN [--bare-proxy BIN] --logs DIR [--json FILE]
+//! [--duration SECS] [--concurrency N] [--rate REQ_PER_SEC]
+//! [--only chat,stream,embeddings,streams,scaling]`; `cargo xtask bench` builds and passes the
+//! paths. `--bare-proxy` defaults to `bare-proxy` beside this program. SIGINT, SIGTERM and
+//! SIGHUP stop the services it started.
 
 mod load;
 mod procs;
@@ -29,6 +33,8 @@ pub(crate) struct Options {
     pub(crate) gateway: PathBuf,
     /// The mock binary.
     pub(crate) mock: PathBuf,
+    /// The bare pass-through proxy binary.
+    pub(crate) bare_proxy: PathBuf,
     /// Where the services' logs go.
     pub(crate) logs: PathBuf,
     /// Where to write the JSON report, if anywhere.
@@ -55,6 +61,7 @@ fn options() -> Result<Options> {
     let mut options = Options {
         gateway: PathBuf::new(),
         mock: PathBuf::new(),
+        bare_proxy: std::env::current_exe()?.with_file_name("bare-proxy"),
         logs: std::env::temp_dir(),
         json: None,
         duration: Duration::from_secs(5),
@@ -67,6 +74,7 @@ fn options() -> Result<Options> {
         match flag.as_str() {
             "--gateway" => options.gateway = value()?.into(),
             "--mock" => options.mock = value()?.into(),
+            "--bare-proxy" => options.bare_proxy = value()?.into(),
             "--logs" => options.logs = value()?.into(),
             "--json" => options.json = Some(value()?.into()),
             "--duration" => {
@@ -108,17 +116,35 @@ fn options() -> Result<Options> {
     Ok(options)
 }
 
+/// A future that completes with the signal's name on SIGINT, SIGTERM or SIGHUP (SIGTERM is what
+/// `cargo xtask bench` passes on when it is told to stop).
+fn termination() -> Result<impl Future<Output = &'static str>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+            _ = hangup.recv() => "SIGHUP",
+        }
+    })
+}
+
 fn main() -> Result<()> {
     let options = options()?;
     std::fs::create_dir_all(&options.logs)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    // On Ctrl-C the scenario future is dropped, and with it the services (killed on drop).
+    // On a termination signal the scenario future is dropped, and with it the services (killed
+    // on drop).
     let report = runtime.block_on(async {
+        let stop = termination()?;
         tokio::select! {
             report = scenarios::run_all(&options) => report,
-            _ = tokio::signal::ctrl_c() => bail!("interrupted"),
+            signal = stop => bail!("interrupted by {signal}"),
         }
     })?;
     report.print();

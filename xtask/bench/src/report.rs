@@ -6,20 +6,26 @@ use serde_json::{Value, json};
 use crate::Options;
 use crate::load::Pace;
 
-/// Who answered: the mock directly (the floor) or the gateway in front of it.
+/// Who answered: the mock directly (the floor), or the bare proxy or the gateway in front of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Target {
     /// Straight to the mock with the equivalent Bedrock request.
     Floor,
-    /// Through the gateway.
+    /// The same Bedrock request through the bare pass-through proxy (`bare-proxy`).
+    BareProxy,
+    /// The OpenAI request through the gateway.
     Gateway,
 }
 
 impl Target {
-    /// `floor` or `gateway`.
+    /// Each target, in the order they run.
+    pub(crate) const ALL: [Self; 3] = [Self::Floor, Self::BareProxy, Self::Gateway];
+
+    /// `floor`, `bare-proxy` or `gateway`.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Floor => "floor",
+            Self::BareProxy => "bare-proxy",
             Self::Gateway => "gateway",
         }
     }
@@ -50,6 +56,31 @@ impl Percentiles {
     }
 }
 
+/// One target's latency percentiles minus another's, in microseconds (negative when faster).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Added {
+    pub(crate) p50: i64,
+    pub(crate) p90: i64,
+    pub(crate) p99: i64,
+    pub(crate) max: i64,
+}
+
+impl Added {
+    fn between(over: Percentiles, base: Percentiles) -> Self {
+        let minus = |a: u64, b: u64| a as i64 - b as i64;
+        Self {
+            p50: minus(over.p50, base.p50),
+            p90: minus(over.p90, base.p90),
+            p99: minus(over.p99, base.p99),
+            max: minus(over.max, base.max),
+        }
+    }
+
+    fn to_json(self) -> Value {
+        json!({"p50_us": self.p50, "p90_us": self.p90, "p99_us": self.p99, "max_us": self.max})
+    }
+}
+
 /// One template under one load.
 #[derive(Debug, Clone)]
 pub(crate) struct Run {
@@ -67,6 +98,7 @@ pub(crate) struct Run {
     /// Request start to first body byte (the first chunk of a stream).
     pub(crate) first_byte: Percentiles,
     pub(crate) gateway_cpu_seconds: f64,
+    pub(crate) bare_proxy_cpu_seconds: f64,
     pub(crate) mock_cpu_seconds: f64,
     pub(crate) loadgen_cpu_seconds: f64,
     pub(crate) gateway_peak_rss_kib: u64,
@@ -81,6 +113,16 @@ impl Run {
         self.gateway_cpu_seconds * 1000.0 / self.requests.max(1) as f64
     }
 
+    /// CPU seconds per 1,000 answers of the proxy in the middle (none for the floor).
+    fn proxy_cpu_per_1k(&self) -> Option<f64> {
+        let seconds = match self.target {
+            Target::Floor => return None,
+            Target::BareProxy => self.bare_proxy_cpu_seconds,
+            Target::Gateway => self.gateway_cpu_seconds,
+        };
+        Some(seconds * 1000.0 / self.requests.max(1) as f64)
+    }
+
     fn pace_name(&self) -> String {
         match self.pace {
             Pace::ClosedLoop => "full speed".to_owned(),
@@ -88,10 +130,38 @@ impl Run {
         }
     }
 
+    /// One line of the table.
+    fn row(&self) -> String {
+        let first = |v: u64| {
+            if self.scenario == "stream" {
+                v.to_string()
+            } else {
+                "-".to_owned()
+            }
+        };
+        format!(
+            "{:<10} {:<10} {:<10} {:>9.0} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7.1} {:>5.0}% {:>5.0}%",
+            self.scenario,
+            self.target.name(),
+            self.pace_name(),
+            self.requests_per_second(),
+            self.total.p50,
+            self.total.p90,
+            self.total.p99,
+            first(self.first_byte.p50),
+            first(self.first_byte.p99),
+            self.proxy_cpu_per_1k()
+                .map_or_else(|| "-".to_owned(), |cpu| format!("{cpu:.4}")),
+            mib(self.gateway_peak_rss_kib),
+            100.0 * self.mock_cpu_seconds / self.seconds,
+            100.0 * self.loadgen_cpu_seconds / self.seconds,
+        )
+    }
+
     /// One line for the progress output.
     pub(crate) fn summary(&self) -> String {
         format!(
-            "{:<8} {:<10} {:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  errors {}",
+            "{:<10} {:<10} {:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  errors {}",
             self.target.name(),
             self.pace_name(),
             self.requests_per_second(),
@@ -115,6 +185,7 @@ impl Run {
             "latency": self.total.to_json(),
             "first_byte": self.first_byte.to_json(),
             "gateway_cpu_seconds_per_1000_requests": (self.target == Target::Gateway).then(|| self.gateway_cpu_per_1k()),
+            "bare_proxy_cpu_seconds_per_1000_requests": self.proxy_cpu_per_1k().filter(|_| self.target == Target::BareProxy),
             "gateway_peak_rss_kib": self.gateway_peak_rss_kib,
             "mock_cpu_cores": self.mock_cpu_seconds / self.seconds,
             "loadgen_cpu_cores": self.loadgen_cpu_seconds / self.seconds,
@@ -183,6 +254,20 @@ impl Check {
             self.measured >= self.limit
         }
     }
+
+    /// `[met] what: measured unit (≤ limit unit)`.
+    fn summary(&self) -> String {
+        let relation = if self.at_most { "≤" } else { "≥" };
+        format!(
+            "[{}] {}: {:.1} {} ({relation} {} {})",
+            if self.met() { "met" } else { "NOT MET" },
+            self.what,
+            self.measured,
+            self.unit,
+            self.limit,
+            self.unit
+        )
+    }
 }
 
 /// Everything one run measured.
@@ -235,70 +320,66 @@ impl Report {
         })
     }
 
-    /// Gateway over floor, per scenario: throughput ratio and added latencies at the fixed rate.
-    fn ratios(&self) -> Vec<(&'static str, f64, Percentiles, Percentiles)> {
+    /// `over` against `base`, per scenario: throughput ratio at full speed and added latencies
+    /// at the fixed rate.
+    fn compare(&self, over: Target, base: Target) -> Vec<Comparison> {
         let mut out = Vec::new();
         for scenario in ["chat", "stream", "embeddings"] {
-            let (Some(floor), Some(gateway), Some(floor_rate), Some(gateway_rate)) = (
-                self.find(scenario, Target::Floor, true),
-                self.find(scenario, Target::Gateway, true),
-                self.find(scenario, Target::Floor, false),
-                self.find(scenario, Target::Gateway, false),
+            let (Some(base_full), Some(over_full), Some(base_rate), Some(over_rate)) = (
+                self.find(scenario, base, true),
+                self.find(scenario, over, true),
+                self.find(scenario, base, false),
+                self.find(scenario, over, false),
             ) else {
                 continue;
             };
-            let diff = |g: Percentiles, f: Percentiles| Percentiles {
-                p50: g.p50.saturating_sub(f.p50),
-                p90: g.p90.saturating_sub(f.p90),
-                p99: g.p99.saturating_sub(f.p99),
-                max: g.max.saturating_sub(f.max),
-            };
-            out.push((
+            out.push(Comparison {
                 scenario,
-                gateway.requests_per_second() / floor.requests_per_second(),
-                diff(gateway_rate.total, floor_rate.total),
-                diff(gateway_rate.first_byte, floor_rate.first_byte),
-            ));
+                throughput: over_full.requests_per_second() / base_full.requests_per_second(),
+                added: Added::between(over_rate.total, base_rate.total),
+                added_first_byte: Added::between(over_rate.first_byte, base_rate.first_byte),
+            });
         }
         out
     }
 
     fn checks(&self) -> Vec<Check> {
-        let ratios = self.ratios();
-        let get = |name: &str| ratios.iter().find(|r| r.0 == name);
+        let ratios = self.compare(Target::Gateway, Target::Floor);
+        let get = |name: &str| ratios.iter().find(|r| r.scenario == name);
         let mut checks = Vec::new();
-        if let Some((_, throughput, added, _)) = get("chat") {
+        if let Some(chat) = get("chat") {
             checks.push(Check {
                 what: "non-streaming throughput, share of the floor's",
-                measured: throughput * 100.0,
+                measured: chat.throughput * 100.0,
                 limit: 50.0,
                 unit: "%",
                 at_most: false,
             });
             checks.push(Check {
                 what: "non-streaming added latency p50",
-                measured: added.p50 as f64,
+                measured: chat.added.p50 as f64,
                 limit: 150.0,
                 unit: "µs",
                 at_most: true,
             });
             checks.push(Check {
                 what: "non-streaming added latency p99",
-                measured: added.p99 as f64,
+                measured: chat.added.p99 as f64,
                 limit: 1000.0,
                 unit: "µs",
                 at_most: true,
             });
         }
-        if let Some((_, _, _, first)) = get("stream") {
+        if let Some(stream) = get("stream") {
             checks.push(Check {
                 what: "streaming added time to first chunk p50",
-                measured: first.p50 as f64,
+                measured: stream.added_first_byte.p50 as f64,
                 limit: 200.0,
                 unit: "µs",
                 at_most: true,
             });
         }
+        checks.extend(self.bare_proxy_checks());
         if let Some(streams) = &self.streams {
             checks.push(Check {
                 what: "peak RSS with 1,000 streams open",
@@ -311,6 +392,36 @@ impl Report {
         checks
     }
 
+    /// The targets against the bare proxy: throughput at least 80% of its own for chat and
+    /// streams, and non-streaming latency at the fixed rate within 50 µs (p50) of its own.
+    fn bare_proxy_checks(&self) -> Vec<Check> {
+        let mut checks = Vec::new();
+        for comparison in self.compare(Target::Gateway, Target::BareProxy) {
+            let what = match comparison.scenario {
+                "chat" => "non-streaming throughput, share of the bare proxy's",
+                "stream" => "streaming throughput, share of the bare proxy's",
+                _ => continue,
+            };
+            checks.push(Check {
+                what,
+                measured: comparison.throughput * 100.0,
+                limit: 80.0,
+                unit: "%",
+                at_most: false,
+            });
+            if comparison.scenario == "chat" {
+                checks.push(Check {
+                    what: "non-streaming latency p50 over the bare proxy's",
+                    measured: comparison.added.p50 as f64,
+                    limit: 50.0,
+                    unit: "µs",
+                    at_most: true,
+                });
+            }
+        }
+        checks
+    }
+
     /// Prints the tables.
     pub(crate) fn print(&self) {
         println!();
@@ -319,8 +430,27 @@ impl Report {
             self.cores, self.cpu, self.concurrency, self.rate
         );
         println!();
+        self.print_runs();
+        self.print_comparisons();
+        print!("memory: gateway idle {:.1} MiB", mib(self.idle_rss_kib));
+        match &self.streams {
+            Some(streams) => println!("; {}", streams.summary()),
+            None => println!(),
+        }
+        println!();
+        if !self.scaling.is_empty() {
+            self.print_scaling();
+            println!();
+        }
+        println!("targets:");
+        for check in self.checks() {
+            println!("  {}", check.summary());
+        }
+    }
+
+    fn print_runs(&self) {
         println!(
-            "{:<10} {:<8} {:<10} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10} {:>8} {:>6} {:>6}",
+            "{:<10} {:<10} {:<10} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>6} {:>6}",
             "scenario",
             "target",
             "pace",
@@ -330,68 +460,41 @@ impl Report {
             "p99µs",
             "1st p50",
             "1st p99",
-            "gw CPU s/1k",
+            "CPU s/1k",
             "gw MiB",
             "mock",
             "loadgen"
         );
-        for run in &self.runs {
-            if run.scenario == "scaling" {
-                continue;
-            }
-            let cpu = if run.target == Target::Gateway {
-                format!("{:.4}", run.gateway_cpu_per_1k())
-            } else {
-                "-".to_owned()
-            };
-            let streaming = run.scenario == "stream";
-            let first = |v: u64| {
-                if streaming {
-                    v.to_string()
-                } else {
-                    "-".to_owned()
-                }
-            };
-            println!(
-                "{:<10} {:<8} {:<10} {:>9.0} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10} {:>8.1} {:>5.0}% {:>5.0}%",
-                run.scenario,
-                run.target.name(),
-                run.pace_name(),
-                run.requests_per_second(),
-                run.total.p50,
-                run.total.p90,
-                run.total.p99,
-                first(run.first_byte.p50),
-                first(run.first_byte.p99),
-                cpu,
-                mib(run.gateway_peak_rss_kib),
-                100.0 * run.mock_cpu_seconds / run.seconds,
-                100.0 * run.loadgen_cpu_seconds / run.seconds,
-            );
+        for run in self.runs.iter().filter(|run| run.scenario != "scaling") {
+            println!("{}", run.row());
         }
         println!(
-            "(mock and loadgen: CPU in % of one core; errors: {})",
+            "(CPU s/1k: CPU seconds of the gateway or the bare proxy per 1,000 answers; mock and \
+             loadgen: CPU in % of one core; errors: {})",
             self.runs.iter().map(|r| r.errors).sum::<u64>()
         );
         println!();
-        println!("gateway / floor:");
-        for (scenario, throughput, added, first) in self.ratios() {
-            println!(
-                "  {scenario:<10} throughput {:>5.1}%   added latency p50 {:>5} µs  p99 {:>5} µs   added first chunk p50 {:>5} µs  p99 {:>5} µs",
-                throughput * 100.0,
-                added.p50,
-                added.p99,
-                first.p50,
-                first.p99
-            );
+    }
+
+    fn print_comparisons(&self) {
+        for (over, base) in [
+            (Target::Gateway, Target::Floor),
+            (Target::BareProxy, Target::Floor),
+            (Target::Gateway, Target::BareProxy),
+        ] {
+            let comparisons = self.compare(over, base);
+            if comparisons.is_empty() {
+                continue;
+            }
+            println!("{} / {}:", over.name(), base.name());
+            for comparison in comparisons {
+                println!("  {}", comparison.summary());
+            }
         }
         println!();
-        print!("memory: gateway idle {:.1} MiB", mib(self.idle_rss_kib));
-        match &self.streams {
-            Some(streams) => println!("; {}", streams.summary()),
-            None => println!(),
-        }
-        println!();
+    }
+
+    fn print_scaling(&self) {
         println!("scaling (one request at a time):");
         println!(
             "  {:<20} {:>10} {:>10} {:>10} {:>14}",
@@ -407,36 +510,25 @@ impl Report {
                 row.gateway_cpu_us_per_request
             );
         }
-        println!();
-        println!("targets:");
-        for check in self.checks() {
-            let relation = if check.at_most { "≤" } else { "≥" };
-            println!(
-                "  [{}] {}: {:.1} {} ({relation} {} {})",
-                if check.met() { "met" } else { "NOT MET" },
-                check.what,
-                check.measured,
-                check.unit,
-                check.limit,
-                check.unit
-            );
-        }
     }
 
     /// The same as JSON.
     pub(crate) fn to_json(&self) -> Value {
+        let comparisons = |over, base, share_key| {
+            self.compare(over, base)
+                .iter()
+                .map(|c| c.to_json(share_key))
+                .collect::<Vec<_>>()
+        };
         json!({
             "machine": {"cores": self.cores, "cpu": self.cpu},
             "concurrency": self.concurrency,
             "fixed_rate_per_second": self.rate,
             "gateway_idle_rss_kib": self.idle_rss_kib,
             "runs": self.runs.iter().map(Run::to_json).collect::<Vec<_>>(),
-            "ratios": self.ratios().iter().map(|(scenario, throughput, added, first)| json!({
-                "scenario": scenario,
-                "throughput_share_of_floor": throughput,
-                "added_latency": added.to_json(),
-                "added_first_byte": first.to_json(),
-            })).collect::<Vec<_>>(),
+            "ratios": comparisons(Target::Gateway, Target::Floor, "throughput_share_of_floor"),
+            "bare_proxy_ratios": comparisons(Target::BareProxy, Target::Floor, "throughput_share_of_floor"),
+            "gateway_over_bare_proxy": comparisons(Target::Gateway, Target::BareProxy, "throughput_share_of_bare_proxy"),
             "simultaneous_streams": self.streams.as_ref().map(|s| json!({
                 "streams": s.streams,
                 "completed": s.completed,
@@ -455,5 +547,41 @@ impl Report {
                 "target": c.what, "measured": c.measured, "limit": c.limit, "unit": c.unit, "met": c.met(),
             })).collect::<Vec<_>>(),
         })
+    }
+}
+
+/// One target against another in one scenario.
+#[derive(Debug, Clone)]
+struct Comparison {
+    scenario: &'static str,
+    /// Requests per second at full speed, as a share of the base's.
+    throughput: f64,
+    /// Latency percentiles at the fixed rate minus the base's.
+    added: Added,
+    /// Time to first byte percentiles at the fixed rate minus the base's.
+    added_first_byte: Added,
+}
+
+impl Comparison {
+    fn summary(&self) -> String {
+        format!(
+            "{:<10} throughput {:>5.1}%   added latency p50 {:>5} µs  p99 {:>5} µs   added first chunk p50 {:>5} µs  p99 {:>5} µs",
+            self.scenario,
+            self.throughput * 100.0,
+            self.added.p50,
+            self.added.p99,
+            self.added_first_byte.p50,
+            self.added_first_byte.p99
+        )
+    }
+
+    fn to_json(&self, share_key: &str) -> Value {
+        let mut value = json!({
+            "scenario": self.scenario,
+            "added_latency": self.added.to_json(),
+            "added_first_byte": self.added_first_byte.to_json(),
+        });
+        value[share_key] = json!(self.throughput);
+        value
     }
 }

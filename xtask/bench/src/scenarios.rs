@@ -1,4 +1,4 @@
-//! The scenarios: what is sent to the floor and to the gateway, and in which order.
+//! The scenarios: what is sent to the floor, the bare proxy and the gateway, and in which order.
 
 use std::time::Duration;
 
@@ -20,10 +20,11 @@ const STREAM_EVENTS: usize = 64;
 /// Streams held open at once for the memory measurement.
 const SIMULTANEOUS_STREAMS: usize = 1000;
 
-/// The mock and the gateway in front of it.
+/// The mock, and the gateway and the bare proxy in front of it.
 struct Stack {
     mock: Service,
     gateway: Service,
+    bare_proxy: Service,
     /// The unit of `/proc/PID/stat` CPU times, asked of `getconf` once.
     ticks_per_second: f64,
 }
@@ -58,9 +59,16 @@ impl Stack {
             ],
             &options.logs.join("bench-gateway.log"),
         )?;
+        let bare_proxy = Service::start(
+            &options.bare_proxy,
+            &["--listen", "127.0.0.1:0", "--upstream", &mock.url],
+            &[],
+            &options.logs.join("bench-bare-proxy.log"),
+        )?;
         Ok(Self {
             mock,
             gateway,
+            bare_proxy,
             ticks_per_second: procs::clock_ticks_per_second(),
         })
     }
@@ -75,60 +83,91 @@ fn prompt(bytes: usize) -> String {
         .to_owned()
 }
 
+/// One scenario's request for each target.
+#[derive(Debug)]
+struct Templates {
+    /// The Bedrock request, straight to the mock.
+    floor: Template,
+    /// The same Bedrock request, through the bare proxy.
+    bare_proxy: Template,
+    /// The OpenAI request, through the gateway.
+    gateway: Template,
+}
+
+impl Templates {
+    /// `bedrock` (a path and body for the mock) and `openai` (for the gateway).
+    fn new(
+        stack: &Stack,
+        bedrock: (&str, &serde_json::Value),
+        openai: (&str, &serde_json::Value),
+    ) -> Result<Self> {
+        let (path, body) = (bedrock.0, json_body(bedrock.1)?);
+        Ok(Self {
+            floor: Template::json_post(stack.mock.addr()?, path, body.clone())?,
+            bare_proxy: Template::json_post(stack.bare_proxy.addr()?, path, body)?,
+            gateway: Template::json_post(stack.gateway.addr()?, openai.0, json_body(openai.1)?)?,
+        })
+    }
+
+    fn get(&self, target: Target) -> &Template {
+        match target {
+            Target::Floor => &self.floor,
+            Target::BareProxy => &self.bare_proxy,
+            Target::Gateway => &self.gateway,
+        }
+    }
+}
+
 /// The same conversation for Bedrock (`/converse` or `/converse-stream`) and for the gateway.
-fn chat_pair(stack: &Stack, text: &str, stream: bool) -> Result<(Template, Template)> {
+fn chat(stack: &Stack, text: &str, stream: bool) -> Result<Templates> {
     let operation = if stream {
         "converse-stream"
     } else {
         "converse"
     };
     let model_path = CHAT_MODEL.replace(':', "%3A");
-    let floor = Template::json_post(
-        stack.mock.addr()?,
-        &format!("/model/{model_path}/{operation}"),
-        json_body(&json!({
-            "messages": [{"role": "user", "content": [{"text": text}]}],
-            "inferenceConfig": {"maxTokens": 256},
-        }))?,
-    )?;
-    let mut chat = json!({
+    let converse = json!({
+        "messages": [{"role": "user", "content": [{"text": text}]}],
+        "inferenceConfig": {"maxTokens": 256},
+    });
+    let mut openai = json!({
         "model": CHAT_MODEL,
         "max_tokens": 256,
         "messages": [{"role": "user", "content": text}],
     });
     if stream {
-        chat["stream"] = json!(true);
+        openai["stream"] = json!(true);
     }
-    let gateway = Template::json_post(
-        stack.gateway.addr()?,
-        "/v1/chat/completions",
-        json_body(&chat)?,
-    )?;
-    Ok((floor, gateway))
+    Templates::new(
+        stack,
+        (&format!("/model/{model_path}/{operation}"), &converse),
+        ("/v1/chat/completions", &openai),
+    )
 }
 
-fn embedding_pair(stack: &Stack, text: &str) -> Result<(Template, Template)> {
-    let floor = Template::json_post(
-        stack.mock.addr()?,
-        &format!("/model/{}/invoke", EMBEDDING_MODEL.replace(':', "%3A")),
-        json_body(&json!({"inputText": text, "dimensions": 1024, "normalize": true}))?,
-    )?;
-    let gateway = Template::json_post(
-        stack.gateway.addr()?,
-        "/v1/embeddings",
-        json_body(&json!({"model": EMBEDDING_MODEL, "input": text}))?,
-    )?;
-    Ok((floor, gateway))
+fn embeddings(stack: &Stack, text: &str) -> Result<Templates> {
+    Templates::new(
+        stack,
+        (
+            &format!("/model/{}/invoke", EMBEDDING_MODEL.replace(':', "%3A")),
+            &json!({"inputText": text, "dimensions": 1024, "normalize": true}),
+        ),
+        (
+            "/v1/embeddings",
+            &json!({"model": EMBEDDING_MODEL, "input": text}),
+        ),
+    )
 }
 
 fn json_body(value: &serde_json::Value) -> Result<Bytes> {
     Ok(Bytes::from(serde_json::to_vec(value)?))
 }
 
-/// CPU ticks of the gateway, the mock and this process at one moment.
+/// CPU ticks of the gateway, the bare proxy, the mock and this process at one moment.
 #[derive(Debug, Clone, Copy, Default)]
 struct Ticks {
     gateway: u64,
+    bare_proxy: u64,
     mock: u64,
     me: u64,
 }
@@ -137,6 +176,7 @@ impl Ticks {
     fn now(stack: &Stack) -> Self {
         Self {
             gateway: procs::cpu_ticks(stack.gateway.pid()).unwrap_or(0),
+            bare_proxy: procs::cpu_ticks(stack.bare_proxy.pid()).unwrap_or(0),
             mock: procs::cpu_ticks(stack.mock.pid()).unwrap_or(0),
             me: procs::cpu_ticks(std::process::id()).unwrap_or(0),
         }
@@ -175,6 +215,7 @@ async fn measure(
         total: Percentiles::of(&measured.total),
         first_byte: Percentiles::of(&measured.first_byte),
         gateway_cpu_seconds: seconds(|t| t.gateway),
+        bare_proxy_cpu_seconds: seconds(|t| t.bare_proxy),
         mock_cpu_seconds: seconds(|t| t.mock),
         loadgen_cpu_seconds: seconds(|t| t.me),
         gateway_peak_rss_kib: procs::status_kib(stack.gateway.pid(), "VmHWM")?,
@@ -195,9 +236,9 @@ pub(crate) async fn run_all(options: &Options) -> Result<Report> {
     let idle_rss = procs::status_kib(stack.gateway.pid(), "VmRSS")?;
     let text = prompt(1024);
     let scenarios = [
-        ("chat", chat_pair(&stack, &text, false)?),
-        ("stream", chat_pair(&stack, &text, true)?),
-        ("embeddings", embedding_pair(&stack, &text)?),
+        ("chat", chat(&stack, &text, false)?),
+        ("stream", chat(&stack, &text, true)?),
+        ("embeddings", embeddings(&stack, &text)?),
     ];
     let full_speed = Load {
         connections: options.concurrency,
@@ -211,7 +252,7 @@ pub(crate) async fn run_all(options: &Options) -> Result<Report> {
         ..full_speed
     };
     let mut runs = Vec::new();
-    for (name, (floor, gateway)) in scenarios.iter().filter(|(name, _)| options.runs(name)) {
+    for (name, templates) in scenarios.iter().filter(|(name, _)| options.runs(name)) {
         println!("{name}:");
         // A stream is 64 answers in one: its fixed rate is an eighth, to stay below saturation.
         let fixed_rate = match (*name, fixed_rate.pace) {
@@ -222,8 +263,9 @@ pub(crate) async fn run_all(options: &Options) -> Result<Report> {
             _ => fixed_rate,
         };
         for load in [full_speed, fixed_rate] {
-            runs.push(measure(&stack, name, Target::Floor, floor, load).await?);
-            runs.push(measure(&stack, name, Target::Gateway, gateway, load).await?);
+            for target in Target::ALL {
+                runs.push(measure(&stack, name, target, templates.get(target), load).await?);
+            }
         }
     }
     let streams = if options.runs("streams") {
@@ -249,7 +291,7 @@ async fn simultaneous_streams(stack: &Stack) -> Result<StreamMemory> {
         "{} [mock:stream_events=64,stream_event_delay_ms=20]",
         prompt(1024)
     );
-    let (_, template) = chat_pair(stack, &text, true)?;
+    let template = chat(stack, &text, true)?.gateway;
     let before = procs::status_kib(pid, "VmRSS")?;
     procs::reset_peak_rss(pid)?;
     let mut during = 0;
@@ -279,15 +321,15 @@ async fn scaling(stack: &Stack) -> Result<Vec<ScalingRow>> {
     };
     let mut rows = Vec::new();
     for kib in [1, 8, 64, 256, 1024] {
-        let (floor, gateway) = chat_pair(stack, &prompt(kib * 1024), false)?;
+        let templates = chat(stack, &prompt(kib * 1024), false)?;
         let label = format!("{kib} KiB message");
-        rows.push(scaling_row(stack, label, &floor, &gateway, load).await?);
+        rows.push(scaling_row(stack, label, &templates, load).await?);
     }
     for events in [10, 100, 1000, 10_000] {
         let text = format!("{} [mock:stream_events={events}]", prompt(200));
-        let (floor, gateway) = chat_pair(stack, &text, true)?;
+        let templates = chat(stack, &text, true)?;
         let label = format!("{events} stream events");
-        rows.push(scaling_row(stack, label, &floor, &gateway, load).await?);
+        rows.push(scaling_row(stack, label, &templates, load).await?);
     }
     Ok(rows)
 }
@@ -295,12 +337,11 @@ async fn scaling(stack: &Stack) -> Result<Vec<ScalingRow>> {
 async fn scaling_row(
     stack: &Stack,
     label: String,
-    floor: &Template,
-    gateway: &Template,
+    templates: &Templates,
     load: Load,
 ) -> Result<ScalingRow> {
-    let floor = measure(stack, "scaling", Target::Floor, floor, load).await?;
-    let gateway = measure(stack, "scaling", Target::Gateway, gateway, load).await?;
+    let floor = measure(stack, "scaling", Target::Floor, &templates.floor, load).await?;
+    let gateway = measure(stack, "scaling", Target::Gateway, &templates.gateway, load).await?;
     Ok(ScalingRow {
         label,
         floor_p50_us: floor.total.p50,
