@@ -6,7 +6,9 @@ use bedrock_translate::eventstream::EventStreamDecoder;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&chunk, rest)) = data.split_first() else { return };
+    let Some((&chunk, rest)) = data.split_first() else {
+        return;
+    };
     let chunk = usize::from(chunk).max(1);
     let mut decoder = EventStreamDecoder::new();
     for piece in rest.chunks(chunk) {

@@ -3,8 +3,9 @@
 //! Bytes arrive in arbitrary chunks; [`EventStreamDecoder`] buffers them and yields one
 //! [`RawEvent`] per complete frame. Each frame's prelude CRC is checked as soon as its 12 bytes
 //! are in, and its length is bounded before anything more is buffered, so a hostile or broken
-//! upstream cannot make the gateway allocate without limit; the message CRC is checked by
-//! `aws-smithy-eventstream`'s frame reader when the frame is complete.
+//! upstream cannot make the gateway allocate without limit; nothing is reserved on the strength
+//! of an announced length, the buffer only grows with the bytes that arrive. The message CRC
+//! is checked by `aws-smithy-eventstream`'s frame reader when the frame is complete.
 //!
 //! # Example
 //!
@@ -99,7 +100,8 @@ impl EventStreamDecoder {
         }
         let total = check_prelude(&self.buffer[..PRELUDE_LEN])?;
         if self.buffer.len() < total {
-            self.buffer.reserve(total - self.buffer.len());
+            // No reservation of `total` up front: the buffer grows with the bytes that arrive,
+            // so a prelude that announces a large frame costs nothing until it is sent.
             return Ok(None);
         }
         let frame = self.buffer.split_to(total).freeze();
@@ -272,6 +274,28 @@ mod tests {
         let mut decoder = EventStreamDecoder::new();
         decoder.push(&bad_message);
         assert!(matches!(decoder.next_event(), Err(DecodeError::Frame(_))));
+    }
+
+    #[test]
+    fn buffer_grows_with_the_bytes_not_the_announced_length() {
+        // A valid prelude announcing a 16 MiB frame, then 100 bytes of it.
+        let total: u32 = 16 * 1024 * 1024;
+        let mut prelude = Vec::from(total.to_be_bytes());
+        prelude.extend(0u32.to_be_bytes());
+        prelude.extend(crc32fast::hash(&prelude).to_be_bytes());
+        let mut decoder = EventStreamDecoder::new();
+        decoder.push(&prelude);
+        assert!(decoder.next_event().unwrap().is_none());
+        for _ in 0..10 {
+            decoder.push(&[0; 10]);
+            assert!(decoder.next_event().unwrap().is_none());
+        }
+        let capacity = decoder.buffer.capacity();
+        assert!(
+            capacity <= 4096,
+            "112 bytes buffered in a capacity of {capacity}"
+        );
+        assert_eq!(decoder.finish(), Err(DecodeError::Truncated(112)));
     }
 
     #[test]

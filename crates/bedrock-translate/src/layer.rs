@@ -548,12 +548,13 @@ where
         .try_collect()
         .await?;
     let mut vectors = Vec::new();
-    let mut tokens = 0;
+    let mut tokens: u64 = 0;
     for answer in answers {
         match answer {
             Ok((v, t)) => {
                 vectors.extend(v);
-                tokens += t;
+                // Upstream's counts: saturate rather than overflow.
+                tokens = tokens.saturating_add(t);
             }
             Err(err) => return Ok(error_response(err)),
         }

@@ -6,6 +6,12 @@
 //!   into the first user turn instead.
 //! - `tool` (and legacy `function`) messages become `toolResult` blocks in a user turn; assistant
 //!   `tool_calls` become `toolUse` blocks with the arguments parsed from their JSON string.
+//! - Tool call ids are kept when Bedrock accepts them, and otherwise rewritten with a hash of the
+//!   original ([`bedrock_tool_use_id`]): two distinct ids of a request never share a Bedrock id
+//!   (a crafted collision is a 400), and a call and its result still match.
+//! - `tool_choice: "none"` (legacy `function_call: "none"`) declares no tools: Converse has no
+//!   `none`, so the history's tool calls and results are sent as text blocks, which need no
+//!   `toolConfig`.
 //! - Consecutive turns of the same role are merged, as Bedrock requires alternation.
 //! - `max_completion_tokens` (else `max_tokens`), `temperature`, `top_p` and `stop` become
 //!   `inferenceConfig`, checked against Bedrock's ranges.
@@ -40,6 +46,7 @@ use openai_types::chat::{
     ToolChoice as OpenAiToolChoice,
 };
 use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
 
 use crate::converse::{
     ContentBlock, ConverseRequest, Empty, ImageBlock, ImageSource, InferenceConfig, Message, Role,
@@ -108,13 +115,11 @@ pub fn chat_to_converse(
             )
         }
         mode => {
-            let tools = tool_config(
-                req.tools,
-                req.functions,
-                req.tool_choice,
-                req.function_call,
-                &messages,
-            )?;
+            let choice = requested_tool_choice(req.tool_choice, req.function_call)?;
+            if is_none_choice(choice.as_ref()) {
+                render_tool_history_as_text(&mut messages);
+            }
+            let tools = tool_config(req.tools, req.functions, choice, &messages)?;
             (tools, mode.native_config())
         }
     };
@@ -394,6 +399,8 @@ struct Conversation {
     messages: Vec<Message>,
     /// Legacy function calls: name -> the tool-use id given to the latest call of it.
     function_call_ids: HashMap<String, String>,
+    /// Bedrock tool-use id -> the client's id it was made from, to refuse collisions.
+    tool_use_ids: HashMap<String, String>,
 }
 
 impl Conversation {
@@ -426,17 +433,21 @@ impl Conversation {
                     blocks.push(ContentBlock::text(refusal));
                 }
                 for (i, call) in tool_calls.into_iter().flatten().enumerate() {
-                    blocks.push(tool_use_block(call, &format!("{param}.tool_calls[{i}]"))?);
+                    let call_param = format!("{param}.tool_calls[{i}]");
+                    let id = self.tool_use_id(&call.id, &format!("{call_param}.id"))?;
+                    blocks.push(tool_use_block(call, id, &call_param)?);
                 }
                 if let Some(call) = function_call {
-                    let id = sanitize_tool_use_id(&format!("call_{}_{index}", call.name));
+                    let call_param = format!("{param}.function_call");
+                    let original = format!("call_{}_{index}", call.name);
+                    let id = self.tool_use_id(&original, &call_param)?;
                     self.function_call_ids.insert(call.name.clone(), id.clone());
                     let call = ToolCall {
-                        id,
+                        id: original,
                         kind: "function".to_owned(),
                         function: call,
                     };
-                    blocks.push(tool_use_block(call, &format!("{param}.function_call"))?);
+                    blocks.push(tool_use_block(call, id, &call_param)?);
                 }
                 self.push(Role::Assistant, blocks, &param)
             }
@@ -444,9 +455,9 @@ impl Conversation {
                 content,
                 tool_call_id,
             } => {
+                let id = self.tool_use_id(&tool_call_id, &format!("{param}.tool_call_id"))?;
                 let text = text_of(content, &param)?;
-                let block = tool_result_block(sanitize_tool_use_id(&tool_call_id), text);
-                self.push(Role::User, vec![block], &param)
+                self.push(Role::User, vec![tool_result_block(id, text)], &param)
             }
             ChatMessage::Function { content, name } => {
                 let Some(id) = self.function_call_ids.get(&name).cloned() else {
@@ -459,6 +470,25 @@ impl Conversation {
                 };
                 let block = tool_result_block(id, content.unwrap_or_default());
                 self.push(Role::User, vec![block], &param)
+            }
+        }
+    }
+
+    /// The Bedrock id for the client's tool call id `original`, refusing an id that collides
+    /// with the Bedrock id of another client id of this request.
+    fn tool_use_id(&mut self, original: &str, param: &str) -> Result<String, TranslateError> {
+        let id = bedrock_tool_use_id(original);
+        match self.tool_use_ids.get(&id) {
+            Some(other) if other != original => Err(TranslateError::invalid(
+                param,
+                format!(
+                    "tool call ids '{other}' and '{original}' both map to the Bedrock toolUseId '{id}': use distinct ids of [a-zA-Z0-9_-]{{1,64}}"
+                ),
+            )),
+            Some(_) => Ok(id),
+            None => {
+                self.tool_use_ids.insert(id.clone(), original.to_owned());
+                Ok(id)
             }
         }
     }
@@ -643,7 +673,11 @@ fn image_block(url: &str, param: &str) -> Result<ImageBlock, TranslateError> {
     })
 }
 
-fn tool_use_block(call: ToolCall, param: &str) -> Result<ContentBlock, TranslateError> {
+fn tool_use_block(
+    call: ToolCall,
+    tool_use_id: String,
+    param: &str,
+) -> Result<ContentBlock, TranslateError> {
     check_tool_name(&call.function.name, &format!("{param}.function.name"))?;
     let arguments = call.function.arguments.trim();
     let input = if arguments.is_empty() {
@@ -663,7 +697,7 @@ fn tool_use_block(call: ToolCall, param: &str) -> Result<ContentBlock, Translate
         ));
     }
     Ok(ContentBlock::tool_use(ToolUseBlock {
-        tool_use_id: sanitize_tool_use_id(&call.id),
+        tool_use_id,
         name: call.function.name,
         input,
     }))
@@ -685,24 +719,56 @@ fn tool_result_block(tool_use_id: String, text: String) -> ContentBlock {
     })
 }
 
-/// Bedrock tool-use ids are `[a-zA-Z0-9_.:-]{1,64}`; OpenAI ids are free-form. Map both the
-/// call and its result through this function so they keep matching.
-fn sanitize_tool_use_id(id: &str) -> String {
-    let mut clean: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
-    if clean.is_empty() {
-        clean.push_str("call");
+/// Bedrock's limit on the length of a tool-use id.
+pub const MAX_TOOL_USE_ID_LEN: usize = 64;
+/// Hex digits of the hash that ends a rewritten tool-use id.
+const TOOL_USE_ID_HASH_HEX: usize = 16;
+
+/// The Bedrock `toolUseId` for an OpenAI tool call id.
+///
+/// Bedrock takes `[a-zA-Z0-9_-]{1,64}`; OpenAI ids are free-form. An id Bedrock accepts is kept
+/// as is (so Bedrock's own ids, answered to the client, come back unchanged). Any other id is
+/// rewritten: other characters become `_`, the result is cut to 47 characters and followed by
+/// `_` and 16 hex digits of the SHA-256 of the original id. Two ids that differ only where the
+/// rewriting looks (`call 1`, `call.1`, `call:1`) therefore get distinct Bedrock ids, and the
+/// same id always gets the same one, so a call and its result keep matching.
+///
+/// ```
+/// use bedrock_translate::request::bedrock_tool_use_id;
+///
+/// assert_eq!(bedrock_tool_use_id("call_1"), "call_1");
+/// let rewritten = bedrock_tool_use_id("call 1");
+/// assert!(rewritten.starts_with("call_1_") && rewritten.len() == 23);
+/// assert_ne!(rewritten, bedrock_tool_use_id("call.1"));
+/// ```
+pub fn bedrock_tool_use_id(id: &str) -> String {
+    if is_bedrock_tool_use_id(id) {
+        return id.to_owned();
     }
-    clean
+    let keep = MAX_TOOL_USE_ID_LEN - 1 - TOOL_USE_ID_HASH_HEX;
+    let mut out: String = id
+        .chars()
+        .map(|c| if is_id_char(c) { c } else { '_' })
+        .take(keep)
+        .collect();
+    if out.is_empty() {
+        out.push_str("call");
+    }
+    out.push('_');
+    let digest = Sha256::digest(id.as_bytes());
+    for byte in &digest[..TOOL_USE_ID_HASH_HEX / 2] {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+/// Whether Bedrock accepts `id` as a `toolUseId`: `[a-zA-Z0-9_-]{1,64}`.
+pub fn is_bedrock_tool_use_id(id: &str) -> bool {
+    (1..=MAX_TOOL_USE_ID_LEN).contains(&id.len()) && id.chars().all(is_id_char)
+}
+
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
 fn check_tool_name(name: &str, param: &str) -> Result<(), TranslateError> {
@@ -720,20 +786,31 @@ fn check_tool_name(name: &str, param: &str) -> Result<(), TranslateError> {
     }
 }
 
-/// `tools`/`functions` and `tool_choice`/`function_call` -> `toolConfig`.
+/// `tool_choice`, else the legacy `function_call`.
+fn requested_tool_choice(
+    choice: Option<OpenAiToolChoice>,
+    function_call: Option<Value>,
+) -> Result<Option<OpenAiToolChoice>, TranslateError> {
+    match (choice, function_call) {
+        (Some(choice), _) => Ok(Some(choice)),
+        (None, Some(legacy)) => legacy_function_call(legacy).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Whether the client asked that no tool be called.
+fn is_none_choice(choice: Option<&OpenAiToolChoice>) -> bool {
+    matches!(choice, Some(OpenAiToolChoice::Mode(mode)) if mode == "none")
+}
+
+/// `tools`/`functions` and the requested tool choice -> `toolConfig`.
 fn tool_config(
     tools: Option<Vec<openai_types::chat::Tool>>,
     functions: Option<Vec<FunctionDefinition>>,
     choice: Option<OpenAiToolChoice>,
-    function_call: Option<Value>,
     messages: &[Message],
 ) -> Result<Option<ToolConfig>, TranslateError> {
     let (param, definitions) = tool_definitions(tools, functions)?;
-    let choice = match (choice, function_call) {
-        (Some(choice), _) => Some(choice),
-        (None, Some(legacy)) => Some(legacy_function_call(legacy)?),
-        (None, None) => None,
-    };
     let mut specs = Vec::with_capacity(definitions.len());
     for (i, def) in definitions.into_iter().enumerate() {
         check_tool_name(&def.name, &format!("{param}[{i}].function.name"))?;
@@ -759,11 +836,9 @@ fn tool_config(
                 any: Some(Empty {}),
                 ..ToolChoice::default()
             }),
-            "none" => {
-                // Bedrock has no "none": drop the tools, unless the history needs a toolConfig.
-                specs.clear();
-                None
-            }
+            // Bedrock has no "none": declare no tool at all (the history's tool blocks were
+            // rendered as text, see `render_tool_history_as_text`).
+            "none" => return Ok(None),
             other => {
                 return Err(TranslateError::invalid(
                     "tool_choice",
@@ -887,4 +962,44 @@ fn add_tools_named_in_history(specs: &mut Vec<ToolEntry>, messages: &[Message]) 
             },
         });
     }
+}
+
+/// For `tool_choice: "none"`: Converse has no such choice, and a history with `toolUse` or
+/// `toolResult` blocks needs a `toolConfig`, which would let the model call the tools again.
+/// So each tool call becomes a text block `[tool call NAME(ARGUMENTS), id ID]` and each result
+/// `[tool result for NAME, id ID: CONTENT]`, and no tool is declared.
+fn render_tool_history_as_text(messages: &mut [Message]) {
+    let mut names: HashMap<String, String> = HashMap::new();
+    for block in messages.iter_mut().flat_map(|m| &mut m.content) {
+        if let Some(call) = block.tool_use.take() {
+            *block = ContentBlock::text(format!(
+                "[tool call {}({}), id {}]",
+                call.name, call.input, call.tool_use_id
+            ));
+            names.insert(call.tool_use_id, call.name);
+        } else if let Some(result) = block.tool_result.take() {
+            let name = names
+                .get(&result.tool_use_id)
+                .map_or("a tool", String::as_str);
+            *block = ContentBlock::text(format!(
+                "[tool result for {name}, id {}: {}]",
+                result.tool_use_id,
+                tool_result_text(&result.content)
+            ));
+        }
+    }
+}
+
+/// The content of a tool result as text.
+fn tool_result_text(content: &[ToolResultContent]) -> String {
+    let parts: Vec<String> = content
+        .iter()
+        .map(|part| match (&part.text, &part.json, &part.image) {
+            (Some(text), _, _) => text.clone(),
+            (None, Some(json), _) => json.to_string(),
+            (None, None, Some(image)) => format!("[{} image]", image.format),
+            (None, None, None) => String::new(),
+        })
+        .collect();
+    parts.join("\n")
 }

@@ -137,15 +137,19 @@ pub fn finish_reason(stop_reason: &str) -> FinishReason {
 
 /// Bedrock usage -> OpenAI usage. Bedrock's `inputTokens` leaves out the tokens read from or
 /// written to the prompt cache; OpenAI's `prompt_tokens` counts them, with the cached ones
-/// repeated in `prompt_tokens_details.cached_tokens`.
+/// repeated in `prompt_tokens_details.cached_tokens`. The counts come from upstream, so the sums
+/// saturate at `u64::MAX` rather than overflow.
 pub fn usage(usage: &TokenUsage) -> Usage {
     let cache_read = usage.cache_read_input_tokens.unwrap_or(0);
     let cache_write = usage.cache_write_input_tokens.unwrap_or(0);
-    let prompt_tokens = usage.input_tokens + cache_read + cache_write;
+    let prompt_tokens = usage
+        .input_tokens
+        .saturating_add(cache_read)
+        .saturating_add(cache_write);
     Usage {
         prompt_tokens,
         completion_tokens: usage.output_tokens,
-        total_tokens: prompt_tokens + usage.output_tokens,
+        total_tokens: prompt_tokens.saturating_add(usage.output_tokens),
         prompt_tokens_details: PromptTokensDetails {
             cached_tokens: cache_read,
         },

@@ -118,6 +118,8 @@ mod request {
         error_temperature_above_one, error_n_above_one, error_bad_tool_arguments, error_remote_image,
         error_bad_base64_image, error_svg_image, error_empty_user_message, error_bad_tool_name,
         error_reasoning_on_titan, error_audio_part, error_unknown_tool_choice,
+        tool_choice_none_renders_history_as_text, legacy_function_call_none_renders_history_as_text,
+        tool_ids_rewritten_injectively, error_tool_id_collision,
     );
 }
 
