@@ -73,6 +73,8 @@ fn ci() -> Result<()> {
         "-D",
         "warnings",
     ])?;
+    // The fuzz targets are their own workspace: checked here so that they cannot rot.
+    util::cargo(&["check", "--manifest-path", "fuzz/Cargo.toml", "--locked"])?;
     util::build_binaries()?;
     util::cargo(&["test", "--workspace"])?;
     clients()?;
