@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -60,18 +60,17 @@ impl<S: Clone> Layer<S> for AuthenticateLayer {
     }
 }
 
-/// Bearer key or SigV4, per request.
+/// Bearer key or SigV4, per request. Bearer requests go straight to the signer's inner
+/// client, so there is one client (and one clone of it per request), not two.
 #[derive(Debug, Clone)]
 pub struct Authenticate<S> {
     signer: SigV4<S>,
-    plain: S,
 }
 
 impl<S: Clone> Authenticate<S> {
-    /// `signer` signs; `plain` is the same client, for bearer requests.
+    /// `signer` signs; bearer requests bypass it to its inner client.
     pub fn new(signer: SigV4<S>) -> Self {
-        let plain = signer.get_ref().clone();
-        Self { signer, plain }
+        Self { signer }
     }
 }
 
@@ -89,11 +88,8 @@ where
     type Future = BoxFuture<Result<S::Response, BoxError>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        ready!(<SigV4<S> as Service<Request<Full<Bytes>>>>::poll_ready(
-            &mut self.signer,
-            cx
-        ))?;
-        self.plain.poll_ready(cx).map_err(Into::into)
+        // The signer's readiness is its client's.
+        <SigV4<S> as Service<Request<Full<Bytes>>>>::poll_ready(&mut self.signer, cx)
     }
 
     fn call(&mut self, mut request: Request<Full<Bytes>>) -> Self::Future {
@@ -102,7 +98,7 @@ where
                 request
                     .headers_mut()
                     .insert(header::AUTHORIZATION, token.header_value());
-                let future = self.plain.call(request);
+                let future = self.signer.get_mut().call(request);
                 Box::pin(async move { future.await.map_err(Into::into) })
             }
             None => Box::pin(self.signer.call(request)),
