@@ -1,31 +1,32 @@
-//! Signing a typical Bedrock Converse request, three ways:
+//! Signing a typical Bedrock Converse request with aws-sigv4, two ways:
 //!
-//! - `aws-sigv4`: the signer this crate used before it had its own, `aws_sigv4::http_request::sign`
-//!   behind the old wrapper (`tests/support/aws_oracle.rs`), as the reference;
-//! - `ours-no-cache`: [`sign_request`] deriving the signing key for every request;
-//! - `ours-warm-cache`: [`sign_request`] with a [`SigningKeyCache`] that already holds the key,
-//!   which is how the [`SigV4`](sigv4_layer::SigV4) service signs.
+//! - `sign_request`: the plain function, [`sign_request`], on a request whose body is in memory;
+//! - `layer`: the whole [`SigV4`](sigv4_layer::SigV4) service as the gateway uses it, in front of
+//!   an inner service that does nothing: resolving credentials and region from the layer, body
+//!   collection, signing, and the boxed response future, driven by a current-thread tokio
+//!   runtime.
 //!
 //! The request: `POST https://bedrock-runtime.us-east-1.amazonaws.com/model/
 //! anthropic.claude-3-haiku-20240307-v1%3A0/converse` with `content-type`, `accept` and `host`
-//! headers, session-token credentials, and a JSON body of 1 KiB, then 64 KiB. The same request
-//! is signed again and again: signing replaces the previous signature headers.
+//! headers, session-token credentials, and a JSON body of 1 KiB, then 64 KiB. For
+//! `sign_request` the same request is signed again and again: signing replaces the previous
+//! signature headers.
 //!
 //! Run with `cargo bench -p sigv4-layer --bench sign`.
 
 // `criterion_group!` makes an undocumented `pub fn`.
 #![allow(missing_docs)]
 
-#[path = "../tests/support/aws_oracle.rs"]
-mod aws_oracle;
-
+use std::convert::Infallible;
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
+use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http::Request;
-use sigv4_layer::{SigningKeyCache, SigningParams, sign_request};
+use http_body_util::Full;
+use sigv4_layer::{Credentials, SigV4Layer, SigningParams, SigningTime, sign_request};
+use tower::{Layer, ServiceExt, service_fn};
 
 const URI: &str = "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse";
 
@@ -44,12 +45,12 @@ fn body(len: usize) -> Vec<u8> {
     body
 }
 
-fn request(body_len: usize) -> Request<Vec<u8>> {
+fn request<B>(body: B) -> Request<B> {
     Request::post(URI)
         .header("content-type", "application/json")
         .header("accept", "application/json")
         .header("host", "bedrock-runtime.us-east-1.amazonaws.com")
-        .body(body(body_len))
+        .body(body)
         .expect("a valid request")
 }
 
@@ -63,30 +64,40 @@ fn sign(c: &mut Criterion) {
     );
     let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_566_896);
     let params = SigningParams::new(&credentials, "us-east-1", "bedrock", time);
-    let cache = SigningKeyCache::new();
-    let cached = params.clone().with_key_cache(&cache);
 
-    // All three sign the same bytes the same way.
-    let mut reference = request(1024);
-    let mut ours = reference.clone();
-    aws_oracle::sign_request(&mut reference, &params).expect("aws-sigv4 signs");
-    sign_request(&mut ours, &cached).expect("we sign");
-    assert_eq!(reference.headers(), ours.headers());
-    assert_eq!(cache.len(), 1, "the cache is warm");
+    let layer = SigV4Layer::builder()
+        .service_name("bedrock")
+        .region("us-east-1")
+        .credentials(credentials.clone())
+        .build()
+        .expect("a valid layer");
+    let svc = layer.layer(service_fn(|req: Request<Full<Bytes>>| async move {
+        Ok::<_, Infallible>(req)
+    }));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let through_layer = |body: &Bytes| {
+        let mut req = request(Full::new(body.clone()));
+        req.extensions_mut().insert(SigningTime(time));
+        runtime.block_on(svc.clone().oneshot(req))
+    };
+
+    // Both sign the same bytes the same way.
+    let mut signed = request(body(1024));
+    sign_request(&mut signed, &params).expect("signs");
+    let seen = through_layer(&Bytes::from(body(1024))).expect("signs");
+    assert_eq!(signed.headers(), seen.headers());
 
     for (label, len) in [("1KiB", 1024), ("64KiB", 64 * 1024)] {
         let mut group = c.benchmark_group(format!("sign/{label}"));
         group.throughput(Throughput::Bytes(len as u64));
-        let mut req = request(len);
-        group.bench_function("aws-sigv4", |b| {
-            b.iter(|| aws_oracle::sign_request(black_box(&mut req), black_box(&params)))
-        });
-        group.bench_function("ours-no-cache", |b| {
+        let mut req = request(body(len));
+        group.bench_function("sign_request", |b| {
             b.iter(|| sign_request(black_box(&mut req), black_box(&params)))
         });
-        group.bench_function("ours-warm-cache", |b| {
-            b.iter(|| sign_request(black_box(&mut req), black_box(&cached)))
-        });
+        let bytes = Bytes::from(body(len));
+        group.bench_function("layer", |b| b.iter(|| through_layer(black_box(&bytes))));
         group.finish();
     }
 }

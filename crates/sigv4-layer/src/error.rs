@@ -82,6 +82,14 @@ pub enum SigningError {
         source: http::header::InvalidHeaderValue,
     },
 
+    /// aws-sigv4 rejected the request or the credentials.
+    ///
+    /// Not expected: the checks behind the other variants run first and cover what aws-sigv4
+    /// rejects (a URI, header or session token it cannot put in a canonical request). Kept as an
+    /// error rather than a panic should aws-sigv4 change.
+    #[error("aws-sigv4 could not sign the request")]
+    Sign(#[source] aws_sigv4::http_request::SigningError),
+
     /// The request body could not be read.
     #[error("failed to read the request body")]
     Body(#[source] BoxError),
@@ -191,6 +199,16 @@ mod tests {
             )
             .unwrap_err(),
             sign(&mut ok(), &bad_token, "us-east-1"),
+            // Made by aws-sigv4 itself: the crate checks its inputs so that it never fails.
+            SigningError::Sign(
+                aws_sigv4::http_request::SignableRequest::new(
+                    "GET",
+                    format!("https://{SECRET}@example.com/ x"),
+                    std::iter::empty(),
+                    aws_sigv4::http_request::SignableBody::empty(),
+                )
+                .unwrap_err(),
+            ),
             SigningError::Body(format!("reset while sending {}", "body").into()),
         ];
         // Fails to compile when a variant is added, so this list stays complete.
@@ -204,6 +222,7 @@ mod tests {
                 | SigningError::InvalidHeaderValue { .. }
                 | SigningError::InvalidSigningTime { .. }
                 | SigningError::InvalidSignatureHeader { .. }
+                | SigningError::Sign(_)
                 | SigningError::Body(_) => {}
             }
         }
@@ -245,7 +264,9 @@ mod tests {
             let has_source = err.source().is_some();
             let expects_source = matches!(
                 err,
-                SigningError::InvalidSignatureHeader { .. } | SigningError::Body(_)
+                SigningError::InvalidSignatureHeader { .. }
+                    | SigningError::Sign(_)
+                    | SigningError::Body(_)
             );
             assert_eq!(has_source, expects_source, "{err:?}");
         }

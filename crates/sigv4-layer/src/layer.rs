@@ -1,11 +1,11 @@
 //! [`SigV4Layer`], its builder, and how it picks credentials and region for each request.
 //!
-//! The layer holds configuration (behind an `Arc`, so cloning it is cheap): the service's
+//! The layer holds configuration only (behind an `Arc`, so cloning it is cheap): the service's
 //! signing name, an optional default region, optional default credentials and the
-//! [`SigningSettings`]; and a [`SigningKeyCache`], also behind an `Arc`, shared by the layer's
-//! clones and every service it makes, so the signing key is derived once per secret, day, region
-//! and service rather than for every request. One layer serves many callers, each request choosing its own credentials
-//! and region through request extensions:
+//! [`SigningSettings`]. It makes [`SigV4`](crate::SigV4) services (its
+//! [`Layer`](tower::Layer) implementation is in [`service`](crate::service), next to the
+//! service). One layer serves many callers, each request choosing its own credentials and region
+//! through request extensions:
 //!
 //! | input | first | then | else |
 //! | --- | --- | --- | --- |
@@ -16,8 +16,7 @@
 //! # Example
 //!
 //! ```
-//! use aws_credential_types::Credentials;
-//! use sigv4_layer::SigV4Layer;
+//! use sigv4_layer::{Credentials, SigV4Layer};
 //!
 //! let layer = SigV4Layer::builder()
 //!     .service_name("sts")
@@ -32,19 +31,15 @@
 use std::sync::Arc;
 
 use aws_credential_types::Credentials;
-use tower::Layer;
 
 use crate::error::BuildError;
-use crate::key_cache::SigningKeyCache;
-use crate::service::SigV4;
 use crate::settings::SigningSettings;
 use crate::sign::is_valid_region;
 
-/// A [`Layer`] that signs requests with AWS SigV4; see the [module docs](self).
+/// A [`Layer`](tower::Layer) that signs requests with AWS SigV4; see the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct SigV4Layer {
     pub(crate) config: Arc<Config>,
-    pub(crate) key_cache: Arc<SigningKeyCache>,
 }
 
 /// The layer's configuration, shared by every service it makes.
@@ -80,19 +75,6 @@ impl SigV4Layer {
     /// The signing settings.
     pub fn settings(&self) -> &SigningSettings {
         &self.config.settings
-    }
-
-    /// The signing-key cache this layer, its clones and its services share.
-    pub fn key_cache(&self) -> &Arc<SigningKeyCache> {
-        &self.key_cache
-    }
-}
-
-impl<S> Layer<S> for SigV4Layer {
-    type Service = SigV4<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        SigV4::new(inner, self.clone())
     }
 }
 
@@ -158,7 +140,6 @@ impl SigV4LayerBuilder {
                 credentials: self.credentials,
                 settings: self.settings,
             }),
-            key_cache: Arc::new(SigningKeyCache::new()),
         })
     }
 }

@@ -1,9 +1,11 @@
-//! [`SigV4`], the service the layer makes, and its [`ResponseFuture`].
+//! [`SigV4`], the service the layer makes, its [`ResponseFuture`], and the [`Layer`]
+//! implementation of [`SigV4Layer`].
 //!
 //! For each request it resolves credentials, region and time (see the
 //! [layer docs](crate::layer)), collects the body into one [`Bytes`] (without copying when the
-//! body is a single chunk, as [`Full`] is), signs with [`sign_parts`] and the layer's
-//! [`SigningKeyCache`](crate::SigningKeyCache), and calls the inner service with a `Request<Full<Bytes>>`. Body trailers are dropped: SigV4 does not sign them.
+//! body is a single chunk, as [`Full`] is), signs with [`sign_parts`] (that is, with aws-sigv4),
+//! and calls the inner service with a `Request<Full<Bytes>>`. Body trailers are dropped: SigV4
+//! does not sign them.
 //!
 //! It fails with a [`BoxError`]: a [`SigningError`] if the request could not be signed (the inner
 //! service is then not called), or the inner service's error as it was.
@@ -11,10 +13,9 @@
 //! # Example
 //!
 //! ```
-//! use aws_credential_types::Credentials;
 //! use bytes::Bytes;
 //! use http_body_util::Full;
-//! use sigv4_layer::{SigV4Layer, SigningRegion};
+//! use sigv4_layer::{Credentials, SigV4Layer, SigningRegion};
 //! use tower::{ServiceBuilder, ServiceExt, service_fn};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -48,7 +49,7 @@ use bytes::Bytes;
 use http::Request;
 use http_body::Body;
 use http_body_util::{BodyExt, Full};
-use tower::{BoxError, Service};
+use tower::{BoxError, Layer, Service};
 
 use crate::error::SigningError;
 use crate::layer::{Config, SigV4Layer, SigV4LayerBuilder};
@@ -87,6 +88,14 @@ impl<S> SigV4<S> {
     /// Unwraps the inner service.
     pub fn into_inner(self) -> S {
         self.inner
+    }
+}
+
+impl<S> Layer<S> for SigV4Layer {
+    type Service = SigV4<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SigV4::new(inner, self.clone())
     }
 }
 
@@ -129,8 +138,7 @@ where
                     .map_err(|e| SigningError::Body(e.into()))?
                     .to_bytes();
                 let params = SigningParams::new(&credentials, &region, &config.service_name, time)
-                    .with_settings(config.settings)
-                    .with_key_cache(&layer.key_cache);
+                    .with_settings(config.settings);
                 sign_parts(&mut parts, &body, &params)?;
 
                 inner
@@ -317,8 +325,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_known_access_key_id_with_a_wrong_secret_is_not_signed_with_the_cached_key() {
-        // One layer, so one shared key cache, warmed by a request with the right secret.
+    async fn a_known_access_key_id_with_a_wrong_secret_is_signed_with_that_secret() {
+        // One layer, first used with the right secret: nothing it keeps from that request
+        // signs the next one.
         let layer = layer(Some("us-east-1"), false);
         let with = |creds: Credentials| {
             let mut req = request(b"{}");
@@ -328,7 +337,6 @@ mod tests {
         let right = Credentials::new("AKIDKNOWN", REQ_SECRET, None, None, "header");
         let wrong = Credentials::new("AKIDKNOWN", "guessed-secret", None, None, "header");
         let right_seen = seen(layer.clone(), with(right)).await.unwrap();
-        assert_eq!(layer.key_cache().len(), 1);
 
         let wrong_seen = seen(layer.clone(), with(wrong.clone())).await.unwrap();
         let mut expected =
@@ -346,21 +354,6 @@ mod tests {
             expected.headers()["authorization"]
         );
         assert_ne!(authorization(&wrong_seen), authorization(&right_seen));
-    }
-
-    #[tokio::test]
-    async fn clones_of_the_layer_share_one_key_cache() {
-        let shared = layer(Some("us-east-1"), true);
-        let clone = shared.clone();
-        assert!(std::sync::Arc::ptr_eq(
-            shared.key_cache(),
-            clone.key_cache()
-        ));
-        seen(clone, request(b"{}")).await.unwrap();
-        seen(shared.clone(), request(b"{\"a\":1}")).await.unwrap();
-        assert_eq!(shared.key_cache().len(), 1);
-        // Another layer has its own.
-        assert!(layer(Some("us-east-1"), true).key_cache().is_empty());
     }
 
     #[tokio::test]

@@ -17,6 +17,22 @@
 //! assert_eq!(settings.content_sha256_header, ContentSha256Header::Send);
 //! ```
 
+use std::borrow::Cow;
+
+use aws_sigv4::http_request as aws;
+
+/// Headers botocore never signs (`SIGNED_HEADERS_BLACKLIST`) that aws-sigv4 would sign.
+const UNSIGNED_HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "expect",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
 /// Settings that change how a request is signed; see the [module docs](self).
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -56,6 +72,34 @@ impl SigningSettings {
     pub fn with_session_token_mode(mut self, value: SessionTokenMode) -> Self {
         self.session_token_mode = value;
         self
+    }
+
+    /// The equivalent aws-sigv4 settings.
+    pub(crate) fn to_aws(self) -> aws::SigningSettings {
+        let mut settings = aws::SigningSettings::default();
+        // aws-sigv4 leaves out authorization, user-agent, x-amzn-trace-id and
+        // transfer-encoding; botocore also leaves out the hop-by-hop headers, which proxies may
+        // change or drop. Do the same so that such a header never breaks a signature.
+        settings
+            .excluded_headers
+            .get_or_insert_with(Vec::new)
+            .extend(UNSIGNED_HOP_BY_HOP.iter().map(|h| Cow::Borrowed(*h)));
+        // Spelled out although these are aws-sigv4's defaults: our contract depends on them.
+        settings.percent_encoding_mode = aws::PercentEncodingMode::Double;
+        settings.signature_location = aws::SignatureLocation::Headers;
+        settings.payload_checksum_kind = match self.content_sha256_header {
+            ContentSha256Header::Omit => aws::PayloadChecksumKind::NoHeader,
+            ContentSha256Header::Send => aws::PayloadChecksumKind::XAmzSha256,
+        };
+        settings.uri_path_normalization_mode = match self.uri_path_normalization {
+            UriPathNormalization::Enabled => aws::UriPathNormalizationMode::Enabled,
+            UriPathNormalization::Disabled => aws::UriPathNormalizationMode::Disabled,
+        };
+        settings.session_token_mode = match self.session_token_mode {
+            SessionTokenMode::Include => aws::SessionTokenMode::Include,
+            SessionTokenMode::Exclude => aws::SessionTokenMode::Exclude,
+        };
+        settings
     }
 }
 
