@@ -14,7 +14,6 @@ use aws_credential_types::Credentials;
 use bedrock_translate::ApiError;
 use bedrock_translate::endpoint::{BedrockEndpoint, Region};
 use http::{HeaderMap, Request, StatusCode};
-use sigv4_layer::SigningRegion;
 use tower::{Layer, Service};
 
 use crate::config::{CredentialSources, Settings};
@@ -88,9 +87,12 @@ impl RequestContext {
         })
     }
 
-    /// Moves the decisions into request extensions for the translator and the signer.
+    /// Moves the decisions into request extensions for the translator and the signer. The
+    /// [`Region`] is one value that both read (the signer through
+    /// `SigV4LayerBuilder::region_from`), and the endpoint was derived from it, so the host and
+    /// the signature's region cannot disagree.
     pub fn insert_into(self, extensions: &mut http::Extensions) {
-        extensions.insert(SigningRegion::new(self.region.as_str().to_owned()));
+        extensions.insert(self.region);
         match self.auth {
             AwsAuth::SigV4(credentials) => {
                 extensions.insert(credentials);

@@ -26,7 +26,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use bedrock_translate::{BedrockEndpoint, TranslateConfig, TranslateLayer};
+use bedrock_translate::{BedrockEndpoint, Region, TranslateConfig, TranslateLayer};
 use http::{HeaderName, Request, Response, header};
 use hyper::body::Incoming;
 use sigv4_layer::SigV4Layer;
@@ -85,6 +85,7 @@ pub fn bedrock(
     let signer = SigV4Layer::builder()
         .service_name("bedrock")
         .region(settings.region.as_str().to_owned())
+        .region_from::<Region>()
         .build()?;
     let retry = RetryPolicy::new(settings.retry).with_metrics(Arc::clone(metrics));
     let service = ServiceBuilder::new()

@@ -1,7 +1,7 @@
 //! A fake AWS Bedrock Runtime, for tests, benchmarks and the demo; never for production.
 //!
 //! It verifies SigV4 with its own implementation (independent of the gateway's `sigv4-layer`,
-//! which is itself checked against the `aws-sigv4` crate), answers Converse, ConverseStream (real event-stream frames, split across writes) and
+//! which signs with the `aws-sigv4` crate), answers Converse, ConverseStream (real event-stream frames, split across writes) and
 //! InvokeModel (Titan and Cohere embeddings, Titan text), and fails on demand. Answers are
 //! deterministic: the echo `You said: <last user text>`, a tool call when tools are offered
 //! (`Calling <name>.` then a `toolUse` with an input built from the schema), `Tool results: <json>`

@@ -74,6 +74,8 @@ pub struct BedrockEndpoint {
     scheme: Scheme,
     authority: Authority,
     base_path: String,
+    /// Made by [`BedrockEndpoint::for_region`]: a request's own region may replace it.
+    regional: bool,
 }
 
 /// The endpoint URL is unusable.
@@ -89,6 +91,7 @@ impl BedrockEndpoint {
             scheme: Scheme::HTTPS,
             authority: Authority::try_from(host).expect("a validated region makes a valid host"),
             base_path: String::new(),
+            regional: true,
         }
     }
 
@@ -116,7 +119,14 @@ impl BedrockEndpoint {
             scheme,
             authority,
             base_path,
+            regional: false,
         })
+    }
+
+    /// Whether this is a region's own endpoint ([`BedrockEndpoint::for_region`]) rather than an
+    /// override ([`BedrockEndpoint::parse`]), which pins the host whatever a request's region.
+    pub fn is_regional(&self) -> bool {
+        self.regional
     }
 
     /// The host and port.

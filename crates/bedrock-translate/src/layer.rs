@@ -192,8 +192,10 @@ impl TranslateConfig {
         self
     }
 
-    /// Where a request goes: its [`BedrockEndpoint`] extension, else the endpoint of its
-    /// [`Region`](crate::Region) extension, else the configured endpoint.
+    /// Where a request goes: its [`BedrockEndpoint`] extension, else the configured endpoint,
+    /// except that a regional configured endpoint ([`BedrockEndpoint::for_region`]) gives way to
+    /// the endpoint of the request's [`Region`](crate::Region) extension. An override
+    /// ([`BedrockEndpoint::parse`]) pins the host, as `AWS_ENDPOINT_URL` does for the AWS SDKs.
     ///
     /// A per-request `Region` is the one value both this layer and the signer read (see
     /// `sigv4_layer::SigV4LayerBuilder::region_from`), so the host and the signature's region
@@ -207,8 +209,10 @@ impl TranslateConfig {
             return Cow::Borrowed(endpoint);
         }
         match extensions.get::<crate::Region>() {
-            Some(region) => Cow::Owned(BedrockEndpoint::for_region(region)),
-            None => Cow::Borrowed(&self.endpoint),
+            Some(region) if self.endpoint.is_regional() => {
+                Cow::Owned(BedrockEndpoint::for_region(region))
+            }
+            _ => Cow::Borrowed(&self.endpoint),
         }
     }
 
@@ -750,4 +754,35 @@ fn json_response<RB>(status: StatusCode, json: Bytes) -> Response<OpenAiBody<RB>
 /// An OpenAI error response.
 pub fn error_response<RB>(err: ApiError) -> Response<OpenAiBody<RB>> {
     err.into_response().map(|full| OpenAiBody::from_full(full))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Region;
+
+    #[test]
+    fn a_request_region_moves_a_regional_endpoint_but_not_an_override() {
+        let us = Region::parse("us-east-1").unwrap();
+        let mut extensions = http::Extensions::new();
+        extensions.insert(Region::parse("eu-west-3").unwrap());
+        let model = ModelId::parse(DEFAULT_MODEL).unwrap();
+        let regional = TranslateConfig::new(model.clone(), BedrockEndpoint::for_region(&us));
+        assert_eq!(
+            regional.endpoint_for(&extensions).to_string(),
+            "https://bedrock-runtime.eu-west-3.amazonaws.com"
+        );
+        let pinned =
+            TranslateConfig::new(model, BedrockEndpoint::parse("http://127.0.0.1:9").unwrap());
+        assert_eq!(
+            pinned.endpoint_for(&extensions).to_string(),
+            "http://127.0.0.1:9"
+        );
+        let override_ext = BedrockEndpoint::parse("http://127.0.0.1:8").unwrap();
+        extensions.insert(override_ext);
+        assert_eq!(
+            regional.endpoint_for(&extensions).to_string(),
+            "http://127.0.0.1:8"
+        );
+    }
 }

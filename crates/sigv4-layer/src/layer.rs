@@ -10,7 +10,7 @@
 //! | input | first | then | else |
 //! | --- | --- | --- | --- |
 //! | credentials | [`Credentials`] extension | [`credentials`](SigV4LayerBuilder::credentials) | [`SigningError::MissingCredentials`](crate::SigningError::MissingCredentials) |
-//! | region | [`SigningRegion`](crate::SigningRegion) extension | [`region`](SigV4LayerBuilder::region) | [`SigningError::MissingRegion`](crate::SigningError::MissingRegion) |
+//! | region | [`SigningRegion`](crate::SigningRegion) extension, else the extension named by [`region_from`](SigV4LayerBuilder::region_from) | [`region`](SigV4LayerBuilder::region) | [`SigningError::MissingRegion`](crate::SigningError::MissingRegion) |
 //! | time | [`SigningTime`](crate::SigningTime) extension | [`SystemTime::now`](std::time::SystemTime::now) | |
 //!
 //! # Example
@@ -47,6 +47,7 @@ pub struct SigV4Layer {
 pub(crate) struct Config {
     pub(crate) service_name: String,
     pub(crate) region: Option<String>,
+    pub(crate) region_from: Option<RegionFrom>,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) settings: SigningSettings,
 }
@@ -78,11 +79,23 @@ impl SigV4Layer {
     }
 }
 
+/// Reads a region name from a request extension of a type chosen by
+/// [`SigV4LayerBuilder::region_from`].
+#[derive(Clone, Copy)]
+pub(crate) struct RegionFrom(pub(crate) for<'a> fn(&'a http::Extensions) -> Option<&'a str>);
+
+impl std::fmt::Debug for RegionFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RegionFrom(..)")
+    }
+}
+
 /// Builds a [`SigV4Layer`].
 #[derive(Debug, Clone, Default)]
 pub struct SigV4LayerBuilder {
     service_name: Option<String>,
     region: Option<String>,
+    region_from: Option<RegionFrom>,
     credentials: Option<Credentials>,
     settings: SigningSettings,
 }
@@ -116,6 +129,37 @@ impl SigV4LayerBuilder {
         self
     }
 
+    /// Also read the per-request region from a request extension of type `T` (any type that
+    /// is its region name as a string), when the request has no
+    /// [`SigningRegion`](crate::SigningRegion). This lets the layer share one region value with
+    /// another layer of the stack, so the two cannot disagree: with `bedrock-translate`, its
+    /// `Region` extension picks both the Bedrock host and the signature's region.
+    ///
+    /// ```
+    /// use sigv4_layer::SigV4Layer;
+    ///
+    /// #[derive(Clone)]
+    /// struct Region(String);
+    /// impl AsRef<str> for Region {
+    ///     fn as_ref(&self) -> &str { &self.0 }
+    /// }
+    ///
+    /// let layer = SigV4Layer::builder()
+    ///     .service_name("bedrock")
+    ///     .region_from::<Region>()
+    ///     .build()?;
+    /// # Ok::<(), sigv4_layer::BuildError>(())
+    /// ```
+    pub fn region_from<T>(mut self) -> Self
+    where
+        T: AsRef<str> + Send + Sync + 'static,
+    {
+        self.region_from = Some(RegionFrom(|extensions| {
+            extensions.get::<T>().map(|region| region.as_ref())
+        }));
+        self
+    }
+
     /// Checks the configuration and builds the layer.
     pub fn build(self) -> Result<SigV4Layer, BuildError> {
         let service_name = self.service_name.ok_or(BuildError::MissingServiceName)?;
@@ -137,6 +181,7 @@ impl SigV4LayerBuilder {
             config: Arc::new(Config {
                 service_name,
                 region: self.region,
+                region_from: self.region_from,
                 credentials: self.credentials,
                 settings: self.settings,
             }),
@@ -147,6 +192,33 @@ impl SigV4LayerBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Clone)]
+    struct AppRegion(&'static str);
+
+    impl AsRef<str> for AppRegion {
+        fn as_ref(&self) -> &str {
+            self.0
+        }
+    }
+
+    #[test]
+    fn region_from_reads_another_layers_extension_after_the_signing_region() {
+        let layer = SigV4Layer::builder()
+            .service_name("bedrock")
+            .region("us-east-1")
+            .region_from::<AppRegion>()
+            .build()
+            .unwrap();
+        let config = &layer.config;
+        let mut extensions = http::Extensions::new();
+        let resolve = |e: &http::Extensions| crate::service::resolve_region(e, config).unwrap();
+        assert_eq!(resolve(&extensions), "us-east-1", "the layer's default");
+        extensions.insert(AppRegion("eu-west-3"));
+        assert_eq!(resolve(&extensions), "eu-west-3", "the shared extension");
+        extensions.insert(crate::SigningRegion::new("ap-south-1"));
+        assert_eq!(resolve(&extensions), "ap-south-1", "SigningRegion wins");
+    }
 
     #[test]
     fn service_name_is_required_and_checked() {

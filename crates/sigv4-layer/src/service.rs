@@ -161,12 +161,18 @@ fn resolve_credentials(
         .ok_or(SigningError::MissingCredentials)
 }
 
-fn resolve_region(extensions: &http::Extensions, config: &Config) -> Result<String, SigningError> {
-    extensions
+pub(crate) fn resolve_region(
+    extensions: &http::Extensions,
+    config: &Config,
+) -> Result<String, SigningError> {
+    let from_extension = || config.region_from.and_then(|read| (read.0)(extensions));
+    let region = extensions
         .get::<SigningRegion>()
-        .map(|r| r.as_str().to_owned())
-        .or_else(|| config.region.clone())
-        .ok_or(SigningError::MissingRegion)
+        .map(|r| r.as_str())
+        .or_else(from_extension)
+        .or(config.region.as_deref())
+        .ok_or(SigningError::MissingRegion)?;
+    Ok(region.to_owned())
 }
 
 /// The response future of [`SigV4`]: collects the body, signs, then runs the inner service.
