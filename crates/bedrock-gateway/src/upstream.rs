@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -18,8 +19,32 @@ use tower::{BoxError, Layer, Service};
 
 use crate::credentials::BearerToken;
 
-/// The pooled HTTPS (and plain HTTP, for endpoint overrides) client to Bedrock.
-pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// hyper-util's pooled HTTPS (and plain HTTP, for endpoint overrides) client.
+type PooledClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The pooled client to Bedrock, shared behind one `Arc`.
+///
+/// tower services are cloned per request (each layer that does async work moves a clone of
+/// its inner service into its future, and tower's `Retry` keeps one per attempt); a hyper-util
+/// `Client` is a bundle of `Arc`s (pool, connector, TLS and HTTP settings), so cloning it several
+/// times per request was a measurable cost. This is one reference count.
+#[derive(Debug, Clone)]
+pub struct UpstreamClient(Arc<PooledClient>);
+
+impl Service<Request<Full<Bytes>>> for UpstreamClient {
+    type Response = http::Response<hyper::body::Incoming>;
+    type Error = hyper_util::client::legacy::Error;
+    type Future = hyper_util::client::legacy::ResponseFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // hyper-util's client is always ready: it checks a connection out in `request`.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Full<Bytes>>) -> Self::Future {
+        self.0.request(request)
+    }
+}
 
 /// A client with keep-alive pooling, HTTP/1.1 and HTTP/2 over rustls (native roots),
 /// `TCP_NODELAY`, and a connect timeout.
@@ -34,9 +59,10 @@ pub fn client(connect_timeout: Duration) -> Result<UpstreamClient, BoxError> {
         .enable_http1()
         .enable_http2()
         .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
+    let client = Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(60))
-        .build(https))
+        .build(https);
+    Ok(UpstreamClient(Arc::new(client)))
 }
 
 /// Applies [`Authenticate`]: SigV4 with `signer`, or the request's bearer key.
