@@ -287,14 +287,15 @@ async fn a_hundred_concurrent_streams() {
     assert_eq!(mock.stats().await["streams_completed"], 100);
 }
 
-/// Resident memory of a process, in KiB (Linux).
+/// Resident memory of a process, in KiB (Linux): fails rather than read 0 without `/proc`.
 fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|e| panic!("reading /proc/{pid}/status: {e}"));
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+        .expect("/proc/PID/status has VmRSS")
 }
 
 #[tokio::test]

@@ -6,8 +6,9 @@
 //! - `integration`: the end-to-end tests (real binaries on loopback), the official OpenAI Python
 //!   SDK and botocore against them (in a venv under `target/`, created here), and the README
 //!   curl examples (`demo --check`).
-//! - `ci`: format check, clippy with `-D warnings`, the binaries, every test of the workspace
-//!   (unit, doc and end-to-end, in one cargo run), then the Python clients and `demo --check`.
+//! - `ci`: format check, clippy with `-D warnings`, the binaries, the Python venv, every test of
+//!   the workspace (unit, doc and end-to-end, in one cargo run; the botocore checks with the
+//!   venv's Python), then the Python clients and `demo --check`.
 //! - `bench [--json FILE] [--duration SECS] [--concurrency N] [--rate REQ_PER_SEC] [--only PARTS]`:
 //!   builds the gateway, the fake Bedrock, the load generator and the bare proxy (`xtask/bench`)
 //!   in release and runs the benchmark: floor, bare proxy and gateway, memory of 1,000 streams,
@@ -76,7 +77,12 @@ fn ci() -> Result<()> {
     // The fuzz targets are their own workspace: checked here so that they cannot rot.
     util::cargo(&["check", "--manifest-path", "fuzz/Cargo.toml", "--locked"])?;
     util::build_binaries()?;
-    util::cargo(&["test", "--workspace"])?;
+    // The botocore checks among the tests fail without botocore: they get the venv's Python.
+    let python = python::venv()?;
+    util::cargo_with_env(
+        &["test", "--workspace"],
+        &[(python::PYTHON_VAR, python.as_os_str())],
+    )?;
     clients()?;
     println!("xtask: ci passed");
     Ok(())

@@ -10,11 +10,15 @@ use crate::children::Running;
 use crate::demo::start_pair;
 use crate::util;
 
+/// The variable naming the Python the tests' botocore checks run with (they fail without one).
+pub(crate) const PYTHON_VAR: &str = "BEDROCK_TEST_PYTHON";
+
 /// What the venv gets; lower bounds only, so that a fresh machine takes current releases.
 const REQUIREMENTS: &[&str] = &["openai>=1.40", "botocore>=1.34"];
 
-/// Creates (once) the venv and returns its python.
-fn venv() -> Result<PathBuf> {
+/// Creates (once) the venv and returns its python. `ci` creates it before the tests, whose
+/// botocore checks run with it ([`PYTHON_VAR`]).
+pub(crate) fn venv() -> Result<PathBuf> {
     let dir = util::target_dir().join("xtask-venv");
     let python = dir.join("bin").join("python");
     let marker = dir.join(".installed");

@@ -66,8 +66,15 @@ pub(crate) fn cargo_command() -> Command {
 
 /// Runs `cargo <args>` in the workspace and fails if it fails.
 pub(crate) fn cargo(args: &[&str]) -> Result<()> {
+    cargo_with_env(args, &[])
+}
+
+/// [`cargo`] with extra environment variables.
+pub(crate) fn cargo_with_env(args: &[&str], env: &[(&str, &OsStr)]) -> Result<()> {
     println!("xtask: cargo {}", args.join(" "));
-    let status = Running::status(cargo_command().args(args)).context("running cargo")?;
+    let mut command = cargo_command();
+    command.args(args).envs(env.iter().copied());
+    let status = Running::status(&mut command).context("running cargo")?;
     if !status.success() {
         bail!("cargo {} failed", args.join(" "));
     }

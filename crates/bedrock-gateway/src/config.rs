@@ -159,6 +159,22 @@ pub struct Cli {
     #[arg(long, env = "BEDROCK_GATEWAY_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Most inputs of one embeddings request (OpenAI's own limit is 2048); more: 400.
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_MAX_EMBEDDING_INPUTS",
+        default_value_t = bedrock_translate::layer::MAX_EMBEDDING_INPUTS
+    )]
+    pub max_embedding_inputs: usize,
+
+    /// Largest (non-streamed) Bedrock answer read, in bytes (larger: 502).
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_MAX_UPSTREAM_BODY_BYTES",
+        default_value_t = bedrock_translate::layer::MAX_UPSTREAM_BODY
+    )]
+    pub max_upstream_body_bytes: usize,
+
     /// Seconds to wait for Bedrock's first byte (0: no limit).
     #[arg(
         long,
@@ -274,6 +290,10 @@ pub struct Settings {
     pub model_defaults: HashMap<ModelId, ModelDefaults>,
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// Most inputs of one embeddings request.
+    pub max_embedding_inputs: usize,
+    /// Largest (non-streamed) Bedrock answer read.
+    pub max_upstream_body_bytes: usize,
     /// Time to Bedrock's first byte; `None`: no limit.
     pub upstream_timeout: Option<Duration>,
     /// Retries of Bedrock requests.
@@ -403,8 +423,14 @@ impl Settings {
                 "give both the certificate chain and its key",
             ));
         }
-        if cli.max_body_bytes == 0 {
-            return Err(ConfigError::new("--max-body-bytes", "must be positive"));
+        for (value, setting) in [
+            (cli.max_body_bytes, "--max-body-bytes"),
+            (cli.max_embedding_inputs, "--max-embedding-inputs"),
+            (cli.max_upstream_body_bytes, "--max-upstream-body-bytes"),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(setting, "must be positive"));
+            }
         }
         Ok(Self {
             listen: cli.listen,
@@ -420,6 +446,8 @@ impl Settings {
                 .unwrap_or_default(),
             model_defaults: HashMap::new(),
             max_body_bytes: cli.max_body_bytes,
+            max_embedding_inputs: cli.max_embedding_inputs,
+            max_upstream_body_bytes: cli.max_upstream_body_bytes,
             upstream_timeout: (cli.upstream_timeout_secs > 0)
                 .then(|| Duration::from_secs(cli.upstream_timeout_secs)),
             retry: RetrySettings {
@@ -572,6 +600,8 @@ mod tests {
         assert_eq!(settings.default_model.as_str(), DEFAULT_MODEL);
         assert!(settings.endpoint_override.is_none());
         assert_eq!(settings.credential_sources, CredentialSources::Any);
+        assert_eq!(settings.max_embedding_inputs, 2048);
+        assert_eq!(settings.max_upstream_body_bytes, 25_000_000);
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub enum GatewayError {
     /// Bedrock's answer is larger than the gateway reads.
     #[error("Bedrock's answer is larger than the gateway's limit of {limit} bytes")]
     UpstreamTooLarge {
-        /// The limit.
+        /// `--max-upstream-body-bytes`.
         limit: usize,
     },
     /// Bedrock's answer broke off (cut short, connection reset).
@@ -145,15 +145,13 @@ impl GatewayError {
         }
     }
 
-    /// Classifies a failure to read Bedrock's answer.
-    fn from_upstream_body(err: BoxError, limit: usize) -> Self {
+    /// Classifies a failure to read Bedrock's answer: too slow, or broken off.
+    fn from_upstream_body(err: BoxError) -> Self {
         let timed_out = err
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
         if timed_out {
             Self::UpstreamBodyTimeout
-        } else if err.is::<http_body_util::LengthLimitError>() {
-            Self::UpstreamTooLarge { limit }
         } else {
             Self::UpstreamBody(err)
         }
@@ -173,9 +171,8 @@ impl From<bedrock_translate::Error> for GatewayError {
             // The request body was read in full before the translator (see `stack`).
             Error::RequestBody(source) => Self::ClientBody(source),
             Error::Upstream(source) => Self::from_upstream(source),
-            Error::UpstreamBody(source) => {
-                Self::from_upstream_body(source, bedrock_translate::layer::MAX_UPSTREAM_BODY)
-            }
+            Error::UpstreamBody(source) => Self::from_upstream_body(source),
+            Error::UpstreamTooLarge { limit } => Self::UpstreamTooLarge { limit },
             other => Self::Internal(Box::new(other)),
         }
     }
@@ -201,22 +198,18 @@ mod tests {
         assert_eq!(err.to_api_error().status, StatusCode::INTERNAL_SERVER_ERROR);
     }
 
-    #[tokio::test]
-    async fn a_broken_or_oversized_answer_is_a_502_not_the_clients_fault() {
+    #[test]
+    fn a_broken_or_oversized_answer_is_a_502_not_the_clients_fault() {
         let cut: BoxError = Box::new(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
         let err = GatewayError::from(bedrock_translate::Error::UpstreamBody(cut));
         assert_eq!(err.to_api_error().status, StatusCode::BAD_GATEWAY);
-        let big = {
-            use http_body_util::BodyExt;
-            let body = http_body_util::Full::new(bytes::Bytes::from_static(b"too long"));
-            http_body_util::Limited::new(body, 2)
-                .collect()
-                .await
-                .unwrap_err()
-        };
-        let err = GatewayError::from(bedrock_translate::Error::UpstreamBody(big));
-        assert!(matches!(err, GatewayError::UpstreamTooLarge { .. }));
-        assert_eq!(err.to_api_error().status, StatusCode::BAD_GATEWAY);
+        let err = GatewayError::from(bedrock_translate::Error::UpstreamTooLarge { limit: 2 });
+        let api = err.to_api_error();
+        assert_eq!(api.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(
+            api.error.message,
+            "Bedrock's answer is larger than the gateway's limit of 2 bytes"
+        );
     }
 
     #[test]

@@ -236,7 +236,9 @@ impl Body for MeteredBody {
             }
             // hyper stops polling once `is_end_stream` says so: finish on the last frame too.
             if matches!(polled, Poll::Ready(None)) || this.inner.is_end_stream() {
-                meter.finish(this.inner.get_ref().stream_usage(), None);
+                let body = this.inner.get_ref();
+                let error = body.stream_error_status().map(|status| status.as_u16());
+                meter.finish(body.stream_usage(), error);
             }
         }
         polled

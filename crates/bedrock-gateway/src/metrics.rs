@@ -5,19 +5,22 @@
 //! | `bedrock_gateway_requests_total` | `route`, `model`, `status` |
 //! | `bedrock_gateway_request_duration_seconds` (histogram, to the last byte for streams) | `route` |
 //! | `bedrock_gateway_time_to_first_chunk_seconds` (histogram, streams) | `model` |
-//! | `bedrock_gateway_upstream_attempts_total` | `outcome` (`ok`, a Bedrock error type, `connection_error`) |
+//! | `bedrock_gateway_upstream_attempts_total` | `outcome` (`ok`, a known Bedrock error type, `other`, `http_4xx`, `http_5xx`, `connection_error`, `signing_error`) |
 //! | `bedrock_gateway_tokens_total` | `model`, `direction` (`input`, `output`) |
 //! | `bedrock_gateway_in_flight_requests`, `bedrock_gateway_in_flight_streams` | |
 //!
 //! Label values never come unchecked from clients: a `model` is a catalogue model or a
-//! configured alias (else `other`), a Bedrock error type must look like one (else `other`), so a
-//! hostile client cannot grow the number of series, and no secret can become a label.
+//! configured alias (else `other`), an upstream outcome is one of a fixed set (a Bedrock error
+//! type outside [`BEDROCK_ERROR_TYPES`] is `other`), so neither a hostile client nor a hostile
+//! upstream can grow the number of series, and no secret can become a label.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bedrock_translate::catalog::KNOWN_MODELS;
+#[cfg(doc)]
+use bedrock_translate::error::BEDROCK_ERROR_TYPES;
 use openai_types::chat::Usage;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -49,7 +52,7 @@ struct ModelLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
-    outcome: String,
+    outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -197,19 +200,11 @@ impl Metrics {
             .inc_by(usage.completion_tokens);
     }
 
-    /// One attempt at Bedrock: `ok`, the Bedrock error type (from `x-amzn-ErrorType`), an HTTP
-    /// status, or `connection_error`.
-    pub fn upstream_attempt(&self, outcome: &str) {
-        let valid = !outcome.is_empty()
-            && outcome.len() <= 64
-            && outcome
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        let outcome = if valid {
-            outcome.to_owned()
-        } else {
-            "other".to_owned()
-        };
+    /// One attempt at Bedrock, by outcome: `ok`, a Bedrock error type of
+    /// [`BEDROCK_ERROR_TYPES`], `other` (any other error type), `http_4xx` or `http_5xx` (an
+    /// error answer without a type), `connection_error`, `signing_error`. Static strings only,
+    /// so that no value from the wire can become a label.
+    pub fn upstream_attempt(&self, outcome: &'static str) {
         self.upstream
             .get_or_create(&OutcomeLabels { outcome })
             .inc();
@@ -282,7 +277,7 @@ mod tests {
             },
         );
         metrics.upstream_attempt("ThrottlingException");
-        metrics.upstream_attempt("Bad\"Label");
+        metrics.upstream_attempt("other");
         let text = metrics.encode();
         for needle in [
             r#"bedrock_gateway_requests_total{route="/v1/chat/completions",model="other",status="200"} 1"#,

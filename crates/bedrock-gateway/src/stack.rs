@@ -114,6 +114,8 @@ fn translate_config(settings: &Settings) -> TranslateConfig {
         .with_aliases(settings.aliases.clone())
         .with_default_embedding_model(settings.default_embedding_model.clone())
         .with_all_model_defaults(settings.model_defaults.clone())
+        .with_max_embedding_inputs(settings.max_embedding_inputs)
+        .with_max_upstream_body(settings.max_upstream_body_bytes)
 }
 
 /// What hyper serves: the tower-http middleware, metering, and the router.

@@ -29,6 +29,12 @@ pub struct Fault {
     pub stream_event_delay_ms: Option<u64>,
     /// Streams: answer with exactly this many text events.
     pub stream_events: Option<usize>,
+    /// Complete answers: this many bytes of JSON whitespace after the answer (still valid
+    /// JSON, and as large as asked).
+    pub pad_answer: Option<usize>,
+    /// Complete answers: announce the whole answer's `Content-Length`, send half of it, and
+    /// close the connection.
+    pub truncate_body: bool,
 }
 
 /// The exception types a ConverseStream can carry (botocore's `ConverseStreamOutput`).
@@ -70,6 +76,8 @@ impl Fault {
             "stream_cut_after_events",
             "stream_event_delay_ms",
             "stream_events",
+            "pad_answer",
+            "truncate_body",
             "count",
         ];
         if let Some(unknown) = object.keys().find(|k| !known.contains(&k.as_str())) {
@@ -92,6 +100,11 @@ impl Fault {
             stream_cut_after_events: number("stream_cut_after_events").map(|n| n as usize),
             stream_event_delay_ms: number("stream_event_delay_ms"),
             stream_events: number("stream_events").map(|n| n as usize),
+            pad_answer: number("pad_answer").map(|n| n as usize),
+            truncate_body: value
+                .get("truncate_body")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         };
         fault.check()?;
         let count = number("count").unwrap_or(1);
@@ -136,6 +149,8 @@ impl Fault {
                 .or(self.stream_cut_after_events),
             stream_event_delay_ms: other.stream_event_delay_ms.or(self.stream_event_delay_ms),
             stream_events: other.stream_events.or(self.stream_events),
+            pad_answer: other.pad_answer.or(self.pad_answer),
+            truncate_body: other.truncate_body || self.truncate_body,
         }
     }
 
@@ -164,6 +179,8 @@ impl Fault {
                     }
                     "stream_event_delay_ms" => f.stream_event_delay_ms = number,
                     "stream_events" => f.stream_events = number.map(|n| n as usize),
+                    "pad_answer" => f.pad_answer = number.map(|n| n as usize),
+                    "truncate_body" => f.truncate_body = true,
                     _ => {}
                 }
             }
@@ -223,6 +240,22 @@ mod tests {
             Fault::from_directives("[mock:drop_connection]")
                 .unwrap()
                 .drop_connection
+        );
+    }
+
+    #[test]
+    fn answer_body_faults_parse_both_ways() {
+        let fault = Fault::from_directives("[mock:pad_answer=4096,truncate_body]").unwrap();
+        assert_eq!((fault.pad_answer, fault.truncate_body), (Some(4096), true));
+        let (queued, _) =
+            Fault::from_json(&serde_json::json!({"pad_answer": 10, "truncate_body": true}))
+                .unwrap();
+        assert_eq!(
+            queued,
+            fault.clone().overridden_by(Fault {
+                pad_answer: Some(10),
+                ..Fault::default()
+            })
         );
     }
 }

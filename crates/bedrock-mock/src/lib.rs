@@ -29,7 +29,11 @@
 //!     `validationException`, `serviceUnavailableException`) after K events, then the end;
 //!   - `{"stream_cut_after_events":3}`: the connection breaks after K events;
 //!   - `{"stream_event_delay_ms":100}`: a pause between events;
-//!   - `{"stream_events":500}`: exactly N text deltas.
+//!   - `{"stream_events":500}`: exactly N text deltas;
+//!   - `{"pad_answer":30000000}`: a complete (non-streamed) answer followed by N bytes of JSON
+//!     whitespace: still valid, as large as asked (for answer-size limits);
+//!   - `{"truncate_body":true}`: a complete answer announced whole by its `Content-Length`, of
+//!     which only the first half is sent before the connection closes.
 //!
 //!   `DELETE /__mock/faults` clears the queue.
 //! - `GET /__mock/stats`: `{"requests","streams_started","streams_completed",
@@ -43,7 +47,7 @@
 //! queued fault and are left out of the echo. Examples: `[mock:error=ThrottlingException]`,
 //! `[mock:error=ModelErrorException,status=424,message=boom]`, `[mock:delay_ms=200]`,
 //! `[mock:stream_exception=modelStreamErrorException,after=3]`, `[mock:stream_cut_after_events=2]`,
-//! `[mock:drop_connection]`.
+//! `[mock:drop_connection]`, `[mock:pad_answer=30000000]`, `[mock:truncate_body]`.
 //!
 //! # Example
 //!

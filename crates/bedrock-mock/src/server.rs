@@ -359,10 +359,11 @@ async fn model_request(
                 return Ok(bedrock_error(400, "ValidationException", &invalid.0, None));
             }
             if operation == "converse" {
-                return Ok(json_response(
+                let answer = json_response(
                     StatusCode::OK,
                     &answer::converse_json(&answer::answer(&json)),
-                ));
+                );
+                return Ok(answer_faults(answer, &fault).await);
             }
             let answer = match fault.stream_events.unwrap_or(state.config.stream_events) {
                 0 => answer::answer(&json),
@@ -382,18 +383,52 @@ async fn model_request(
             "The provided Content-Type header is not supported. Specify application/json and try again.",
             None,
         )),
-        ("invoke", Kind::Text) => Ok(invoke_text(&json)),
+        ("invoke", Kind::Text) => Ok(answer_faults(invoke_text(&json), &fault).await),
         ("invoke", kind) => match answer::invoke_embedding(kind, &json) {
             Ok((answer, tokens)) => {
                 let mut response = json_response(StatusCode::OK, &answer);
                 let headers = response.headers_mut();
                 invoke_headers(headers, tokens, 0);
-                Ok(response)
+                Ok(answer_faults(response, &fault).await)
             }
             Err(invalid) => Ok(bedrock_error(400, "ValidationException", &invalid.0, None)),
         },
         _ => Ok(bedrock_error(404, "UnknownOperationException", "", None)),
     }
+}
+
+/// A complete answer as the fault's `pad_answer` and `truncate_body` make it.
+async fn answer_faults(response: Response<MockBody>, fault: &Fault) -> Response<MockBody> {
+    if fault.pad_answer.is_none() && !fault.truncate_body {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let mut bytes = body
+        .collect()
+        .await
+        .map(|collected| collected.to_bytes().to_vec())
+        .unwrap_or_default();
+    if let Some(padding) = fault.pad_answer {
+        bytes.resize(bytes.len() + padding, b' ');
+    }
+    if !fault.truncate_body {
+        return Response::from_parts(parts, full(bytes));
+    }
+    parts
+        .headers
+        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    let whole = Bytes::from(bytes);
+    let half = whole.slice(..whole.len() / 2);
+    let (tx, rx) = mpsc::channel(2);
+    tokio::spawn(async move {
+        let _ = tx.send(Ok(half)).await;
+        // A pause, so that the headers and the half go out before the connection breaks.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let _ = tx
+            .send(Err(std::io::Error::other("answer cut on purpose")))
+            .await;
+    });
+    Response::from_parts(parts, ChannelBody(rx).boxed())
 }
 
 /// Titan Text's InvokeModel shape, enough for tools that call it.

@@ -631,6 +631,45 @@ async fn delays_and_dropped_connections() {
     assert_eq!(converse(&mock, &user("x")).await.0, StatusCode::OK);
 }
 
+#[tokio::test]
+async fn padded_and_truncated_answers() {
+    let mock = start().await;
+    let (status, headers, plain) =
+        post(&mock, &format!("/model/{CLAUDE}/converse"), &user("x")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, padded) = post(
+        &mock,
+        &format!("/model/{CLAUDE}/converse"),
+        &user("x [mock:pad_answer=5000]"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(padded.len(), plain.len() + 5000);
+    let value: Value = serde_json::from_slice(&padded).expect("padding keeps the JSON valid");
+    assert_eq!(value["stopReason"], "end_turn");
+    assert!(headers.get("content-type").is_some());
+
+    // Half of the announced length, then the connection closes: the body cannot be read.
+    fault(&mock, json!({"truncate_body": true})).await;
+    let url = format!("{}/model/{CLAUDE}/converse", mock.url());
+    let request = signed(&url, &user("x").to_string(), &Signer::default());
+    let response = client().request(request).await.expect("the headers arrive");
+    assert_eq!(response.status(), StatusCode::OK);
+    let announced: usize = response.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(announced, plain.len());
+    assert!(
+        response.into_body().collect().await.is_err(),
+        "the answer is cut short"
+    );
+    // Streams are left alone.
+    let events = stream(&mock, "x [mock:truncate_body,pad_answer=10]").await;
+    assert!(!events.is_empty());
+}
+
 async fn stream(mock: &MockServer, text: &str) -> Vec<Message> {
     let (status, _, bytes) = post(
         mock,

@@ -55,6 +55,16 @@ impl<RB> OpenAiBody<RB> {
         }
     }
 
+    /// The status of the error a stream ended with, once it has written its error event
+    /// (`None` for a complete body and for a stream that has not failed): for whoever counts
+    /// answers by status, since the stream's own status (200) went out before the error.
+    pub fn stream_error_status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Full(_) => None,
+            Self::Events(events) => events.state.error_status,
+        }
+    }
+
     /// Whether this is a stream of server-sent events.
     pub fn is_stream(&self) -> bool {
         matches!(self, Self::Events(_))
@@ -112,6 +122,8 @@ struct SseState {
     translator: ChunkTranslator,
     out: BytesMut,
     done: bool,
+    /// The status of the error event written, if any.
+    error_status: Option<StatusCode>,
 }
 
 impl<RB> EventsBody<RB> {
@@ -124,6 +136,7 @@ impl<RB> EventsBody<RB> {
                 translator: ChunkTranslator::new(ctx, options),
                 out: BytesMut::with_capacity(1024),
                 done: false,
+                error_status: None,
             },
         }
     }
@@ -176,6 +189,7 @@ where
             };
             if let Err(err) = result {
                 tracing::debug!(status = err.status.as_u16(), error = %err.error.message, "stream ended with an error");
+                this.state.error_status = Some(err.status);
                 this.state.write_event(&ErrorBody::new(err.error));
                 this.state.done = true;
             }
@@ -280,4 +294,32 @@ fn upstream_broken(err: BoxError) -> ApiError {
         format!("the connection to Bedrock failed during the stream: {err}"),
         "upstream_error",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::{BodyExt, StreamBody};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stream_that_fails_says_with_which_status() {
+        let broken: Result<Frame<Bytes>, std::io::Error> =
+            Err(std::io::ErrorKind::ConnectionReset.into());
+        let upstream = StreamBody::new(futures_util::stream::iter([broken]));
+        let mut body = OpenAiBody::events(
+            upstream,
+            ResponseContext::new("m"),
+            StreamOptions::default(),
+        );
+        assert_eq!(body.stream_error_status(), None);
+        let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert!(frame.starts_with(b"data: {\"error\""), "{frame:?}");
+        assert!(body.frame().await.is_none());
+        assert_eq!(body.stream_error_status(), Some(StatusCode::BAD_GATEWAY));
+        assert_eq!(
+            OpenAiBody::<Full<Bytes>>::full(Bytes::new()).stream_error_status(),
+            None
+        );
+    }
 }

@@ -7,6 +7,11 @@
 //!   to `search_document` (a request may set another with the non-standard `input_type` field).
 //! - `encoding_format: base64` returns the little-endian f32 bytes in base64, as OpenAI does.
 //!
+//! Bounds: [`count_inputs`] counts a body's inputs without building them, so that a request over
+//! the layer's limit is refused before its texts are allocated; [`check_answer`] holds every
+//! answer to one vector per text sent, each of at most the plan's [`EmbeddingPlan::dimensions`],
+//! so that the assembled answer is at most inputs × dimensions floats whatever Bedrock sends.
+//!
 //! # Example
 //!
 //! ```
@@ -36,6 +41,10 @@ use crate::model_id::ModelId;
 
 /// Cohere's limit of texts per call.
 pub const COHERE_BATCH: usize = 96;
+/// Titan Text Embeddings v1's vector length.
+pub const TITAN_V1_DIMENSIONS: usize = 1536;
+/// Cohere Embed v3's vector length.
+pub const COHERE_V3_DIMENSIONS: usize = 1024;
 
 /// The embedding model families the gateway speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +86,170 @@ pub struct EmbeddingPlan {
     pub bodies: Vec<Bytes>,
     /// How to encode the vectors.
     pub encoding: EncodingFormat,
+    /// The texts in all.
+    pub inputs: usize,
+    /// The texts per call: every call holds this many but the last, which holds the rest.
+    pub batch: usize,
+    /// The length of the model's vectors (as asked, for Titan v2): no answer may hold longer.
+    pub dimensions: usize,
+}
+
+impl EmbeddingPlan {
+    /// The number of texts sent in call `call` (0-based).
+    ///
+    /// ```
+    /// # use bedrock_translate::embeddings::plan;
+    /// # use bedrock_translate::model_id::ModelId;
+    /// let texts: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    /// let req = serde_json::from_value(serde_json::json!({ "input": texts })).unwrap();
+    /// let plan = plan(req, &ModelId::parse("cohere.embed-english-v3").unwrap()).unwrap();
+    /// assert_eq!((plan.texts_in_call(0), plan.texts_in_call(1)), (96, 4));
+    /// ```
+    pub fn texts_in_call(&self, call: usize) -> usize {
+        self.inputs
+            .saturating_sub(call.saturating_mul(self.batch))
+            .min(self.batch)
+    }
+}
+
+/// The number of inputs in an embeddings request body (a text or a token array counts as
+/// one), read without allocating them: a cheap check before the body is parsed for real.
+///
+/// ```
+/// use bedrock_translate::embeddings::count_inputs;
+/// assert_eq!(count_inputs(br#"{"input":["a","b","c"],"model":"m"}"#).unwrap(), 3);
+/// assert_eq!(count_inputs(br#"{"input":"one text"}"#).unwrap(), 1);
+/// assert_eq!(count_inputs(br#"{"input":[1,2,3]}"#).unwrap(), 1);
+/// ```
+pub fn count_inputs(body: &[u8]) -> Result<usize, serde_json::Error> {
+    #[derive(Deserialize)]
+    struct Counted {
+        #[serde(default)]
+        input: InputCount,
+    }
+    serde_json::from_slice::<Counted>(body).map(|counted| counted.input.0)
+}
+
+/// The number of inputs of an `input` field (see [`count_inputs`]).
+#[derive(Debug, Default)]
+struct InputCount(usize);
+
+impl<'de> Deserialize<'de> for InputCount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(InputCountVisitor)
+    }
+}
+
+struct InputCountVisitor;
+
+impl<'de> serde::de::Visitor<'de> for InputCountVisitor {
+    type Value = InputCount;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a text or an array")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<InputCount, E> {
+        Ok(InputCount(1))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<InputCount, A::Error> {
+        let mut count = 0;
+        let mut token_array = false;
+        while let Some(item) = seq.next_element::<ItemKind>()? {
+            token_array |= count == 0 && item == ItemKind::Number;
+            count += 1;
+        }
+        // An array of numbers is one token array: one input.
+        Ok(InputCount(if token_array { 1 } else { count }))
+    }
+}
+
+/// What an element of `input` is, without keeping it.
+#[derive(Debug, PartialEq, Eq)]
+enum ItemKind {
+    Number,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for ItemKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ItemKindVisitor)
+    }
+}
+
+struct ItemKindVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ItemKindVisitor {
+    type Value = ItemKind;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<ItemKind, E> {
+        Ok(ItemKind::Number)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<ItemKind, E> {
+        Ok(ItemKind::Number)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<ItemKind, E> {
+        Ok(ItemKind::Number)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<ItemKind, E> {
+        Ok(ItemKind::Other)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<ItemKind, E> {
+        Ok(ItemKind::Other)
+    }
+
+    fn visit_unit<E>(self) -> Result<ItemKind, E> {
+        Ok(ItemKind::Other)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ItemKind, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(ItemKind::Other)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ItemKind, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(ItemKind::Other)
+    }
+}
+
+/// Refuses a request of more than `max` inputs (400 on `input`), before anything is sent.
+pub fn check_input_count(count: usize, max: usize) -> Result<(), TranslateError> {
+    if count > max {
+        return Err(TranslateError::invalid(
+            "input",
+            format!(
+                "input holds {count} items, more than this gateway's limit of {max} per request: split it into several requests"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks one InvokeModel answer against what was asked: one vector per text sent, none longer
+/// than `dimensions`. The message says what was wrong (the caller makes it a 502).
+pub fn check_answer(vectors: &[Vec<f32>], texts: usize, dimensions: usize) -> Result<(), String> {
+    if vectors.len() != texts {
+        return Err(format!("{} vectors for {texts} texts", vectors.len()));
+    }
+    match vectors.iter().map(Vec::len).max() {
+        Some(longest) if longest > dimensions => Err(format!(
+            "a vector of {longest} floats, more than the model's {dimensions}"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Plans the InvokeModel calls for `req` on `model`.
@@ -109,6 +282,12 @@ pub fn plan(req: EmbeddingsRequest, model: &ModelId) -> Result<EmbeddingPlan, Tr
             format!("input[{i}] is empty"),
         ));
     }
+    let inputs = texts.len();
+    let (batch, dimensions) = match family {
+        Family::TitanV1 => (1, TITAN_V1_DIMENSIONS),
+        Family::TitanV2 => (1, req.dimensions.unwrap_or(1024) as usize),
+        Family::CohereV3 => (COHERE_BATCH, COHERE_V3_DIMENSIONS),
+    };
     let bodies = match family {
         Family::TitanV1 => {
             check_dimensions(req.dimensions, &[1536])?;
@@ -151,6 +330,9 @@ pub fn plan(req: EmbeddingsRequest, model: &ModelId) -> Result<EmbeddingPlan, Tr
         family,
         bodies,
         encoding: req.encoding_format.unwrap_or(EncodingFormat::Float),
+        inputs,
+        batch,
+        dimensions,
     })
 }
 
@@ -355,6 +537,34 @@ mod tests {
         )
         .unwrap();
         assert_eq!((v, t), (vec![vec![0.5]], 7));
+    }
+
+    #[test]
+    fn inputs_are_counted_without_being_built() {
+        let cases: [(&str, usize); 7] = [
+            (r#"{"input":["a","b\"]","c"]}"#, 3),
+            (r#"{"model":"m","input":"x"}"#, 1),
+            (r#"{"input":[[1,2],[3]]}"#, 2),
+            (r#"{"input":[7,8,9,10]}"#, 1),
+            (r#"{"input":[]}"#, 0),
+            (r#"{"input":[{"a":[1]},true,null]}"#, 3),
+            (r#"{"model":"m"}"#, 0),
+        ];
+        for (body, count) in cases {
+            assert_eq!(count_inputs(body.as_bytes()).unwrap(), count, "{body}");
+        }
+        assert!(count_inputs(b"{\"input\":[").is_err());
+        assert!(check_input_count(2048, 2048).is_ok());
+        let err = crate::ApiError::from(check_input_count(2049, 2048).unwrap_err());
+        assert_eq!(err.error.param.as_deref(), Some("input"));
+    }
+
+    #[test]
+    fn answers_hold_one_vector_per_text_within_the_dimensions() {
+        assert!(check_answer(&[vec![0.0; 4]], 1, 4).is_ok());
+        assert!(check_answer(&[vec![0.0; 5]], 1, 4).is_err());
+        assert!(check_answer(&[vec![0.0], vec![0.0]], 1, 4).is_err());
+        assert!(check_answer(&[], 1, 4).is_err());
     }
 
     #[test]

@@ -194,6 +194,51 @@ impl ApiError {
     }
 }
 
+/// Every error type Bedrock Runtime answers with: the errors of its operations in the service
+/// model (botocore's `bedrock-runtime` `service-2.json`, 2023-09-30) and the AWS-wide
+/// authentication errors that [`ApiError::from_bedrock`] maps. A fixed set, e.g. for metric
+/// labels: see [`known_error_type`].
+pub const BEDROCK_ERROR_TYPES: &[&str] = &[
+    "AccessDeniedException",
+    "ConflictException",
+    "InternalServerException",
+    "ModelErrorException",
+    "ModelNotReadyException",
+    "ModelStreamErrorException",
+    "ModelTimeoutException",
+    "ResourceNotFoundException",
+    "ServiceQuotaExceededException",
+    "ServiceUnavailableException",
+    "ThrottlingException",
+    "ValidationException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "IncompleteSignatureException",
+    "MissingAuthenticationTokenException",
+    "InvalidClientTokenId",
+    "ExpiredTokenException",
+    "ExpiredToken",
+];
+
+/// The [`BEDROCK_ERROR_TYPES`] entry of an `x-amzn-ErrorType` value (with or without its
+/// `:http://...` or `namespace#` decorations); `None` for any other value.
+///
+/// ```
+/// use bedrock_translate::error::known_error_type;
+/// assert_eq!(
+///     known_error_type("ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.service/"),
+///     Some("ThrottlingException")
+/// );
+/// assert_eq!(known_error_type("Made-Up-1234"), None);
+/// ```
+pub fn known_error_type(raw: &str) -> Option<&'static str> {
+    let code = bedrock_error_code(raw);
+    BEDROCK_ERROR_TYPES
+        .iter()
+        .copied()
+        .find(|known| *known == code)
+}
+
 /// `ThrottlingException:http://internal...` -> `ThrottlingException`;
 /// `com.amazon.coral#ValidationException` -> `ValidationException`.
 fn bedrock_error_code(raw: &str) -> &str {

@@ -54,7 +54,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures_util::{StreamExt as _, TryStreamExt as _};
+use futures_util::StreamExt as _;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
@@ -72,8 +72,11 @@ use crate::request::{JSON_OUTPUT_TOOL, chat_to_converse};
 use crate::response::{ResponseContext, converse_to_chat};
 use crate::stream::StreamOptions;
 
-/// The most of a Bedrock (non-streaming) answer the translator reads: Bedrock's own limit.
+/// The default of [`TranslateConfig::max_upstream_body`]: the most of a Bedrock
+/// (non-streamed) answer the translator reads, Bedrock's own limit.
 pub const MAX_UPSTREAM_BODY: usize = 25_000_000;
+/// The default of [`TranslateConfig::max_embedding_inputs`]: OpenAI's own limit.
+pub const MAX_EMBEDDING_INPUTS: usize = 2048;
 /// The chat model used when a request names none and the configuration sets none.
 pub const DEFAULT_MODEL: &str = "amazon.titan-text-premier-v1:0";
 /// The embedding model used when a request names none.
@@ -110,6 +113,10 @@ pub struct TranslateConfig {
     pub endpoint: BedrockEndpoint,
     /// Per-model defaults for requests that leave a parameter out.
     pub model_defaults: HashMap<ModelId, ModelDefaults>,
+    /// The most inputs one embeddings request may hold (more: 400 on `input`).
+    pub max_embedding_inputs: usize,
+    /// The most bytes of a Bedrock (non-streamed) answer read (more: [`Error::UpstreamTooLarge`]).
+    pub max_upstream_body: usize,
 }
 
 /// Inference parameters applied to a model's requests when the request leaves them out.
@@ -159,6 +166,8 @@ impl TranslateConfig {
             default_embedding_model: ModelId::parse(DEFAULT_EMBEDDING_MODEL).expect("a valid id"),
             endpoint,
             model_defaults: HashMap::new(),
+            max_embedding_inputs: MAX_EMBEDDING_INPUTS,
+            max_upstream_body: MAX_UPSTREAM_BODY,
         }
     }
 
@@ -189,6 +198,18 @@ impl TranslateConfig {
     /// Replaces the per-model defaults.
     pub fn with_all_model_defaults(mut self, defaults: HashMap<ModelId, ModelDefaults>) -> Self {
         self.model_defaults = defaults;
+        self
+    }
+
+    /// The most inputs one embeddings request may hold (default [`MAX_EMBEDDING_INPUTS`]).
+    pub fn with_max_embedding_inputs(mut self, max: usize) -> Self {
+        self.max_embedding_inputs = max;
+        self
+    }
+
+    /// The most bytes of a Bedrock (non-streamed) answer read (default [`MAX_UPSTREAM_BODY`]).
+    pub fn with_max_upstream_body(mut self, bytes: usize) -> Self {
+        self.max_upstream_body = bytes;
         self
     }
 
@@ -414,9 +435,15 @@ pub enum Error {
     /// The inner service failed to get an answer from Bedrock (signing, connecting, timeout).
     #[error("the request to Bedrock failed")]
     Upstream(#[source] BoxError),
-    /// Reading Bedrock's (non-streamed) answer failed: cut short, too large, too slow.
+    /// Reading Bedrock's (non-streamed) answer failed: cut short, too slow.
     #[error("could not read Bedrock's answer")]
     UpstreamBody(#[source] BoxError),
+    /// Bedrock's (non-streamed) answer is larger than [`TranslateConfig::max_upstream_body`].
+    #[error("Bedrock's answer is larger than the limit of {limit} bytes")]
+    UpstreamTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 /// A chat completion: translate, call Bedrock, translate back.
@@ -469,7 +496,14 @@ where
                     Err(err) => error_response(err),
                 }
             }
-            None => complete(response.into_body(), &call.context).await?,
+            None => {
+                complete(
+                    response.into_body(),
+                    &call.context,
+                    config.max_upstream_body,
+                )
+                .await?
+            }
         }
     };
     answer.extensions_mut().insert(ResolvedModel(call.model));
@@ -503,6 +537,12 @@ where
 }
 
 /// Embeddings: plan the InvokeModel calls, send them concurrently (in order), assemble.
+///
+/// Bounded: a request of more than [`TranslateConfig::max_embedding_inputs`] inputs is refused
+/// before its texts are parsed; at most [`EMBEDDING_CONCURRENCY`] calls are in flight, and the
+/// first failure (a Bedrock error answer or a failed call) answers the request and cancels the
+/// calls in flight, so no further call starts; each answer holds one vector per text of at most
+/// the plan's dimensions ([`embeddings::check_answer`]).
 async fn embeddings<S, B, RB>(
     inner: S,
     config: &TranslateConfig,
@@ -521,46 +561,45 @@ where
         Ok(read) => read,
         Err(response) => return Ok(response),
     };
-    let planned = serde_json::from_slice::<EmbeddingsRequest>(&body)
-        .map_err(|e| TranslateError::Json(e.to_string()))
-        .and_then(|req| {
-            let model = config.resolve_embedding_model(req.model.as_deref())?;
-            Ok((embeddings::plan(req, &model)?, model))
-        });
-    let (plan, model) = match planned {
+    let (plan, model) = match plan_embeddings(config, &body) {
         Ok(planned) => planned,
         Err(err) => return Ok(error_response(err.into())),
     };
     let endpoint = config.endpoint_for(&parts.extensions);
     let uri = endpoint.uri(&model.path(Operation::InvokeModel));
-    let calls = plan.bodies.into_iter().map(|body| {
+    let expected = |call| Expected {
+        texts: plan.texts_in_call(call),
+        dimensions: plan.dimensions,
+        family: plan.family,
+        limit: config.max_upstream_body,
+    };
+    let calls = plan.bodies.iter().enumerate().map(|(call, body)| {
         let mut upstream = Request::post(uri.clone())
             .header(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )
             .header(header::ACCEPT, HeaderValue::from_static("application/json"))
-            .body(Full::new(body))
+            .body(Full::new(body.clone()))
             .expect("a validated URI and static headers make a valid request");
         *upstream.extensions_mut() = parts.extensions.clone();
-        invoke(inner.clone(), upstream, plan.family)
+        invoke(inner.clone(), upstream, expected(call))
     });
     // Each future owns its clone of the service; they are polled at most N at a time, in order.
     let calls: Vec<_> = calls.collect();
-    let answers: Vec<InvokeAnswer> = futures_util::stream::iter(calls)
-        .buffered(EMBEDDING_CONCURRENCY)
-        .try_collect()
-        .await?;
-    let mut vectors = Vec::new();
+    let mut answers = futures_util::stream::iter(calls).buffered(EMBEDDING_CONCURRENCY);
+    let mut vectors = Vec::with_capacity(plan.inputs);
     let mut tokens: u64 = 0;
-    for answer in answers {
+    while let Some(answer) = answers.next().await {
         match answer {
             Ok((v, t)) => {
                 vectors.extend(v);
                 // Upstream's counts: saturate rather than overflow.
                 tokens = tokens.saturating_add(t);
             }
-            Err(err) => return Ok(error_response(err)),
+            // Returning drops `answers`: the calls in flight are cancelled, no other starts.
+            Err(CallFailed::Answered(err)) => return Ok(error_response(err)),
+            Err(CallFailed::Error(err)) => return Err(err),
         }
     }
     let response = embeddings::assemble(vectors, tokens, plan.encoding, model.as_str());
@@ -575,15 +614,48 @@ where
     Ok(answer)
 }
 
-/// The vectors and input tokens of one InvokeModel call, or the mapped Bedrock error.
-type InvokeAnswer = Result<(Vec<Vec<f32>>, u64), ApiError>;
+/// The InvokeModel calls of an embeddings body, after the input count is checked.
+fn plan_embeddings(
+    config: &TranslateConfig,
+    body: &[u8],
+) -> Result<(embeddings::EmbeddingPlan, ModelId), TranslateError> {
+    // A body that does not count parses no better: the real parse below says why.
+    if let Ok(count) = embeddings::count_inputs(body) {
+        embeddings::check_input_count(count, config.max_embedding_inputs)?;
+    }
+    let req = serde_json::from_slice::<EmbeddingsRequest>(body)
+        .map_err(|e| TranslateError::Json(e.to_string()))?;
+    let model = config.resolve_embedding_model(req.model.as_deref())?;
+    Ok((embeddings::plan(req, &model)?, model))
+}
 
-/// One InvokeModel call: the vectors and token count, or the mapped Bedrock error.
+/// Why one InvokeModel call of an embeddings request gave no vectors.
+#[derive(Debug)]
+enum CallFailed {
+    /// Bedrock answered with an error, or with vectors that do not fit the request: the answer.
+    Answered(ApiError),
+    /// The call itself failed.
+    Error(Error),
+}
+
+/// What one InvokeModel call must answer.
+#[derive(Debug, Clone, Copy)]
+struct Expected {
+    /// Vectors: one per text sent.
+    texts: usize,
+    /// The most floats per vector.
+    dimensions: usize,
+    family: embeddings::Family,
+    /// The most bytes of the answer read.
+    limit: usize,
+}
+
+/// One InvokeModel call: the vectors and input token count.
 async fn invoke<S, RB>(
     inner: S,
     request: Request<Full<Bytes>>,
-    family: embeddings::Family,
-) -> Result<InvokeAnswer, Error>
+    expected: Expected,
+) -> Result<(Vec<Vec<f32>>, u64), CallFailed>
 where
     S: Service<Request<Full<Bytes>>, Response = Response<RB>> + Send,
     S::Error: Into<BoxError>,
@@ -594,25 +666,29 @@ where
     let response = inner
         .oneshot(request)
         .await
-        .map_err(|e| Error::Upstream(e.into()))?;
+        .map_err(|e| CallFailed::Error(Error::Upstream(e.into())))?;
     if !response.status().is_success() {
-        return Ok(Err(bedrock_error(response).await));
+        return Err(CallFailed::Answered(bedrock_error(response).await));
     }
     let header_tokens = response
         .headers()
         .get("x-amzn-bedrock-input-token-count")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let bytes = read_answer(response.into_body()).await?;
-    Ok(
-        embeddings::parse_answer(family, &bytes, header_tokens).map_err(|e| {
-            ApiError::server(
-                StatusCode::BAD_GATEWAY,
-                format!("Bedrock answered with an unreadable embedding: {e}"),
-                "upstream_error",
-            )
-        }),
-    )
+    let bytes = read_answer(response.into_body(), expected.limit)
+        .await
+        .map_err(CallFailed::Error)?;
+    let unreadable = |detail: String| {
+        CallFailed::Answered(ApiError::server(
+            StatusCode::BAD_GATEWAY,
+            format!("Bedrock answered with an unreadable embedding: {detail}"),
+            "upstream_error",
+        ))
+    };
+    let (vectors, tokens) = embeddings::parse_answer(expected.family, &bytes, header_tokens)
+        .map_err(|e| unreadable(e.to_string()))?;
+    embeddings::check_answer(&vectors, expected.texts, expected.dimensions).map_err(unreadable)?;
+    Ok((vectors, tokens))
 }
 
 /// A translated request, ready to send.
@@ -691,13 +767,17 @@ where
     ApiError::from_bedrock(status, error_type.as_deref(), &body)
 }
 
-/// Reads a Converse answer and translates it.
-async fn complete<RB>(body: RB, ctx: &ResponseContext) -> Result<Response<OpenAiBody<RB>>, Error>
+/// Reads a Converse answer, at most `limit` bytes, and translates it.
+async fn complete<RB>(
+    body: RB,
+    ctx: &ResponseContext,
+    limit: usize,
+) -> Result<Response<OpenAiBody<RB>>, Error>
 where
     RB: Body<Data = Bytes>,
     RB::Error: Into<BoxError>,
 {
-    let bytes = read_answer(body).await?;
+    let bytes = read_answer(body, limit).await?;
     let converse: ConverseResponse = match serde_json::from_slice(&bytes) {
         Ok(converse) => converse,
         Err(e) => {
@@ -717,17 +797,19 @@ where
     Ok(response)
 }
 
-/// Reads a whole Bedrock answer, at most [`MAX_UPSTREAM_BODY`] bytes.
-async fn read_answer<RB>(body: RB) -> Result<Bytes, Error>
+/// Reads a whole Bedrock answer of at most `limit` bytes.
+async fn read_answer<RB>(body: RB, limit: usize) -> Result<Bytes, Error>
 where
     RB: Body<Data = Bytes>,
     RB::Error: Into<BoxError>,
 {
-    Limited::new(body, MAX_UPSTREAM_BODY)
-        .collect()
-        .await
-        .map(|collected| collected.to_bytes())
-        .map_err(Error::UpstreamBody)
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => {
+            Err(Error::UpstreamTooLarge { limit })
+        }
+        Err(err) => Err(Error::UpstreamBody(err)),
+    }
 }
 
 fn stream_response<RB>(events: EventsBody<RB>) -> Response<OpenAiBody<RB>> {
@@ -758,8 +840,160 @@ pub fn error_response<RB>(err: ApiError) -> Response<OpenAiBody<RB>> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
     use crate::Region;
+
+    /// A fake Bedrock counting its calls: an InvokeModel body holding `fail` gets a 403
+    /// `AccessDeniedException`, any other gets `answer`.
+    fn fake_bedrock(
+        calls: &Arc<AtomicUsize>,
+        answer: &'static str,
+    ) -> impl Service<
+        Request<Full<Bytes>>,
+        Response = Response<Full<Bytes>>,
+        Error = std::convert::Infallible,
+        Future: Send,
+    > + Clone
+    + Send
+    + 'static {
+        let calls = Arc::clone(calls);
+        tower::service_fn(move |request: Request<Full<Bytes>>| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                let body = request.into_body().collect().await.unwrap().to_bytes();
+                let fail = body.windows(4).any(|w| w == b"fail");
+                let mut response = Response::new(Full::new(Bytes::from_static(if fail {
+                    br#"{"message":"no"}"#
+                } else {
+                    answer.as_bytes()
+                })));
+                if fail {
+                    *response.status_mut() = StatusCode::FORBIDDEN;
+                    response.headers_mut().insert(
+                        "x-amzn-errortype",
+                        HeaderValue::from_static("AccessDeniedException"),
+                    );
+                }
+                Ok(response)
+            }
+        })
+    }
+
+    async fn embed(
+        config: TranslateConfig,
+        calls: &Arc<AtomicUsize>,
+        answer: &'static str,
+        body: serde_json::Value,
+    ) -> Result<(StatusCode, serde_json::Value), Error> {
+        let service = TranslateLayer::from_config(config).layer(fake_bedrock(calls, answer));
+        let request = Request::post("/v1/embeddings")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap();
+        let response = service.oneshot(request).await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Ok((status, serde_json::from_slice(&bytes).unwrap()))
+    }
+
+    const TITAN_256: &str = r#"{"embedding":[0.5,0.5],"inputTextTokenCount":1}"#;
+
+    fn texts(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("text {i}")).collect()
+    }
+
+    #[tokio::test]
+    async fn embeddings_over_the_input_limit_are_refused_before_any_call() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let config = TranslateConfig::default().with_max_embedding_inputs(3);
+        let body = serde_json::json!({ "input": texts(4) });
+        let (status, error) = embed(config.clone(), &calls, TITAN_256, body)
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(error["error"]["param"], "input");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains("limit of 3"), "{message}");
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        let (status, _) = embed(
+            config,
+            &calls,
+            TITAN_256,
+            serde_json::json!({ "input": texts(3) }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            TranslateConfig::default().max_embedding_inputs,
+            MAX_EMBEDDING_INPUTS
+        );
+    }
+
+    #[tokio::test]
+    async fn the_first_bedrock_error_answers_and_no_further_call_starts() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut input = texts(200);
+        input[0] = "fail".to_owned();
+        let body = serde_json::json!({ "input": input });
+        let (status, error) = embed(TranslateConfig::default(), &calls, TITAN_256, body)
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(error["error"]["code"], "access_denied");
+        let made = calls.load(Ordering::SeqCst);
+        assert!(
+            made <= EMBEDDING_CONCURRENCY,
+            "{made} calls for a request whose first call failed"
+        );
+    }
+
+    #[tokio::test]
+    async fn answers_larger_than_asked_for_are_a_502() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        // 256 dimensions asked for; Bedrock sends 300 floats.
+        let long: &'static str = Box::leak(
+            format!(
+                r#"{{"embedding":{:?},"inputTextTokenCount":1}}"#,
+                vec![0.5f32; 300]
+            )
+            .into_boxed_str(),
+        );
+        let body = serde_json::json!({ "input": ["a"], "dimensions": 256 });
+        let (status, error) = embed(TranslateConfig::default(), &calls, long, body)
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::BAD_GATEWAY, "{error}");
+        assert_eq!(error["error"]["code"], "upstream_error");
+        // Cohere: two vectors for one text.
+        let body = serde_json::json!({ "input": ["a"], "model": "cohere.embed-english-v3" });
+        let two = r#"{"embeddings":[[0.5],[0.5]]}"#;
+        let (status, error) = embed(TranslateConfig::default(), &calls, two, body)
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::BAD_GATEWAY, "{error}");
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("2 vectors for 1 texts"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_configured_limit_is_upstream_too_large() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let config = TranslateConfig::default().with_max_upstream_body(10);
+        let body = serde_json::json!({ "input": ["a"], "dimensions": 256 });
+        let err = embed(config, &calls, TITAN_256, body).await.unwrap_err();
+        assert!(
+            matches!(err, Error::UpstreamTooLarge { limit: 10 }),
+            "{err:?}"
+        );
+    }
 
     #[test]
     fn a_request_region_moves_a_regional_endpoint_but_not_an_override() {
