@@ -17,7 +17,7 @@
 //!       map_err                   the translator's Error -> GatewayError (error.rs)
 //!       Translate                 front door <-> Converse / InvokeModel (bedrock-translate)
 //!       Timeout                   time to Bedrock's answer, all attempts (tower)
-//!       Retry                     throttling, 5xx, connection failures (retry.rs, tower)
+//!       Retry                     throttling, 5xx, failures to connect (retry.rs, tower)
 //!       ResponseBodyTimeout       Bedrock's answer: idle timeout between frames (tower-http)
 //!       Authenticate              Bedrock API key, or SigV4 (upstream.rs, sigv4-layer)
 //!       Client                    pooled hyper-util client, rustls, HTTP/1.1 and HTTP/2
