@@ -69,6 +69,7 @@ async fn silent_connections_are_closed_after_the_client_timeout() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let open = open_fds(pid);
     assert!(open >= fds_before + 40, "{open} fds, {fds_before} before");
+    eprintln!("{open} fds open, {fds_before} before");
     let waits: Vec<_> = silent
         .into_iter()
         .map(|stream| tokio::spawn(closed_within(stream, Duration::from_secs(15))))
@@ -82,6 +83,7 @@ async fn silent_connections_are_closed_after_the_client_timeout() {
             closed >= Duration::from_millis(1000),
             "connection {i} closed before the client timeout: {closed:?}"
         );
+        eprintln!("connection {i} closed after {closed:?}");
         assert!(
             closed < Duration::from_secs(8),
             "connection {i}: {closed:?}"
@@ -125,6 +127,7 @@ async fn connections_beyond_the_cap_wait_their_turn() {
     // Four rounds of five silent connections, each closed after about 1 s (+1 s for the h2
     // goodbye that a silent client never acknowledges) are ahead of it.
     let waited = started.elapsed();
+    eprintln!("most fds {most} ({fds_before} before); /health after {waited:?}");
     assert!(waited < Duration::from_secs(15), "{waited:?}");
     drop(silent);
 }
@@ -149,6 +152,7 @@ async fn the_default_cap_follows_the_open_file_limit_and_health_answers() {
         .await
         .expect("/health answers while silent connections wait");
     assert_eq!(status, "HTTP/1.1 200 OK");
+    eprintln!("{open} fds open; /health after {:?}", started.elapsed());
     assert!(
         started.elapsed() < Duration::from_secs(15),
         "{:?}",

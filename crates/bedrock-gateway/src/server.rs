@@ -76,12 +76,17 @@ pub async fn serve(
         .header_read_timeout(limits.client_timeout);
     let max_connections = limits.max_connections.clamp(1, u32::MAX as usize);
     let connections = Arc::new(Semaphore::new(max_connections));
+    let mut acceptor = Acceptor {
+        listener,
+        connections: Arc::clone(&connections),
+        paused: false,
+    };
     let (closing, closing_rx) = watch::channel(false);
     tracing::debug!(max_connections, "accepting connections");
     tokio::pin!(shutdown);
     loop {
         let (permit, stream, peer) = tokio::select! {
-            accepted = accept(&listener, &connections) => accepted,
+            accepted = acceptor.accept() => accepted,
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
@@ -99,7 +104,7 @@ pub async fn serve(
             }
         });
     }
-    drop(listener);
+    drop(acceptor);
     gateway.start_draining();
     let _ = closing.send(true);
     tracing::info!(
@@ -114,27 +119,43 @@ pub async fn serve(
     }
 }
 
-/// The next connection, once fewer than the limit are open.
-async fn accept(
-    listener: &TcpListener,
-    connections: &Arc<Semaphore>,
-) -> (OwnedSemaphorePermit, TcpStream, std::net::SocketAddr) {
-    let permit = match Arc::clone(connections).try_acquire_owned() {
-        Ok(permit) => permit,
-        Err(_) => {
-            tracing::warn!("connection limit reached: accepting paused until a connection closes");
-            Arc::clone(connections)
-                .acquire_owned()
-                .await
-                .expect("the semaphore is never closed")
-        }
-    };
-    loop {
-        match listener.accept().await {
-            Ok((stream, peer)) => return (permit, stream, peer),
-            Err(err) => {
-                tracing::warn!(error = %err, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+/// Accepts connections, at most `max_connections` open at once.
+#[derive(Debug)]
+struct Acceptor {
+    listener: TcpListener,
+    /// A permit per open connection.
+    connections: Arc<Semaphore>,
+    /// At the limit since the last warning.
+    paused: bool,
+}
+
+impl Acceptor {
+    /// The next connection, once fewer than the limit are open.
+    async fn accept(&mut self) -> (OwnedSemaphorePermit, TcpStream, std::net::SocketAddr) {
+        let permit = match Arc::clone(&self.connections).try_acquire_owned() {
+            Ok(permit) => {
+                self.paused = false;
+                permit
+            }
+            Err(_) => {
+                if !std::mem::replace(&mut self.paused, true) {
+                    tracing::warn!(
+                        "connection limit reached: accepting paused until connections close"
+                    );
+                }
+                Arc::clone(&self.connections)
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed")
+            }
+        };
+        loop {
+            match self.listener.accept().await {
+                Ok((stream, peer)) => return (permit, stream, peer),
+                Err(err) => {
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
             }
         }
     }

@@ -45,7 +45,7 @@ pub struct ConnectionWatch {
     stream_idle: Duration,
     /// Requests from their call to the drop (or cut) of their response body.
     in_flight: AtomicUsize,
-    /// When a request last started or ended.
+    /// When a request last ended.
     last_change: AtomicU64,
     /// A stream of an HTTP/1 request was cut: the connection is to be closed.
     stalled: Notify,
@@ -77,10 +77,14 @@ impl ConnectionWatch {
         let called = self.now();
         loop {
             let wake = if self.in_flight.load(Ordering::SeqCst) == 0 {
-                let since = self.last_change.load(Ordering::SeqCst).max(called);
-                let at = self.at(since) + timeout;
-                // A request may have started since the first look.
-                if at <= Instant::now() && self.in_flight.load(Ordering::SeqCst) == 0 {
+                let last = self.last_change.load(Ordering::SeqCst);
+                let at = self.at(last.max(called)) + timeout;
+                // A request may have started since the first look, and even ended (an end
+                // notes its time before it leaves `in_flight`).
+                if at <= Instant::now()
+                    && self.in_flight.load(Ordering::SeqCst) == 0
+                    && self.last_change.load(Ordering::SeqCst) == last
+                {
                     return;
                 }
                 at
@@ -121,8 +125,8 @@ struct InFlight(Arc<ConnectionWatch>);
 
 impl InFlight {
     fn new(watch: Arc<ConnectionWatch>) -> Self {
+        // No need to note the time: an idle connection is one with none in flight.
         watch.in_flight.fetch_add(1, Ordering::SeqCst);
-        watch.touch();
         Self(watch)
     }
 }
