@@ -98,14 +98,16 @@ async fn an_http1_client_that_stops_reading_loses_its_stream_and_connection() {
         StatusCode::SERVICE_UNAVAILABLE,
         "the stream holds the permit"
     );
-    let cancelled = until_cancelled(&mock, 1, Duration::from_secs(20)).await;
+    let cancelled = until_cancelled(&mock, 1, Duration::from_secs(30)).await;
     let after = cancelled - stopped;
     eprintln!("cancelled upstream {after:?} after the client stopped reading");
     assert!(
         after >= Duration::from_millis(IDLE_SECS * 1000 - 500),
         "cut before the idle timeout: {after:?}"
     );
-    assert!(after < Duration::from_secs(IDLE_SECS + 8), "{after:?}");
+    // Past the idle timeout, the buffers on the way (hyper's, the sockets') take a while to
+    // fill before the gateway waits on the client: about 2 s here on a debug build.
+    assert!(after < Duration::from_secs(IDLE_SECS + 15), "{after:?}");
     let rss = rss_kib(pid);
     assert!(rss < 100 * 1024, "{rss} KiB resident");
     // The permit is back.
@@ -165,7 +167,7 @@ async fn an_http2_stream_the_client_stops_reading_is_cut_and_the_connection_serv
     let mut stalled = response.into_body();
     stalled.frame().await.unwrap().unwrap();
     let stopped = Instant::now();
-    let cancelled = until_cancelled(&mock, 1, Duration::from_secs(20)).await;
+    let cancelled = until_cancelled(&mock, 1, Duration::from_secs(30)).await;
     let after = cancelled - stopped;
     eprintln!("cancelled upstream {after:?} after the client stopped reading");
     assert!(
