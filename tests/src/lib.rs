@@ -253,10 +253,41 @@ const SCRUBBED: &[&str] = &[
     "AWS_SHARED_CREDENTIALS_FILE",
 ];
 
+/// The gateway binary under test: `$E2E_GATEWAY_BIN` when set (to show that a test fails
+/// against another build, e.g. an older commit's), else the one [`binaries`] built.
+pub fn gateway_binary() -> PathBuf {
+    std::env::var_os("E2E_GATEWAY_BIN")
+        .map_or_else(|| binaries().join("bedrock-gateway"), PathBuf::from)
+}
+
 impl Gateway {
     /// Starts the gateway in front of `mock`, with extra environment and arguments.
     pub fn start(mock: &Mock, env: &[(&str, &str)], args: &[&str]) -> Self {
-        let mut command = Command::new(binaries().join("bedrock-gateway"));
+        Self::start_command(Command::new(gateway_binary()), mock, env, args)
+    }
+
+    /// Like [`Gateway::start`], with the soft and hard limits of open files (`ulimit -n`) set
+    /// to `open_files` (through `sh`, which then becomes the gateway: same process id).
+    pub fn start_with_open_files(
+        mock: &Mock,
+        env: &[(&str, &str)],
+        args: &[&str],
+        open_files: u32,
+    ) -> Self {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -n {open_files} && exec \"$0\" \"$@\""))
+            .arg(gateway_binary());
+        Self::start_command(command, mock, env, args)
+    }
+
+    fn start_command(
+        mut command: Command,
+        mock: &Mock,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Self {
         for name in SCRUBBED {
             command.env_remove(name);
         }
@@ -445,4 +476,25 @@ impl Drop for FakeHttp {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// Open file descriptors of a process (Linux: the entries of `/proc/PID/fd`).
+pub fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
+}
+
+/// Resident memory of a process, in KiB (Linux: `VmRSS` of `/proc/PID/status`).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The `host:port` of a base URL such as [`Gateway::url`].
+pub fn authority(url: &str) -> &str {
+    url.trim_start_matches("http://")
+        .trim_start_matches("https://")
 }

@@ -197,7 +197,8 @@ pub struct Cli {
     )]
     pub retry_base_delay_ms: u64,
 
-    /// Seconds a Bedrock stream may stay silent between events before it is cut (0: no limit).
+    /// Seconds a stream may stand still before it is cut, either way: Bedrock sending no event,
+    /// or the client taking nothing of what the gateway has to send (0: no limit).
     #[arg(
         long,
         env = "BEDROCK_GATEWAY_STREAM_IDLE_TIMEOUT_SECS",
@@ -213,7 +214,8 @@ pub struct Cli {
     )]
     pub connect_timeout_secs: u64,
 
-    /// Seconds a client may take between two pieces of its request (headers or body).
+    /// Seconds a client may take between two pieces of its request (headers or body), and
+    /// that a connection may stay open with no request in flight (HTTP/1 and HTTP/2 alike).
     #[arg(
         long,
         env = "BEDROCK_GATEWAY_CLIENT_TIMEOUT_SECS",
@@ -225,6 +227,12 @@ pub struct Cli {
     /// Retry-After (0: no limit).
     #[arg(long, env = "BEDROCK_GATEWAY_MAX_CONCURRENCY", default_value_t = 1024)]
     pub max_concurrency: usize,
+
+    /// Client connections open at once; beyond it, accepting pauses until one closes (0: half
+    /// of the open-file limit left after 32 for the gateway's own use, as each connection may
+    /// need one to Bedrock; 1024 where the limit cannot be read).
+    #[arg(long, env = "BEDROCK_GATEWAY_MAX_CONNECTIONS", default_value_t = 0)]
+    pub max_connections: usize,
 
     /// Threads of the async runtime (0: one per CPU core).
     #[arg(long, env = "BEDROCK_GATEWAY_WORKER_THREADS", default_value_t = 0)]
@@ -306,6 +314,8 @@ pub struct Settings {
     pub client_timeout: Duration,
     /// Concurrent Bedrock requests; `None`: no limit.
     pub max_concurrency: Option<usize>,
+    /// Client connections open at once (resolved from the open-file limit when not set).
+    pub max_connections: usize,
     /// Threads of the async runtime; `None`: one per CPU core.
     pub worker_threads: Option<usize>,
     /// TLS certificate chain and key files, when serving HTTPS.
@@ -432,6 +442,16 @@ impl Settings {
                 return Err(ConfigError::new(setting, "must be positive"));
             }
         }
+        let max_connections = match cli.max_connections {
+            0 => default_max_connections(open_files_limit()),
+            n if n > MAX_CONNECTIONS => {
+                return Err(ConfigError::new(
+                    "--max-connections / BEDROCK_GATEWAY_MAX_CONNECTIONS",
+                    format!("at most {MAX_CONNECTIONS}"),
+                ));
+            }
+            n => n,
+        };
         Ok(Self {
             listen: cli.listen,
             default_model,
@@ -462,12 +482,46 @@ impl Settings {
             connect_timeout: Duration::from_secs(cli.connect_timeout_secs.max(1)),
             client_timeout: Duration::from_secs(cli.client_timeout_secs.max(1)),
             max_concurrency: (cli.max_concurrency > 0).then_some(cli.max_concurrency),
+            max_connections,
             worker_threads: (cli.worker_threads > 0).then_some(cli.worker_threads),
             tls: cli.tls_cert.zip(cli.tls_key),
             shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),
             log_format: cli.log_format,
         })
     }
+}
+
+/// The largest `--max-connections`.
+const MAX_CONNECTIONS: usize = u32::MAX as usize;
+/// File descriptors left out of the default connection limit, for the gateway's own use
+/// (listener, runtime, logs, certificate files).
+const RESERVED_FILES: u64 = 32;
+/// The default connection limit where the open-file limit cannot be read.
+const FALLBACK_MAX_CONNECTIONS: usize = 1024;
+
+/// The default connection limit for a soft open-file limit of `open_files`: half of what is
+/// left after [`RESERVED_FILES`], as each client connection may need one to Bedrock.
+fn default_max_connections(open_files: Option<u64>) -> usize {
+    open_files.map_or(FALLBACK_MAX_CONNECTIONS, |files| {
+        let half = files.saturating_sub(RESERVED_FILES) / 2;
+        usize::try_from(half).map_or(MAX_CONNECTIONS, |n| n.clamp(1, MAX_CONNECTIONS))
+    })
+}
+
+/// The process's soft limit of open files (`RLIMIT_NOFILE`), read from `/proc/self/limits`
+/// (Linux; no system call, as the workspace has no unsafe code); `None` elsewhere.
+fn open_files_limit() -> Option<u64> {
+    parse_open_files_limit(&std::fs::read_to_string("/proc/self/limits").ok()?)
+}
+
+/// The soft limit of the `Max open files` line of a `/proc/PID/limits` text; `None` when
+/// missing or unlimited.
+fn parse_open_files_limit(limits: &str) -> Option<u64> {
+    limits
+        .lines()
+        .find_map(|line| line.strip_prefix("Max open files"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|soft| soft.parse().ok())
 }
 
 /// The TOML file: the flags' values by key, and the three file-only tables.
@@ -718,6 +772,28 @@ max_tokens = 99
         std::fs::write(&path, "listen = \"127.0.0.1:1\"\nmax_concurency = 3\n").unwrap();
         let err = Settings::load(args(&[]), &HashMap::new()).unwrap_err();
         assert!(err.to_string().contains("max_concurency"), "{err}");
+    }
+
+    #[test]
+    fn the_default_connection_limit_follows_the_open_file_limit() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max processes             95105                95105                processes \n\
+                      Max open files            1024                 524288               files     \n";
+        assert_eq!(parse_open_files_limit(limits), Some(1024));
+        assert_eq!(
+            parse_open_files_limit("Max open files  unlimited  unlimited  files"),
+            None
+        );
+        assert_eq!(parse_open_files_limit(""), None);
+        assert_eq!(default_max_connections(Some(1024)), 496);
+        assert_eq!(default_max_connections(Some(256)), 112);
+        assert_eq!(default_max_connections(Some(10)), 1);
+        assert_eq!(default_max_connections(None), FALLBACK_MAX_CONNECTIONS);
+        let settings =
+            Settings::resolve(cli(&["--max-connections", "7"]), &HashMap::new()).unwrap();
+        assert_eq!(settings.max_connections, 7);
+        let settings = Settings::resolve(cli(&[]), &HashMap::new()).unwrap();
+        assert!(settings.max_connections >= 1);
     }
 
     #[test]

@@ -41,8 +41,6 @@ async fn run(settings: Settings) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let grace = settings.shutdown_grace;
-    let client_timeout = settings.client_timeout;
     let tls = match &settings.tls {
         Some((cert, key)) => match bedrock_gateway::tls::acceptor(cert, key) {
             Ok(acceptor) => Some(acceptor),
@@ -93,8 +91,7 @@ async fn run(settings: Settings) -> ExitCode {
         gateway,
         &metrics,
         server::shutdown_signal(),
-        grace,
-        client_timeout,
+        server::Limits::from(&settings),
         tls,
     )
     .await;

@@ -10,6 +10,12 @@
 //!
 //! Every `/v1/` route needs a gateway key when keys are configured. Adding a front door is a
 //! module in `bedrock-translate` and its variant in [`FrontDoor`]; the route follows from it.
+//!
+//! An HTTP/1 answer given before the request's body was read (a 404, 405 or 401 here; a 413 by
+//! `Content-Length`, a 408 or a broken upload from the pipeline) says `Connection: close`: hyper
+//! closes such a connection after the answer (the rest of the body is still on the wire), and
+//! a pooled client that was not told would send its next request into a closed socket. The
+//! body is not drained instead: it may be large, and it comes from a client that is refused.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -21,7 +27,7 @@ use std::task::{Context, Poll, ready};
 use bedrock_translate::catalog::KNOWN_MODELS;
 use bedrock_translate::{ApiError, FrontDoor};
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{HeaderValue, Method, Request, Response, StatusCode, Version, header};
 use openai_types::models::{Model, ModelList};
 use tower::util::Oneshot;
 use tower::{Service, ServiceExt};
@@ -119,20 +125,22 @@ where
     }
 
     fn call(&mut self, mut request: Request<hyper::body::Incoming>) -> Self::Future {
+        let unread = has_unread_body(&request);
         let path = request.uri().path();
         if path.starts_with("/v1/")
             && let Err(err) = self.shared.keys.check(request.headers())
         {
-            return RouterFuture::ready(error(err));
+            return RouterFuture::ready(close_if(unread, error(err)));
         }
         match FrontDoor::from_path(path) {
             Some(door) if request.method() == Method::POST => {
                 request.extensions_mut().insert(door);
                 RouterFuture::Bedrock {
                     call: self.bedrock.clone().oneshot(request),
+                    unread,
                 }
             }
-            _ => RouterFuture::ready(self.own(request.method(), path)),
+            _ => RouterFuture::ready(close_if(unread, self.own(request.method(), path))),
         }
     }
 }
@@ -151,6 +159,8 @@ pin_project_lite::pin_project! {
         Bedrock {
             #[pin]
             call: F,
+            // An HTTP/1 request with a body: an error that left it unread closes the connection.
+            unread: bool,
         },
     }
 }
@@ -174,9 +184,11 @@ where
             RouterProj::Ready { response } => {
                 Poll::Ready(Ok(response.take().expect("polled after completion")))
             }
-            RouterProj::Bedrock { call } => {
+            RouterProj::Bedrock { call, unread } => {
                 let result = ready!(call.poll(cx));
-                Poll::Ready(Ok(result.unwrap_or_else(|err| edge(&err))))
+                Poll::Ready(Ok(result.unwrap_or_else(|err| {
+                    close_if(*unread && left_body_unread(&err), edge(&err))
+                })))
             }
         }
     }
@@ -190,6 +202,32 @@ fn edge(err: &GatewayError) -> Response<ResponseBody> {
         tracing::debug!(error = %err, "request failed");
     }
     error(err.to_api_error())
+}
+
+/// Whether `request` is an HTTP/1 request whose body has not been read (HTTP/2 ends a stream
+/// on its own, and forbids `Connection`).
+fn has_unread_body<B: http_body::Body>(request: &Request<B>) -> bool {
+    request.version() <= Version::HTTP_11 && !request.body().is_end_stream()
+}
+
+/// Whether the pipeline failed while reading the request's body, before its end.
+fn left_body_unread(err: &GatewayError) -> bool {
+    matches!(
+        err,
+        GatewayError::BodyTooLarge { .. }
+            | GatewayError::ClientTimeout
+            | GatewayError::ClientBody(_)
+    )
+}
+
+/// `response`, saying `Connection: close` when `close`.
+fn close_if(close: bool, mut response: Response<ResponseBody>) -> Response<ResponseBody> {
+    if close {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// The label of routes that are not the gateway's.
