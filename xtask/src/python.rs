@@ -46,6 +46,21 @@ pub(crate) fn venv() -> Result<PathBuf> {
     Ok(python)
 }
 
+/// The client scripts in `dir`, in name order; none is an error (a CI that runs no client
+/// check must not pass).
+fn client_scripts(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.to_string_lossy().ends_with("_test.py"))
+        .collect();
+    scripts.sort();
+    if scripts.is_empty() {
+        bail!("no client scripts (*_test.py) in {}", dir.display());
+    }
+    Ok(scripts)
+}
+
 fn run(command: &mut Command, what: &str) -> Result<()> {
     println!("xtask: {what}");
     let status = Running::status(command).with_context(|| what.to_owned())?;
@@ -55,18 +70,22 @@ fn run(command: &mut Command, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Runs the OpenAI SDK and botocore scripts against a fresh mock and gateway.
+/// Runs every client script `tests/python/*_test.py` (each takes `GATEWAY_URL MOCK_URL`) and
+/// the botocore check against a fresh mock and gateway.
 pub(crate) fn run_clients() -> Result<()> {
     let python = venv()?;
     let (mock, gateway) = start_pair("127.0.0.1:0")?;
     let root = util::root();
-    run(
-        Command::new(&python)
-            .arg(root.join("tests/python/openai_sdk_test.py"))
-            .arg(&gateway.url)
-            .arg(&mock.url),
-        "the OpenAI Python SDK against the gateway",
-    )?;
+    for script in client_scripts(&root.join("tests/python"))? {
+        let name = script.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        run(
+            Command::new(&python)
+                .arg(&script)
+                .arg(&gateway.url)
+                .arg(&mock.url),
+            &format!("{name} against the gateway"),
+        )?;
+    }
     run(
         Command::new(&python)
             .arg(root.join("crates/bedrock-mock/tests/botocore_check.py"))
