@@ -59,6 +59,27 @@ impl From<&Settings> for Limits {
     }
 }
 
+/// How often [`timer_tick`] ticks.
+const TIMER_TICK: Duration = Duration::from_millis(100);
+
+/// Keeps one timer due within [`TIMER_TICK`] at all times, so that arming a request's timers
+/// never has to wake the runtime.
+///
+/// tokio wakes its timer driver (an eventfd write, and a parked worker woken for nothing)
+/// whenever a timer is registered with a deadline earlier than the one the driver parked with,
+/// or when it parked with none (`runtime/time`: `reregister` unparks when `when < next_wake`).
+/// Each request arms several timers due in seconds (the client body's idle timeout, the upstream
+/// timeout, the upstream body's idle timeout, hyper's header timeout), so between requests every
+/// one of them did. With this tick pending, the driver's deadline is never more than 100 ms
+/// away and no later deadline wakes it; the cost is ten wake-ups a second when idle.
+async fn timer_tick() {
+    let mut interval = tokio::time::interval(TIMER_TICK);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        interval.tick().await;
+    }
+}
+
 /// Serves `gateway` on `listener` until `shutdown` completes, then drains for `limits.grace`.
 pub async fn serve(
     listener: TcpListener,
@@ -69,6 +90,7 @@ pub async fn serve(
     tls: Option<TlsAcceptor>,
 ) {
     let service = stack::http(gateway.clone(), Arc::clone(metrics));
+    let tick = tokio::spawn(timer_tick());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -117,6 +139,7 @@ pub async fn serve(
         _ = all_closed => tracing::info!("all connections closed"),
         () = tokio::time::sleep(limits.grace) => tracing::warn!("grace period over; closing remaining connections"),
     }
+    tick.abort();
 }
 
 /// Accepts connections, at most `max_connections` open at once.
