@@ -486,7 +486,8 @@ where
     let status = response.status();
     tracing::debug!(model = %call.model, status = status.as_u16(), "Bedrock answered");
     let mut answer = if !status.is_success() {
-        error_response(bedrock_error(response).await)
+        let err = bedrock_error(response).await;
+        error_response(err.naming_model(call.requested.as_deref(), &call.model))
     } else {
         match call.stream {
             Some(options) => {
@@ -598,7 +599,10 @@ where
                 tokens = tokens.saturating_add(t);
             }
             // Returning drops `answers`: the calls in flight are cancelled, no other starts.
-            Err(CallFailed::Answered(err)) => return Ok(error_response(err)),
+            Err(CallFailed::Answered(err)) => {
+                let err = err.naming_model(requested_model(&body).as_deref(), &model);
+                return Ok(error_response(err));
+            }
             Err(CallFailed::Error(err)) => return Err(err),
         }
     }
@@ -627,6 +631,16 @@ fn plan_embeddings(
         .map_err(|e| TranslateError::Json(e.to_string()))?;
     let model = config.resolve_embedding_model(req.model.as_deref())?;
     Ok((embeddings::plan(req, &model)?, model))
+}
+
+/// The `model` field of a request body as the client sent it (for error messages).
+fn requested_model(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct ModelField {
+        #[serde(default)]
+        model: Option<String>,
+    }
+    serde_json::from_slice::<ModelField>(body).ok()?.model
 }
 
 /// Why one InvokeModel call of an embeddings request gave no vectors.
@@ -695,6 +709,8 @@ where
 #[derive(Debug)]
 struct PreparedCall {
     model: ModelId,
+    /// The `model` field as the client sent it, for error messages.
+    requested: Option<String>,
     body: Bytes,
     context: ResponseContext,
     /// `Some` for a streamed answer.
@@ -722,6 +738,7 @@ fn prepare(config: &TranslateConfig, body: &[u8]) -> Result<PreparedCall, Transl
     let stream = request.is_stream().then(|| StreamOptions {
         include_usage: request.include_usage(),
     });
+    let requested = request.model.clone();
     let converse = chat_to_converse(request, &model)?;
     let body = serde_json::to_vec(&converse).expect("Converse requests always serialise");
     let mut context = ResponseContext::new(model.as_str());
@@ -734,6 +751,7 @@ fn prepare(config: &TranslateConfig, body: &[u8]) -> Result<PreparedCall, Transl
     Ok(PreparedCall {
         context,
         model,
+        requested,
         body: Bytes::from(body),
         stream,
     })
