@@ -329,6 +329,7 @@ mod tests {
 
     #[test]
     fn route_labels_are_bounded() {
+        assert_eq!(route_label("/v1/completions"), "/v1/completions");
         assert_eq!(route_label("/v1/chat/completions"), "/v1/chat/completions");
         assert_eq!(route_label("/v1/models"), "/v1/models");
         for id in ["gpt-4o", "a%2Fb%3Ac", "arn:aws:bedrock:x/y", ""] {
