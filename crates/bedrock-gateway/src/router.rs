@@ -5,6 +5,7 @@
 //! | --- | --- |
 //! | `POST` a front door's path ([`FrontDoor::ALL`]) | the Bedrock pipeline (`stack::bedrock`), with the [`FrontDoor`] as a request extension |
 //! | `GET /v1/models` | the catalogue and the aliases |
+//! | `GET /v1/models/{id}` | one model of that list, else 404 `model_not_found` |
 //! | `GET /health`, `GET /ready` | liveness; readiness (503 once draining) |
 //! | `GET /metrics` | Prometheus (OpenMetrics text) |
 //!
@@ -17,6 +18,7 @@
 //! a pooled client that was not told would send its next request into a closed socket. The
 //! body is not drained instead: it may be large, and it comes from a client that is refused.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -48,7 +50,10 @@ pub struct Router<S> {
 #[derive(Debug)]
 struct Shared {
     keys: GatewayKeys,
+    /// `GET /v1/models`, serialised once.
     models: Bytes,
+    /// The same models, by id, for `GET /v1/models/{id}`.
+    listed: HashMap<String, Model>,
     metrics: Arc<Metrics>,
     /// Set when shutdown starts: `/ready` answers 503.
     draining: AtomicBool,
@@ -57,11 +62,16 @@ struct Shared {
 impl<S> Router<S> {
     /// A router in front of the Bedrock pipeline `bedrock`.
     pub fn new(bedrock: S, settings: &Settings, metrics: Arc<Metrics>) -> Self {
+        let listed = listed_models(settings);
         Self {
             bedrock,
             shared: Arc::new(Shared {
                 keys: settings.gateway_keys.clone(),
-                models: models_json(settings),
+                models: Bytes::from(
+                    serde_json::to_vec(&ModelList::new(listed.clone()))
+                        .expect("model lists serialise"),
+                ),
+                listed: listed.into_iter().map(|m| (m.id.clone(), m)).collect(),
                 metrics,
                 draining: AtomicBool::new(false),
             }),
@@ -78,6 +88,7 @@ impl<S> Router<S> {
         match (method, path) {
             (&Method::GET, "/health") => json(Bytes::from_static(br#"{"status":"ok"}"#)),
             (&Method::GET, "/v1/models") => json(self.shared.models.clone()),
+            (&Method::GET, path) if path.starts_with(MODEL_PREFIX) => self.model(path),
             (&Method::GET, "/ready") if self.shared.draining.load(Ordering::SeqCst) => {
                 let mut response = json(Bytes::from_static(br#"{"status":"draining"}"#));
                 *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
@@ -105,6 +116,37 @@ impl<S> Router<S> {
             ),
         }
     }
+}
+
+impl<S> Router<S> {
+    /// `GET /v1/models/{id}`: the listed model, else OpenAI's 404.
+    ///
+    /// The id is everything after `/v1/models/`, percent-decoded as a whole: the OpenAI SDKs
+    /// encode a `/` of an ARN or inference-profile id as `%2F` and leave `:` as it is, other
+    /// clients send a raw `/`; both name the same model.
+    fn model(&self, path: &str) -> Response<ResponseBody> {
+        let raw = &path[MODEL_PREFIX.len()..];
+        let id = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        match self.shared.listed.get(id.as_ref()) {
+            Some(model) => json(Bytes::from(
+                serde_json::to_vec(model).expect("models serialise"),
+            )),
+            None => error(model_not_found(&id)),
+        }
+    }
+}
+
+/// What `/v1/models/{id}` routes start with.
+const MODEL_PREFIX: &str = "/v1/models/";
+
+/// OpenAI's answer for a model it does not have.
+fn model_not_found(id: &str) -> ApiError {
+    let shown = truncate(id);
+    let mut err =
+        ApiError::invalid_request(format!("The model '{shown}' does not exist"), Some("model"))
+            .with_status(StatusCode::NOT_FOUND);
+    err.error.code = Some("model_not_found".to_owned());
+    err
 }
 
 impl<S> Service<Request<hyper::body::Incoming>> for Router<S>
@@ -240,6 +282,8 @@ pub fn route_label(path: &str) -> &'static str {
     }
     match path {
         "/v1/models" => "/v1/models",
+        // One label for every id: ids are client-chosen.
+        _ if path.starts_with(MODEL_PREFIX) => "/v1/models/{id}",
         "/health" => "/health",
         "/ready" => "/ready",
         "/metrics" => "/metrics",
@@ -260,7 +304,8 @@ fn error(err: ApiError) -> Response<ResponseBody> {
     bedrock_translate::layer::error_response(err).map(|body| ResponseBody::new(body, None))
 }
 
-fn models_json(settings: &Settings) -> Bytes {
+/// The models `GET /v1/models` lists: the catalogue, then the aliases by name.
+fn listed_models(settings: &Settings) -> Vec<Model> {
     let mut data: Vec<Model> = KNOWN_MODELS
         .iter()
         .map(|m| Model::new(m.id, m.provider))
@@ -270,10 +315,41 @@ fn models_json(settings: &Settings) -> Bytes {
     for (alias, id) in aliases {
         data.push(Model::new(alias.clone(), id.provider()));
     }
-    Bytes::from(serde_json::to_vec(&ModelList::new(data)).expect("model lists serialise"))
+    data
 }
 
 fn truncate(path: &str) -> &str {
     let end = path.char_indices().nth(128).map_or(path.len(), |(i, _)| i);
     &path[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_labels_are_bounded() {
+        assert_eq!(route_label("/v1/completions"), "/v1/completions");
+        assert_eq!(route_label("/v1/chat/completions"), "/v1/chat/completions");
+        assert_eq!(route_label("/v1/models"), "/v1/models");
+        for id in ["gpt-4o", "a%2Fb%3Ac", "arn:aws:bedrock:x/y", ""] {
+            assert_eq!(route_label(&format!("/v1/models/{id}")), "/v1/models/{id}");
+        }
+        assert_eq!(route_label("/v1/modelsx"), OTHER);
+    }
+
+    #[test]
+    fn an_unknown_model_is_openais_404() {
+        let err = model_not_found("acme/x:1");
+        assert_eq!(err.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&err.to_json()).unwrap(),
+            serde_json::json!({"error": {
+                "message": "The model 'acme/x:1' does not exist",
+                "type": "invalid_request_error",
+                "param": "model",
+                "code": "model_not_found"
+            }})
+        );
+    }
 }

@@ -18,6 +18,7 @@ use http::StatusCode;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use openai_types::ErrorBody;
+use openai_types::chat::ChatCompletionChunk;
 use serde::Serialize;
 use tower::BoxError;
 
@@ -124,6 +125,8 @@ struct SseState {
     done: bool,
     /// The status of the error event written, if any.
     error_status: Option<StatusCode>,
+    /// Write `text_completion` chunks instead of `chat.completion.chunk`s.
+    text_completions: bool,
 }
 
 impl<RB> EventsBody<RB> {
@@ -137,8 +140,16 @@ impl<RB> EventsBody<RB> {
                 out: BytesMut::with_capacity(1024),
                 done: false,
                 error_status: None,
+                text_completions: false,
             },
         }
+    }
+
+    /// Writes legacy `text_completion` chunks ([`crate::completions::chunk_to_completion`])
+    /// instead of `chat.completion.chunk`s.
+    pub fn text_completions(mut self) -> Self {
+        self.state.text_completions = true;
+        self
     }
 }
 
@@ -216,8 +227,8 @@ impl SseState {
                         .translator
                         .on_event(&event_type, &payload)
                         .map_err(|e| malformed(&format!("bad {event_type} event: {e}")))?;
-                    for chunk in &chunks {
-                        self.write_event(chunk);
+                    for chunk in chunks {
+                        self.write_chunk(chunk);
                     }
                 }
                 Some(RawEvent::Exception {
@@ -244,10 +255,18 @@ impl SseState {
             ));
         }
         for chunk in self.translator.on_end() {
-            self.write_event(&chunk);
+            self.write_chunk(chunk);
         }
         self.out.extend_from_slice(b"data: [DONE]\n\n");
         Ok(())
+    }
+
+    fn write_chunk(&mut self, chunk: ChatCompletionChunk) {
+        if !self.text_completions {
+            self.write_event(&chunk);
+        } else if let Some(chunk) = crate::completions::chunk_to_completion(chunk) {
+            self.write_event(&chunk);
+        }
     }
 
     fn write_event<T: Serialize>(&mut self, value: &T) {
@@ -301,6 +320,88 @@ mod tests {
     use http_body_util::{BodyExt, StreamBody};
 
     use super::*;
+
+    #[tokio::test]
+    async fn text_completions_stream_text_completion_chunks_then_done() {
+        use bedrock_mock::eventstream::event;
+        use serde_json::{Value, json};
+        let frames = [
+            event("messageStart", json!({"role": "assistant"}), 3),
+            event(
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 0, "delta": {"text": "Hel"}}),
+                3,
+            ),
+            event(
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 0, "delta": {"text": "lo"}}),
+                3,
+            ),
+            event("contentBlockStop", json!({"contentBlockIndex": 0}), 3),
+            event("messageStop", json!({"stopReason": "max_tokens"}), 3),
+            event(
+                "metadata",
+                json!({"usage": {"inputTokens": 4, "outputTokens": 2, "totalTokens": 6}, "metrics": {"latencyMs": 1}}),
+                3,
+            ),
+        ];
+        let upstream = StreamBody::new(futures_util::stream::iter(
+            frames.map(|f| Ok::<_, std::io::Error>(Frame::data(f))),
+        ));
+        let ctx = ResponseContext {
+            id: "cmpl-1".into(),
+            created: 7,
+            model: "m".into(),
+            json_output_tool: false,
+        };
+        let mut events = EventsBody::new(
+            upstream,
+            ctx,
+            StreamOptions {
+                include_usage: true,
+            },
+        )
+        .text_completions();
+        events.prime().await.unwrap();
+        let body = OpenAiBody::Events(events)
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes();
+        let text = std::str::from_utf8(&body).unwrap();
+        let data: Vec<&str> = text
+            .split("\n\n")
+            .filter(|e| !e.is_empty())
+            .map(|e| e.strip_prefix("data: ").unwrap())
+            .collect();
+        assert_eq!(data.last(), Some(&"[DONE]"));
+        let chunks: Vec<Value> = data[..data.len() - 1]
+            .iter()
+            .map(|d| serde_json::from_str(d).unwrap())
+            .collect();
+        let choice = |text: &str, finish: Value| json!([{"text": text, "index": 0, "logprobs": null, "finish_reason": finish}]);
+        let head = json!({"id": "cmpl-1", "object": "text_completion", "created": 7, "model": "m", "system_fingerprint": null});
+        let with = |choices: Value, usage: Value| {
+            let mut chunk = head.clone();
+            chunk["choices"] = choices;
+            chunk["usage"] = usage;
+            chunk
+        };
+        assert_eq!(
+            chunks,
+            vec![
+                with(choice("Hel", Value::Null), Value::Null),
+                with(choice("lo", Value::Null), Value::Null),
+                with(choice("", json!("length")), Value::Null),
+                with(
+                    json!([]),
+                    json!({"prompt_tokens": 4, "completion_tokens": 2, "total_tokens": 6,
+                        "prompt_tokens_details": {"cached_tokens": 0},
+                        "completion_tokens_details": {"reasoning_tokens": 0}})
+                ),
+            ]
+        );
+    }
 
     #[tokio::test]
     async fn a_stream_that_fails_says_with_which_status() {

@@ -23,7 +23,7 @@ use openai_types::{ErrorBody, ErrorObject};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::model_id::InvalidModelId;
+use crate::model_id::{InvalidModelId, ModelId};
 
 /// An error to answer with: HTTP status plus the OpenAI error object.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -162,6 +162,50 @@ impl ApiError {
         };
         let (status, kind, code) = classify(status, code, detail);
         Self::new(status, ErrorObject::new(message, kind).with_code(code))
+    }
+
+    /// For a Bedrock error that says the model does not exist (`code` `model_not_found`: a
+    /// `ResourceNotFoundException`, or a `ValidationException` "The provided model identifier is
+    /// invalid."), a message a user can act on: the model the client sent (`requested`; `None`
+    /// when it sent none and the default was used), the Bedrock id it resolved to when that
+    /// differs, where the listed models are and how to add a name; `param` is `model`. Any other
+    /// error is returned as it is. The status is kept.
+    ///
+    /// Only names from the request and the gateway's configuration appear, never credentials.
+    ///
+    /// ```
+    /// use bedrock_translate::{ApiError, ModelId};
+    /// use http::StatusCode;
+    ///
+    /// let err = ApiError::from_bedrock(
+    ///     StatusCode::BAD_REQUEST,
+    ///     Some("ValidationException"),
+    ///     br#"{"message":"The provided model identifier is invalid."}"#,
+    /// )
+    /// .naming_model(Some("acme.nope-v1"), &ModelId::parse("acme.nope-v1").unwrap());
+    /// assert_eq!(err.status, StatusCode::NOT_FOUND);
+    /// assert_eq!(err.error.param.as_deref(), Some("model"));
+    /// assert!(err.error.message.starts_with("The model 'acme.nope-v1' does not exist"));
+    /// ```
+    pub fn naming_model(mut self, requested: Option<&str>, model: &ModelId) -> Self {
+        if self.error.code.as_deref() != Some("model_not_found") {
+            return self;
+        }
+        let sent = model.as_str();
+        let named = match requested.filter(|r| !r.is_empty()) {
+            Some(name) if name == sent => format!("The model '{sent}'"),
+            Some(name) => format!("The model '{name}' (Bedrock model id '{sent}')"),
+            None => format!("The default model '{sent}'"),
+        };
+        self.error.message = format!(
+            "{named} does not exist or is not available to these credentials in this region \
+             (Bedrock said {}). GET /v1/models lists the models this gateway knows; \
+             the gateway's --model-alias NAME=BEDROCK_MODEL_ID maps a name to a Bedrock model \
+             id or inference profile.",
+            self.error.message
+        );
+        self.error.param = Some("model".to_owned());
+        self
     }
 
     /// The `retry-after` seconds a client should wait, for statuses where retrying helps.
@@ -416,6 +460,57 @@ mod tests {
         assert_eq!(err.error.kind, "server_error");
         let err = ApiError::from_bedrock(StatusCode::CONFLICT, Some("WeirdException"), b"{}");
         assert_eq!(err.status, StatusCode::CONFLICT);
+    }
+
+    #[test]
+    fn a_model_bedrock_does_not_know_is_named_with_what_to_do() {
+        let id = ModelId::parse("acme.nope-v1:0").unwrap();
+        let invalid = map(400, "ValidationException", INVALID_MODEL_MESSAGE);
+        let err = invalid.clone().naming_model(Some("acme.nope-v1:0"), &id);
+        assert_eq!(err.status, StatusCode::NOT_FOUND);
+        assert_eq!(err.error.kind, "invalid_request_error");
+        assert_eq!(err.error.code.as_deref(), Some("model_not_found"));
+        assert_eq!(err.error.param.as_deref(), Some("model"));
+        assert_eq!(
+            err.error.message,
+            "The model 'acme.nope-v1:0' does not exist or is not available to these credentials \
+             in this region (Bedrock said ValidationException: The provided model identifier is \
+             invalid.). GET /v1/models lists the models this gateway knows; the gateway's \
+             --model-alias NAME=BEDROCK_MODEL_ID maps a name to a Bedrock model id or inference \
+             profile."
+        );
+        // An alias names both; the default model says so.
+        let err = invalid.clone().naming_model(Some("gpt-4o"), &id);
+        assert!(
+            err.error.message.starts_with(
+                "The model 'gpt-4o' (Bedrock model id 'acme.nope-v1:0') does not exist"
+            ),
+            "{}",
+            err.error.message
+        );
+        let err = invalid.naming_model(None, &id);
+        assert!(
+            err.error
+                .message
+                .starts_with("The default model 'acme.nope-v1:0' does not exist"),
+            "{}",
+            err.error.message
+        );
+        // ResourceNotFoundException too, with its status.
+        let err =
+            map(404, "ResourceNotFoundException", "Model not found").naming_model(Some("x.y"), &id);
+        assert_eq!(err.status, StatusCode::NOT_FOUND);
+        assert_eq!(err.error.param.as_deref(), Some("model"));
+        assert!(
+            err.error
+                .message
+                .contains("Bedrock said ResourceNotFoundException: Model not found")
+        );
+        // Other errors are left alone.
+        let other = map(400, "ValidationException", "messages: bad");
+        assert_eq!(other.clone().naming_model(Some("x.y"), &id), other);
+        let throttled = map(429, "ThrottlingException", "x");
+        assert_eq!(throttled.clone().naming_model(Some("x.y"), &id), throttled);
     }
 
     #[test]

@@ -59,18 +59,19 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
 use openai_types::chat::ChatCompletionRequest;
+use openai_types::completions::CompletionRequest;
 use openai_types::embeddings::EmbeddingsRequest;
 use tower::{BoxError, Layer, Service, ServiceExt as _};
 
 use crate::body::{EventsBody, OpenAiBody};
 use crate::converse::ConverseResponse;
-use crate::embeddings;
 use crate::endpoint::BedrockEndpoint;
 use crate::error::{ApiError, TranslateError};
 use crate::model_id::{ModelId, Operation};
 use crate::request::{JSON_OUTPUT_TOOL, chat_to_converse};
 use crate::response::{ResponseContext, converse_to_chat};
 use crate::stream::StreamOptions;
+use crate::{completions, embeddings};
 
 /// The default of [`TranslateConfig::max_upstream_body`]: the most of a Bedrock
 /// (non-streamed) answer the translator reads, Bedrock's own limit.
@@ -372,8 +373,8 @@ where
             .copied()
             .or_else(|| FrontDoor::from_path(request.uri().path()));
         match door {
-            Some(FrontDoor::ChatCompletions) => {
-                Box::pin(async move { chat(inner, &config, request).await })
+            Some(door @ (FrontDoor::ChatCompletions | FrontDoor::Completions)) => {
+                Box::pin(async move { chat(inner, &config, request, door).await })
             }
             Some(FrontDoor::Embeddings) => {
                 Box::pin(async move { embeddings(inner, &config, request).await })
@@ -393,18 +394,26 @@ where
 pub enum FrontDoor {
     /// `POST /v1/chat/completions`: Converse / ConverseStream.
     ChatCompletions,
+    /// `POST /v1/completions` (legacy text completions): the chat path with the prompt as the
+    /// one user turn ([`crate::completions`]).
+    Completions,
     /// `POST /v1/embeddings`: InvokeModel per input.
     Embeddings,
 }
 
 impl FrontDoor {
     /// Every front door, in the order of [`FrontDoor::path`].
-    pub const ALL: [FrontDoor; 2] = [FrontDoor::ChatCompletions, FrontDoor::Embeddings];
+    pub const ALL: [FrontDoor; 3] = [
+        FrontDoor::ChatCompletions,
+        FrontDoor::Completions,
+        FrontDoor::Embeddings,
+    ];
 
     /// The path this front door is served on.
     pub fn path(self) -> &'static str {
         match self {
             Self::ChatCompletions => "/v1/chat/completions",
+            Self::Completions => "/v1/completions",
             Self::Embeddings => "/v1/embeddings",
         }
     }
@@ -446,11 +455,13 @@ pub enum Error {
     },
 }
 
-/// A chat completion: translate, call Bedrock, translate back.
+/// A chat completion, or a legacy text completion (`door`): translate, call Bedrock, translate
+/// back.
 async fn chat<S, B, RB>(
     mut inner: S,
     config: &TranslateConfig,
     request: Request<B>,
+    door: FrontDoor,
 ) -> Result<Response<OpenAiBody<RB>>, Error>
 where
     S: Service<Request<Full<Bytes>>, Response = Response<RB>>,
@@ -464,7 +475,7 @@ where
         Ok(read) => read,
         Err(response) => return Ok(response),
     };
-    let call = match prepare(config, &body) {
+    let call = match prepare(config, &body, door) {
         Ok(call) => call,
         Err(err) => return Ok(error_response(err.into())),
     };
@@ -486,11 +497,15 @@ where
     let status = response.status();
     tracing::debug!(model = %call.model, status = status.as_u16(), "Bedrock answered");
     let mut answer = if !status.is_success() {
-        error_response(bedrock_error(response).await)
+        let err = bedrock_error(response).await;
+        error_response(err.naming_model(call.requested.as_deref(), &call.model))
     } else {
         match call.stream {
             Some(options) => {
                 let mut events = EventsBody::new(response.into_body(), call.context, options);
+                if door == FrontDoor::Completions {
+                    events = events.text_completions();
+                }
                 match events.prime().await {
                     Ok(()) => stream_response(events),
                     Err(err) => error_response(err),
@@ -501,6 +516,7 @@ where
                     response.into_body(),
                     &call.context,
                     config.max_upstream_body,
+                    door,
                 )
                 .await?
             }
@@ -598,7 +614,10 @@ where
                 tokens = tokens.saturating_add(t);
             }
             // Returning drops `answers`: the calls in flight are cancelled, no other starts.
-            Err(CallFailed::Answered(err)) => return Ok(error_response(err)),
+            Err(CallFailed::Answered(err)) => {
+                let err = err.naming_model(requested_model(&body).as_deref(), &model);
+                return Ok(error_response(err));
+            }
             Err(CallFailed::Error(err)) => return Err(err),
         }
     }
@@ -627,6 +646,16 @@ fn plan_embeddings(
         .map_err(|e| TranslateError::Json(e.to_string()))?;
     let model = config.resolve_embedding_model(req.model.as_deref())?;
     Ok((embeddings::plan(req, &model)?, model))
+}
+
+/// The `model` field of a request body as the client sent it (for error messages).
+fn requested_model(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct ModelField {
+        #[serde(default)]
+        model: Option<String>,
+    }
+    serde_json::from_slice::<ModelField>(body).ok()?.model
 }
 
 /// Why one InvokeModel call of an embeddings request gave no vectors.
@@ -695,6 +724,8 @@ where
 #[derive(Debug)]
 struct PreparedCall {
     model: ModelId,
+    /// The `model` field as the client sent it, for error messages.
+    requested: Option<String>,
     body: Bytes,
     context: ResponseContext,
     /// `Some` for a streamed answer.
@@ -711,10 +742,20 @@ impl PreparedCall {
     }
 }
 
-/// Parses and translates the OpenAI body.
-fn prepare(config: &TranslateConfig, body: &[u8]) -> Result<PreparedCall, TranslateError> {
-    let mut request: ChatCompletionRequest =
-        serde_json::from_slice(body).map_err(|e| TranslateError::Json(e.to_string()))?;
+/// Parses and translates the OpenAI body: a chat request, or a legacy completion request as
+/// the chat request it means.
+fn prepare(
+    config: &TranslateConfig,
+    body: &[u8],
+    door: FrontDoor,
+) -> Result<PreparedCall, TranslateError> {
+    let json = |e: serde_json::Error| TranslateError::Json(e.to_string());
+    let mut request: ChatCompletionRequest = if door == FrontDoor::Completions {
+        let legacy: CompletionRequest = serde_json::from_slice(body).map_err(json)?;
+        completions::completion_to_chat(legacy)?
+    } else {
+        serde_json::from_slice(body).map_err(json)?
+    };
     let model = config.resolve_model(request.model.as_deref())?;
     if let Some(defaults) = config.model_defaults.get(&model) {
         defaults.apply(&mut request);
@@ -722,9 +763,16 @@ fn prepare(config: &TranslateConfig, body: &[u8]) -> Result<PreparedCall, Transl
     let stream = request.is_stream().then(|| StreamOptions {
         include_usage: request.include_usage(),
     });
-    let converse = chat_to_converse(request, &model)?;
+    let requested = request.model.clone();
+    let converse = chat_to_converse(request, &model).map_err(|err| match door {
+        FrontDoor::Completions => completions::on_prompt(err),
+        _ => err,
+    })?;
     let body = serde_json::to_vec(&converse).expect("Converse requests always serialise");
     let mut context = ResponseContext::new(model.as_str());
+    if door == FrontDoor::Completions {
+        context.id = completions::completion_id();
+    }
     context.json_output_tool = converse
         .tool_config
         .as_ref()
@@ -734,6 +782,7 @@ fn prepare(config: &TranslateConfig, body: &[u8]) -> Result<PreparedCall, Transl
     Ok(PreparedCall {
         context,
         model,
+        requested,
         body: Bytes::from(body),
         stream,
     })
@@ -772,6 +821,7 @@ async fn complete<RB>(
     body: RB,
     ctx: &ResponseContext,
     limit: usize,
+    door: FrontDoor,
 ) -> Result<Response<OpenAiBody<RB>>, Error>
 where
     RB: Body<Data = Bytes>,
@@ -790,10 +840,16 @@ where
         }
     };
     let chat = converse_to_chat(converse, ctx);
-    let json = serde_json::to_vec(&chat).expect("chat completions always serialise");
+    let usage = chat.usage;
+    let json = if door == FrontDoor::Completions {
+        serde_json::to_vec(&completions::chat_to_completion(chat))
+    } else {
+        serde_json::to_vec(&chat)
+    }
+    .expect("completions always serialise");
     let mut response = json_response(StatusCode::OK, Bytes::from(json));
     // The usage, for whoever meters tokens above (streams report theirs via the body).
-    response.extensions_mut().insert(chat.usage);
+    response.extensions_mut().insert(usage);
     Ok(response)
 }
 

@@ -72,6 +72,7 @@
 
 pub mod body;
 pub mod catalog;
+pub mod completions;
 pub mod converse;
 pub mod embeddings;
 pub mod endpoint;

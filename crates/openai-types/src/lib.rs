@@ -15,6 +15,7 @@
 //! ```
 
 pub mod chat;
+pub mod completions;
 pub mod embeddings;
 pub mod error;
 pub mod models;
