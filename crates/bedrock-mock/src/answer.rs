@@ -88,6 +88,7 @@ pub fn validate(body: &Value) -> Result<(), Invalid> {
         )));
     }
     validate_messages(body)?;
+    validate_documents(body)?;
     validate_system(body)?;
     validate_inference(body)?;
     validate_tools(body)
@@ -160,6 +161,85 @@ fn validate_messages(body: &Value) -> Result<(), Invalid> {
         return invalid(
             "The toolConfig field must be defined when using toolUse and toolResult content blocks.",
         );
+    }
+    Ok(())
+}
+
+/// Bedrock's document formats (botocore's `DocumentFormat`).
+const DOCUMENT_FORMATS: &[&str] = &["pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"];
+
+/// Documents as Bedrock checks them: at most 5 per request, each at most 4.5 MB, with a
+/// format of the enum, a name of 1 to 200 letters, digits, single spaces, hyphens,
+/// parentheses and square brackets, unique within the request, in user turns that hold a
+/// text block too.
+fn validate_documents(body: &Value) -> Result<(), Invalid> {
+    let invalid = |m: &str| Err(Invalid(m.to_owned()));
+    let mut names = std::collections::HashSet::new();
+    for message in body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let content = message
+            .get("content")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        let documents: Vec<&Value> = content.iter().filter_map(|b| b.get("document")).collect();
+        if documents.is_empty() {
+            continue;
+        }
+        if message.get("role").and_then(Value::as_str) != Some("user") {
+            return invalid("Only user messages can contain documents.");
+        }
+        if !content.iter().any(|b| b.get("text").is_some()) {
+            return invalid(
+                "A conversation turn that contains a document must also contain a text block.",
+            );
+        }
+        for document in documents {
+            if document
+                .get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| !DOCUMENT_FORMATS.contains(&f))
+            {
+                return invalid(
+                    "1 validation error detected: Value at 'messages.member.content.member.document.format' failed to satisfy constraint: Member must satisfy enum value set: [pdf, csv, doc, docx, xls, xlsx, html, txt, md]",
+                );
+            }
+            let name = document.get("name").and_then(Value::as_str).unwrap_or("");
+            let valid_name = (1..=200).contains(&name.len())
+                && !name.contains("  ")
+                && name.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '(' | ')' | '[' | ']')
+                });
+            if !valid_name {
+                return invalid(
+                    "The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can't contain more than one consecutive whitespace character.",
+                );
+            }
+            if !names.insert(name.to_owned()) {
+                return invalid(
+                    "The document names must be unique within a request. Rename the documents and try again.",
+                );
+            }
+            let bytes = document
+                .pointer("/source/bytes")
+                .and_then(Value::as_str)
+                .and_then(|b| {
+                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok()
+                });
+            match bytes {
+                None => return invalid("Malformed input request: document.source.bytes must be base64, please reformat your input and try again."),
+                Some(bytes) if bytes.len() > 4_500_000 => {
+                    return invalid("The document size exceeds the limit of 4.5 MB.");
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if names.len() > 5 {
+        return invalid("Too many documents: a request can contain at most 5 documents.");
     }
     Ok(())
 }
@@ -465,6 +545,17 @@ fn user_text(blocks: &[Value]) -> String {
                 })
                 .map_or(0, |b| b.len());
             parts.push(format!("[image/{format} {len} bytes]"));
+        } else if let Some(document) = block.get("document") {
+            let format = document.get("format").and_then(Value::as_str).unwrap_or("?");
+            let name = document.get("name").and_then(Value::as_str).unwrap_or("?");
+            let len = document
+                .pointer("/source/bytes")
+                .and_then(Value::as_str)
+                .and_then(|b| {
+                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok()
+                })
+                .map_or(0, |b| b.len());
+            parts.push(format!("[document {format} '{name}' {len} bytes]"));
         }
     }
     parts.join(" ")
@@ -805,6 +896,35 @@ mod tests {
         let a = answer(&json!({"messages": messages}));
         assert_eq!(a.blocks, vec![Block::Text("You said: hello again".into())]);
         assert_eq!(strip_directives("a [mock:x] b [mock:unterminated"), "a b");
+    }
+
+    #[test]
+    fn documents_are_checked_and_described() {
+        let doc = |name: &str, format: &str| json!({"document": {"format": format, "name": name, "source": {"bytes": "JVBERg=="}}});
+        let ok = json!({"messages": [{"role": "user", "content": [{"text": "Read"}, doc("a (1)", "pdf")]}]});
+        assert!(validate(&ok).is_ok());
+        let a = answer(&ok);
+        assert_eq!(
+            a.blocks,
+            vec![Block::Text("You said: Read [document pdf 'a (1)' 4 bytes]".into())]
+        );
+        for (content, needle) in [
+            (json!([doc("a", "pdf")]), "text block"),
+            (json!([{"text": "x"}, doc("a_b", "pdf")]), "file name"),
+            (json!([{"text": "x"}, doc("a  b", "pdf")]), "file name"),
+            (json!([{"text": "x"}, doc("a", "zip")]), "enum value set"),
+            (json!([{"text": "x"}, doc("a", "pdf"), doc("a", "txt")]), "unique"),
+            (
+                json!([{"text": "x"}, doc("1", "pdf"), doc("2", "pdf"), doc("3", "pdf"), doc("4", "pdf"), doc("5", "pdf"), doc("6", "pdf")]),
+                "at most 5",
+            ),
+        ] {
+            let body = json!({"messages": [{"role": "user", "content": content}]});
+            let Err(Invalid(message)) = validate(&body) else {
+                panic!("{body} accepted")
+            };
+            assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+        }
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub struct ContentBlock {
     /// An image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageBlock>,
+    /// A document (pdf, csv, doc, docx, xls, xlsx, html, txt, md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentBlock>,
     /// A tool call by the model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_use: Option<ToolUseBlock>,
@@ -84,6 +87,14 @@ impl ContentBlock {
     pub fn image(image: ImageBlock) -> Self {
         Self {
             image: Some(image),
+            ..Self::default()
+        }
+    }
+
+    /// A document block.
+    pub fn document(document: DocumentBlock) -> Self {
+        Self {
+            document: Some(document),
             ..Self::default()
         }
     }
@@ -119,6 +130,26 @@ pub struct ImageBlock {
 pub struct ImageSource {
     /// The image, base64-encoded (as blobs travel in rest-json).
     pub bytes: String,
+}
+
+/// `document`: format, a name unique within the request, and base64 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentBlock {
+    /// `pdf`, `csv`, `doc`, `docx`, `xls`, `xlsx`, `html`, `txt` or `md`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// 1 to 200 letters, digits, single spaces, hyphens, parentheses and square brackets.
+    pub name: String,
+    /// Where the bytes are.
+    pub source: DocumentSource,
+}
+
+/// `document.source`: exactly one member is set.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DocumentSource {
+    /// The document, base64-encoded (as blobs travel in rest-json).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<String>,
 }
 
 /// `toolUse`.

@@ -38,7 +38,7 @@
 //! );
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use base64::Engine as _;
 use openai_types::chat::{
@@ -49,7 +49,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
 use crate::converse::{
-    ContentBlock, ConverseRequest, Empty, ImageBlock, ImageSource, InferenceConfig, Message, Role,
+    ContentBlock, ConverseRequest, DocumentBlock, DocumentSource, Empty, ImageBlock, ImageSource, InferenceConfig, Message, Role,
     SpecificTool, SystemContentBlock, ToolChoice, ToolConfig, ToolEntry, ToolInputSchema,
     ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
 };
@@ -58,6 +58,12 @@ use crate::model_id::ModelId;
 
 /// Bedrock's limit on one image (3.75 MB).
 pub const MAX_IMAGE_BYTES: usize = 3_750_000;
+/// Bedrock's limit on one document (4.5 MB).
+pub const MAX_DOCUMENT_BYTES: usize = 4_500_000;
+/// Bedrock's limit on documents per request.
+pub const MAX_DOCUMENTS: usize = 5;
+/// Bedrock's limit on the length of a document name.
+pub const MAX_DOCUMENT_NAME_LEN: usize = 200;
 /// Bedrock's limit on stop sequences.
 pub const MAX_STOP_SEQUENCES: usize = 2500;
 
@@ -83,6 +89,7 @@ pub fn chat_to_converse(
         ..
     } = conversation;
     check_turn_order(&messages)?;
+    check_documents_have_text(&messages)?;
     if !supports_system_prompt(model) && !system.is_empty() {
         fold_system_into_first_user_turn(&mut system, &mut messages);
     }
@@ -401,6 +408,8 @@ struct Conversation {
     function_call_ids: HashMap<String, String>,
     /// Bedrock tool-use id -> the client's id it was made from, to refuse collisions.
     tool_use_ids: HashMap<String, String>,
+    /// The documents of the request so far.
+    documents: Documents,
 }
 
 impl Conversation {
@@ -415,7 +424,7 @@ impl Conversation {
                 Ok(())
             }
             ChatMessage::User { content, .. } => {
-                let blocks = user_blocks(content, &param)?;
+                let blocks = user_blocks(content, &param, &mut self.documents)?;
                 self.push(Role::User, blocks, &param)
             }
             ChatMessage::Assistant {
@@ -586,8 +595,12 @@ fn text_blocks(content: MessageContent, param: &str) -> Result<Vec<ContentBlock>
     Ok(blocks)
 }
 
-/// User content: text and images.
-fn user_blocks(content: MessageContent, param: &str) -> Result<Vec<ContentBlock>, TranslateError> {
+/// User content: text, images and documents.
+fn user_blocks(
+    content: MessageContent,
+    param: &str,
+    documents: &mut Documents,
+) -> Result<Vec<ContentBlock>, TranslateError> {
     let parts = match content {
         MessageContent::Text(text) if text.is_empty() => Vec::new(),
         MessageContent::Text(text) => return Ok(vec![ContentBlock::text(text)]),
@@ -604,6 +617,11 @@ fn user_blocks(content: MessageContent, param: &str) -> Result<Vec<ContentBlock>
                     &image_url.url,
                     &part_param,
                 )?));
+            }
+            ContentPart::File { file } => {
+                blocks.push(ContentBlock::document(
+                    documents.add(&file, &part_param)?,
+                ));
             }
             other => return Err(unsupported_part(&other, &part_param)),
         }
@@ -671,6 +689,249 @@ fn image_block(url: &str, param: &str) -> Result<ImageBlock, TranslateError> {
             bytes: data.to_owned(),
         },
     })
+}
+
+/// The document formats Bedrock takes, with the media types and file extensions that name them.
+const DOCUMENT_FORMATS: &[(&str, &[&str], &[&str])] = &[
+    ("pdf", &["application/pdf"], &["pdf"]),
+    ("csv", &["text/csv"], &["csv"]),
+    ("doc", &["application/msword"], &["doc"]),
+    (
+        "docx",
+        &["application/vnd.openxmlformats-officedocument.wordprocessingml.document"],
+        &["docx"],
+    ),
+    ("xls", &["application/vnd.ms-excel"], &["xls"]),
+    (
+        "xlsx",
+        &["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
+        &["xlsx"],
+    ),
+    ("html", &["text/html"], &["html", "htm"]),
+    ("txt", &["text/plain"], &["txt"]),
+    ("md", &["text/markdown", "text/x-markdown"], &["md", "markdown"]),
+];
+
+/// Media types that say nothing of the format: the filename's extension decides.
+const GENERIC_MEDIA_TYPES: &[&str] = &["", "application/octet-stream", "binary/octet-stream"];
+
+/// The documents of one request: Bedrock takes at most [`MAX_DOCUMENTS`], with distinct names.
+#[derive(Debug, Default)]
+struct Documents {
+    names: HashSet<String>,
+}
+
+impl Documents {
+    /// An OpenAI `file` part (`{"file_data": "data:<type>;base64,...", "filename": ...}`) ->
+    /// a document block, checked against Bedrock's limits.
+    fn add(&mut self, file: &Value, param: &str) -> Result<DocumentBlock, TranslateError> {
+        let field = |name: &str| format!("{param}.file.{name}");
+        if file.get("file_id").is_some_and(|id| !id.is_null()) && file.get("file_data").is_none()
+        {
+            return Err(TranslateError::unsupported(
+                field("file_id"),
+                "uploaded files (file_id) are not available through this gateway: send the file inline as file_data (a data:<media type>;base64,... URL) with its filename",
+            ));
+        }
+        let Some(data_url) = file.get("file_data").and_then(Value::as_str) else {
+            return Err(TranslateError::invalid(
+                field("file_data"),
+                "a file part needs file_data: a data:<media type>;base64,... URL",
+            ));
+        };
+        let filename = match file.get("filename") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => Some(name.as_str()),
+            Some(_) => {
+                return Err(TranslateError::invalid(
+                    field("filename"),
+                    "filename must be a string",
+                ));
+            }
+        };
+        let invalid = |message: &str| TranslateError::invalid(field("file_data"), message);
+        let Some(rest) = data_url.strip_prefix("data:") else {
+            return Err(invalid(
+                "file_data must be a data:<media type>;base64,... URL (remote URLs are not fetched)",
+            ));
+        };
+        let (meta, data) = rest
+            .split_once(',')
+            .ok_or_else(|| invalid("data URL has no ',' before its data"))?;
+        let media_type = meta
+            .strip_suffix(";base64")
+            .ok_or_else(|| invalid("data URL must be base64-encoded (data:application/pdf;base64,...)"))?;
+        // Parameters such as `;charset=utf-8` say nothing of the format.
+        let media_type = media_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let format = document_format(&media_type, filename, param)?;
+        let decoded_len = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .map_err(|_| invalid("file data is not valid base64"))?
+            .len();
+        if decoded_len == 0 {
+            return Err(invalid("file data is empty"));
+        }
+        if decoded_len > MAX_DOCUMENT_BYTES {
+            return Err(invalid(&format!(
+                "document is {decoded_len} bytes; Bedrock accepts at most {MAX_DOCUMENT_BYTES} bytes (4.5 MB) per document"
+            )));
+        }
+        if self.names.len() == MAX_DOCUMENTS {
+            return Err(TranslateError::invalid(
+                param,
+                format!(
+                    "too many documents: Bedrock accepts at most {MAX_DOCUMENTS} documents per request"
+                ),
+            ));
+        }
+        let name = self.unique_name(&document_name(filename));
+        Ok(DocumentBlock {
+            format: Some(format.to_owned()),
+            name,
+            source: DocumentSource {
+                bytes: Some(data.to_owned()),
+            },
+        })
+    }
+
+    /// `base`, or `base (2)`, `base (3)`, ... when taken.
+    fn unique_name(&mut self, base: &str) -> String {
+        let mut name = base.to_owned();
+        let mut n = 1;
+        while self.names.contains(&name) {
+            n += 1;
+            name = format!("{base} ({n})");
+        }
+        self.names.insert(name.clone());
+        name
+    }
+}
+
+/// The Converse format of a document from its media type and its filename's extension; a
+/// type and an extension that disagree are a 400.
+fn document_format(
+    media_type: &str,
+    filename: Option<&str>,
+    param: &str,
+) -> Result<&'static str, TranslateError> {
+    let supported = "Bedrock accepts pdf, csv, doc, docx, xls, xlsx, html, txt and md documents";
+    let by_type = if GENERIC_MEDIA_TYPES.contains(&media_type) {
+        None
+    } else {
+        let found = DOCUMENT_FORMATS
+            .iter()
+            .find(|(_, types, _)| types.contains(&media_type))
+            .map(|(format, _, _)| *format);
+        match found {
+            Some(format) => Some(format),
+            None => {
+                return Err(TranslateError::invalid(
+                    format!("{param}.file.file_data"),
+                    format!("unsupported document type '{media_type}': {supported}"),
+                ));
+            }
+        }
+    };
+    let extension = filename
+        .and_then(|name| basename(name).rsplit_once('.'))
+        .map(|(_, ext)| ext.to_ascii_lowercase());
+    let by_extension = extension.as_deref().and_then(|ext| {
+        DOCUMENT_FORMATS
+            .iter()
+            .find(|(_, _, exts)| exts.contains(&ext))
+            .map(|(format, _, _)| *format)
+    });
+    match (by_type, by_extension, extension.as_deref()) {
+        (Some(t), Some(e), _) if t != e => Err(TranslateError::invalid(
+            format!("{param}.file.filename"),
+            format!(
+                "the filename's extension says '{e}' but the data URL's media type '{media_type}' says '{t}'"
+            ),
+        )),
+        (Some(t), _, _) => Ok(t),
+        (None, Some(e), _) => Ok(e),
+        (None, None, Some(ext)) => Err(TranslateError::invalid(
+            format!("{param}.file.filename"),
+            format!("unsupported document extension '.{ext}': {supported}"),
+        )),
+        (None, None, None) => Err(TranslateError::invalid(
+            format!("{param}.file.file_data"),
+            format!(
+                "the document's format is unknown: give the data URL a media type (data:application/pdf;base64,...) or a filename with an extension; {supported}"
+            ),
+        )),
+    }
+}
+
+/// A Bedrock document name from a filename: the name without its extension, every character
+/// Bedrock does not take (it takes letters, digits, single spaces, hyphens, parentheses and
+/// square brackets) replaced by a hyphen, runs of whitespace made one space, at most 190
+/// characters (room for a ` (N)` suffix); `document` when nothing is left.
+///
+/// ```
+/// use bedrock_translate::request::document_name;
+///
+/// assert_eq!(document_name(Some("Q3 report_final.v2.pdf")), "Q3 report-final-v2");
+/// assert_eq!(document_name(Some("../notes/Über: ideas [draft].md")), "ber- ideas [draft]");
+/// assert_eq!(document_name(None), "document");
+/// ```
+pub fn document_name(filename: Option<&str>) -> String {
+    let stem = filename.map_or("", |name| {
+        let name = basename(name);
+        name.rsplit_once('.').map_or(name, |(stem, _)| stem).trim()
+    });
+    let mut name = String::with_capacity(stem.len());
+    for c in stem.chars() {
+        let c = if c.is_ascii_alphanumeric() || matches!(c, '-' | '(' | ')' | '[' | ']') {
+            c
+        } else if c.is_whitespace() {
+            ' '
+        } else {
+            '-'
+        };
+        let last = name.chars().last();
+        // One space in a row; one hyphen for a run of replaced characters.
+        if (c == ' ' && last == Some(' ')) || (c == '-' && last == Some('-')) {
+            continue;
+        }
+        name.push(c);
+    }
+    let name: String = name
+        .trim_matches(|c| c == ' ' || c == '-')
+        .chars()
+        .take(MAX_DOCUMENT_NAME_LEN - 10)
+        .collect();
+    let name = name.trim_end().to_owned();
+    if name.is_empty() {
+        "document".to_owned()
+    } else {
+        name
+    }
+}
+
+/// The last component of a path (`/` or `\\` separated).
+fn basename(name: &str) -> &str {
+    name.rsplit(['/', '\\']).next().unwrap_or(name)
+}
+
+/// Bedrock requires a text block in every message that holds a document.
+fn check_documents_have_text(messages: &[Message]) -> Result<(), TranslateError> {
+    for message in messages {
+        let has_document = message.content.iter().any(|b| b.document.is_some());
+        let has_text = message.content.iter().any(|b| b.text.is_some());
+        if has_document && !has_text {
+            return Err(TranslateError::invalid(
+                "messages",
+                "a user message with a file part needs a text part too: Bedrock requires a text block beside every document",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn tool_use_block(
@@ -1002,4 +1263,72 @@ fn tool_result_text(content: &[ToolResultContent]) -> String {
         })
         .collect();
     parts.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_part(bytes: usize) -> Value {
+        let data = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; bytes]);
+        serde_json::json!({"type": "file", "file": {"file_data": format!("data:text/plain;base64,{data}"), "filename": "big.txt"}})
+    }
+
+    fn translate(parts: Vec<Value>) -> Result<ConverseRequest, TranslateError> {
+        let mut content = vec![serde_json::json!({"type": "text", "text": "Read."})];
+        content.extend(parts);
+        let req = serde_json::from_value(
+            serde_json::json!({"messages": [{"role": "user", "content": content}]}),
+        )
+        .unwrap();
+        chat_to_converse(req, &ModelId::parse("amazon.nova-pro-v1:0").unwrap())
+    }
+
+    #[test]
+    fn a_document_over_bedrocks_size_limit_is_a_400_naming_the_limit() {
+        let converse = translate(vec![file_part(MAX_DOCUMENT_BYTES)]).unwrap();
+        let document = converse.messages[0].content[1].document.as_ref().unwrap();
+        assert_eq!(
+            (document.format.as_deref(), document.name.as_str()),
+            (Some("txt"), "big")
+        );
+        let err = translate(vec![file_part(MAX_DOCUMENT_BYTES + 1)]).unwrap_err();
+        let api = crate::ApiError::from(err);
+        assert_eq!(api.status, 400);
+        assert_eq!(
+            api.error.param.as_deref(),
+            Some("messages[0].content[1].file.file_data")
+        );
+        assert!(
+            api.error
+                .message
+                .contains("at most 4500000 bytes (4.5 MB) per document"),
+            "{}",
+            api.error.message
+        );
+    }
+
+    #[test]
+    fn document_names_fit_bedrocks_pattern_and_length() {
+        let long = format!("{}.pdf", "a_".repeat(300));
+        for filename in [
+            long.as_str(),
+            "  spaced   out\tname .pdf",
+            "<script>alert(1)</script>.html",
+            "..",
+            "C:\\Users\\me\\report (final) [v2].docx",
+        ] {
+            let name = document_name(Some(filename));
+            assert!((1..=MAX_DOCUMENT_NAME_LEN).contains(&name.len()), "{name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_alphanumeric() || " -()[]".contains(c)),
+                "{name}"
+            );
+            assert!(!name.contains("  ") && name.trim() == name, "{name:?}");
+        }
+        assert_eq!(
+            document_name(Some("C:\\Users\\me\\report (final) [v2].docx")),
+            "report (final) [v2]"
+        );
+    }
 }

@@ -120,6 +120,9 @@ mod request {
         error_reasoning_on_titan, error_audio_part, error_unknown_tool_choice,
         tool_choice_none_renders_history_as_text, legacy_function_call_none_renders_history_as_text,
         tool_ids_rewritten_injectively, error_tool_id_collision,
+        document_pdf, documents_unique_names_and_formats, error_document_type_mismatch,
+        error_document_unsupported_type, error_too_many_documents, error_document_without_text,
+        error_document_file_id, error_document_remote_url,
     );
 }
 

@@ -1,0 +1,75 @@
+"""Documents, guardrails and prompt caching through the official OpenAI Python SDK.
+
+Usage: python openai_documents_caching_test.py GATEWAY_URL MOCK_URL
+
+Run by `cargo xtask ci` in its venv, against the gateway in front of the fake Bedrock. Every
+check raises on failure, so the script exits non-zero; it prints one line per passing check.
+"""
+
+import base64
+import json
+import sys
+import urllib.request
+
+import openai
+
+GATEWAY, MOCK = sys.argv[1], sys.argv[2]
+CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0"
+PDF = b"%PDF-1.4 a tiny mock document"
+
+client = openai.OpenAI(
+    base_url=f"{GATEWAY}/v1",
+    api_key="unused-by-the-gateway",
+    default_headers={"x-provider": "bedrock"},
+    max_retries=0,
+)
+
+
+def check(name, condition, detail=""):
+    if not condition:
+        raise AssertionError(f"{name} failed: {detail}")
+    print(f"ok - {name}")
+
+
+def last_converse_body():
+    with urllib.request.urlopen(f"{MOCK}/__mock/requests") as r:
+        requests = json.loads(r.read())
+    return json.loads(requests[-1]["body"])
+
+
+def file_part(data, media_type, filename):
+    encoded = base64.b64encode(data).decode()
+    return {"type": "file", "file": {"file_data": f"data:{media_type};base64,{encoded}", "filename": filename}}
+
+
+def documents():
+    r = client.chat.completions.create(
+        model=CLAUDE,
+        messages=[{"role": "user", "content": [
+            {"type": "text", "text": "Summarise"},
+            file_part(PDF, "application/pdf", "Q3 report_final.pdf"),
+        ]}],
+    )
+    content = r.choices[0].message.content
+    check("pdf file part answered", f"[document pdf 'Q3 report-final' {len(PDF)} bytes]" in content, content)
+    sent = last_converse_body()["messages"][0]["content"][1]["document"]
+    check("pdf sent as a document block", sent["format"] == "pdf" and base64.b64decode(sent["source"]["bytes"]) == PDF, sent)
+    six = [{"type": "text", "text": "Read"}] + [file_part(PDF, "application/pdf", "a.pdf")] * 6
+    try:
+        client.chat.completions.create(model=CLAUDE, messages=[{"role": "user", "content": six}])
+        raise AssertionError("six documents accepted")
+    except openai.BadRequestError as e:
+        check("six documents is BadRequestError", e.param == "messages[0].content[6]" and "at most 5 documents" in e.message, e)
+    try:
+        client.chat.completions.create(model=CLAUDE, messages=[{"role": "user", "content": [
+            {"type": "text", "text": "Read"}, file_part(PDF, "application/pdf", "notes.docx")]}])
+        raise AssertionError("mismatched type and extension accepted")
+    except openai.BadRequestError as e:
+        check("type/extension mismatch is BadRequestError", e.param == "messages[0].content[1].file.filename", e)
+
+
+TESTS = [documents]
+
+for test in TESTS:
+    test()
+print("openai documents, guardrails and caching: all checks passed")
