@@ -21,11 +21,13 @@ async fn a_pdf_file_part_reaches_bedrock_as_a_document_block() {
     let mock = Mock::start();
     let gateway = Gateway::start(&mock, &[], &[]);
     let (status, _, body) = gateway
-        .chat(json!({"model": HAIKU, "messages": [{"role": "user", "content": [
-            {"type": "text", "text": "Summarise"},
-            file(PDF, "application/pdf", "Q3 report_final.pdf"),
-            file(CSV, "text/csv", "Q3 report_final.csv"),
-        ]}]}))
+        .chat(
+            json!({"model": HAIKU, "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "Summarise"},
+                file(PDF, "application/pdf", "Q3 report_final.pdf"),
+                file(CSV, "text/csv", "Q3 report_final.csv"),
+            ]}]}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
@@ -49,7 +51,11 @@ async fn bedrocks_document_limits_are_400s_before_any_call() {
     let mut six = vec![json!({"type": "text", "text": "Read"})];
     six.extend(std::iter::repeat_n(pdf.clone(), 6));
     // 4,500,001 bytes of `x`: one over Bedrock's 4.5 MB.
-    let big = file(&format!("{}eA==", "eHh4".repeat(1_500_000)), "text/plain", "big.txt");
+    let big = file(
+        &format!("{}eA==", "eHh4".repeat(1_500_000)),
+        "text/plain",
+        "big.txt",
+    );
     let cases = [
         (json!(six), "messages[0].content[6]", "at most 5 documents"),
         (

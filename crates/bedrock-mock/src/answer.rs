@@ -166,7 +166,9 @@ fn validate_messages(body: &Value) -> Result<(), Invalid> {
 }
 
 /// Bedrock's document formats (botocore's `DocumentFormat`).
-const DOCUMENT_FORMATS: &[&str] = &["pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"];
+const DOCUMENT_FORMATS: &[&str] = &[
+    "pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md",
+];
 
 /// Documents as Bedrock checks them: at most 5 per request, each at most 4.5 MB, with a
 /// format of the enum, a name of 1 to 200 letters, digits, single spaces, hyphens,
@@ -230,7 +232,11 @@ fn validate_documents(body: &Value) -> Result<(), Invalid> {
                     base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok()
                 });
             match bytes {
-                None => return invalid("Malformed input request: document.source.bytes must be base64, please reformat your input and try again."),
+                None => {
+                    return invalid(
+                        "Malformed input request: document.source.bytes must be base64, please reformat your input and try again.",
+                    );
+                }
                 Some(bytes) if bytes.len() > 4_500_000 => {
                     return invalid("The document size exceeds the limit of 4.5 MB.");
                 }
@@ -546,7 +552,10 @@ fn user_text(blocks: &[Value]) -> String {
                 .map_or(0, |b| b.len());
             parts.push(format!("[image/{format} {len} bytes]"));
         } else if let Some(document) = block.get("document") {
-            let format = document.get("format").and_then(Value::as_str).unwrap_or("?");
+            let format = document
+                .get("format")
+                .and_then(Value::as_str)
+                .unwrap_or("?");
             let name = document.get("name").and_then(Value::as_str).unwrap_or("?");
             let len = document
                 .pointer("/source/bytes")
@@ -906,14 +915,19 @@ mod tests {
         let a = answer(&ok);
         assert_eq!(
             a.blocks,
-            vec![Block::Text("You said: Read [document pdf 'a (1)' 4 bytes]".into())]
+            vec![Block::Text(
+                "You said: Read [document pdf 'a (1)' 4 bytes]".into()
+            )]
         );
         for (content, needle) in [
             (json!([doc("a", "pdf")]), "text block"),
             (json!([{"text": "x"}, doc("a_b", "pdf")]), "file name"),
             (json!([{"text": "x"}, doc("a  b", "pdf")]), "file name"),
             (json!([{"text": "x"}, doc("a", "zip")]), "enum value set"),
-            (json!([{"text": "x"}, doc("a", "pdf"), doc("a", "txt")]), "unique"),
+            (
+                json!([{"text": "x"}, doc("a", "pdf"), doc("a", "txt")]),
+                "unique",
+            ),
             (
                 json!([{"text": "x"}, doc("1", "pdf"), doc("2", "pdf"), doc("3", "pdf"), doc("4", "pdf"), doc("5", "pdf"), doc("6", "pdf")]),
                 "at most 5",

@@ -49,9 +49,9 @@ use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
 use crate::converse::{
-    ContentBlock, ConverseRequest, DocumentBlock, DocumentSource, Empty, ImageBlock, ImageSource, InferenceConfig, Message, Role,
-    SpecificTool, SystemContentBlock, ToolChoice, ToolConfig, ToolEntry, ToolInputSchema,
-    ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
+    ContentBlock, ConverseRequest, DocumentBlock, DocumentSource, Empty, ImageBlock, ImageSource,
+    InferenceConfig, Message, Role, SpecificTool, SystemContentBlock, ToolChoice, ToolConfig,
+    ToolEntry, ToolInputSchema, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
 };
 use crate::error::TranslateError;
 use crate::model_id::ModelId;
@@ -619,9 +619,7 @@ fn user_blocks(
                 )?));
             }
             ContentPart::File { file } => {
-                blocks.push(ContentBlock::document(
-                    documents.add(&file, &part_param)?,
-                ));
+                blocks.push(ContentBlock::document(documents.add(&file, &part_param)?));
             }
             other => return Err(unsupported_part(&other, &part_param)),
         }
@@ -709,7 +707,11 @@ const DOCUMENT_FORMATS: &[(&str, &[&str], &[&str])] = &[
     ),
     ("html", &["text/html"], &["html", "htm"]),
     ("txt", &["text/plain"], &["txt"]),
-    ("md", &["text/markdown", "text/x-markdown"], &["md", "markdown"]),
+    (
+        "md",
+        &["text/markdown", "text/x-markdown"],
+        &["md", "markdown"],
+    ),
 ];
 
 /// Media types that say nothing of the format: the filename's extension decides.
@@ -726,8 +728,7 @@ impl Documents {
     /// a document block, checked against Bedrock's limits.
     fn add(&mut self, file: &Value, param: &str) -> Result<DocumentBlock, TranslateError> {
         let field = |name: &str| format!("{param}.file.{name}");
-        if file.get("file_id").is_some_and(|id| !id.is_null()) && file.get("file_data").is_none()
-        {
+        if file.get("file_id").is_some_and(|id| !id.is_null()) && file.get("file_data").is_none() {
             return Err(TranslateError::unsupported(
                 field("file_id"),
                 "uploaded files (file_id) are not available through this gateway: send the file inline as file_data (a data:<media type>;base64,... URL) with its filename",
@@ -758,9 +759,9 @@ impl Documents {
         let (meta, data) = rest
             .split_once(',')
             .ok_or_else(|| invalid("data URL has no ',' before its data"))?;
-        let media_type = meta
-            .strip_suffix(";base64")
-            .ok_or_else(|| invalid("data URL must be base64-encoded (data:application/pdf;base64,...)"))?;
+        let media_type = meta.strip_suffix(";base64").ok_or_else(|| {
+            invalid("data URL must be base64-encoded (data:application/pdf;base64,...)")
+        })?;
         // Parameters such as `;charset=utf-8` say nothing of the format.
         let media_type = media_type
             .split(';')
@@ -1321,7 +1322,8 @@ mod tests {
             let name = document_name(Some(filename));
             assert!((1..=MAX_DOCUMENT_NAME_LEN).contains(&name.len()), "{name}");
             assert!(
-                name.chars().all(|c| c.is_ascii_alphanumeric() || " -()[]".contains(c)),
+                name.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || " -()[]".contains(c)),
                 "{name}"
             );
             assert!(!name.contains("  ") && name.trim() == name, "{name:?}");
