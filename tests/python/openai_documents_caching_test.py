@@ -68,7 +68,30 @@ def documents():
         check("type/extension mismatch is BadRequestError", e.param == "messages[0].content[1].file.filename", e)
 
 
-TESTS = [documents]
+def guardrails():
+    guarded = client.with_options(default_headers={"x-provider": "bedrock", "x-bedrock-guardrail": "sdk1:DRAFT"})
+    r = guarded.chat.completions.create(model=CLAUDE, messages=[{"role": "user", "content": "Hello"}])
+    sent = last_converse_body().get("guardrailConfig")
+    check("x-bedrock-guardrail sends guardrailConfig",
+          sent == {"guardrailIdentifier": "sdk1", "guardrailVersion": "DRAFT", "trace": "disabled"}, sent)
+    check("no intervention: stop", r.choices[0].finish_reason == "stop", r)
+    r = guarded.chat.completions.create(
+        model=CLAUDE, messages=[{"role": "user", "content": "Hello [mock:guardrail_intervened]"}])
+    check("intervention is content_filter", r.choices[0].finish_reason == "content_filter", r)
+    finishes = [c.choices[0].finish_reason for c in guarded.chat.completions.create(
+        model=CLAUDE, messages=[{"role": "user", "content": "Hello [mock:guardrail_intervened]"}], stream=True)
+        if c.choices and c.choices[0].finish_reason]
+    check("streamed intervention is content_filter", finishes == ["content_filter"], finishes)
+    check("streams send streamProcessingMode", last_converse_body()["guardrailConfig"].get("streamProcessingMode") == "sync")
+    try:
+        client.chat.completions.create(model=CLAUDE, messages=[{"role": "user", "content": "x"}],
+                                       extra_headers={"x-bedrock-guardrail": "Not Valid:1"})
+        raise AssertionError("invalid guardrail accepted")
+    except openai.BadRequestError as e:
+        check("invalid x-bedrock-guardrail is BadRequestError", e.param == "x-bedrock-guardrail", e)
+
+
+TESTS = [documents, guardrails]
 
 for test in TESTS:
     test()

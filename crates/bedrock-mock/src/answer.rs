@@ -250,6 +250,86 @@ fn validate_documents(body: &Value) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// `guardrailConfig` as Bedrock checks it (botocore's `GuardrailConfiguration`, and
+/// `GuardrailStreamConfiguration` for ConverseStream, which alone takes
+/// `streamProcessingMode`): identifier `[a-z0-9]+` or a guardrail ARN, version `DRAFT` or
+/// `[1-9][0-9]{0,7}`, trace `enabled|disabled|enabled_full`.
+pub fn validate_guardrail(body: &Value, stream: bool) -> Result<(), Invalid> {
+    let Some(config) = body.get("guardrailConfig") else {
+        return Ok(());
+    };
+    let invalid = |m: &str| Err(Invalid(m.to_owned()));
+    let Some(object) = config.as_object() else {
+        return invalid(
+            "Malformed input request: guardrailConfig must be an object, please reformat your input and try again.",
+        );
+    };
+    let mut members = vec!["guardrailIdentifier", "guardrailVersion", "trace"];
+    if stream {
+        members.push("streamProcessingMode");
+    }
+    if let Some(unknown) = object.keys().find(|k| !members.contains(&k.as_str())) {
+        return Err(Invalid(format!(
+            "Malformed input request: extraneous key [guardrailConfig.{unknown}] is not permitted, please reformat your input and try again."
+        )));
+    }
+    let text = |k: &str| config.get(k).and_then(Value::as_str);
+    let id = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    let identifier = text("guardrailIdentifier").unwrap_or("");
+    let p: Vec<&str> = identifier.split(':').collect();
+    let arn_ok = p.len() == 6 && {
+        p[0] == "arn"
+            && (p[1] == "aws" || p[1].strip_prefix("aws-").is_some_and(|r| !r.is_empty()))
+            && p[2] == "bedrock"
+            && (1..=20).contains(&p[3].len())
+            && p[3]
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && p[4].len() == 12
+            && p[4].bytes().all(|b| b.is_ascii_digit())
+            && p[5].strip_prefix("guardrail/").is_some_and(id)
+    };
+    if identifier.len() > 2048 || !(id(identifier) || arn_ok) {
+        return invalid(
+            "1 validation error detected: Value at 'guardrailConfig.guardrailIdentifier' failed to satisfy constraint: Member must satisfy regular expression pattern: (([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+))",
+        );
+    }
+    let version = text("guardrailVersion").unwrap_or("");
+    let version_ok = version == "DRAFT"
+        || ((1..=8).contains(&version.len())
+            && !version.starts_with('0')
+            && version.bytes().all(|b| b.is_ascii_digit()));
+    if !version_ok {
+        return invalid(
+            "1 validation error detected: Value at 'guardrailConfig.guardrailVersion' failed to satisfy constraint: Member must satisfy regular expression pattern: (([1-9][0-9]{0,7})|(DRAFT))",
+        );
+    }
+    if config
+        .get("trace")
+        .is_some_and(|t| !matches!(t.as_str(), Some("enabled" | "disabled" | "enabled_full")))
+    {
+        return invalid(
+            "1 validation error detected: Value at 'guardrailConfig.trace' failed to satisfy constraint: Member must satisfy enum value set: [enabled, disabled, enabled_full]",
+        );
+    }
+    if config
+        .get("streamProcessingMode")
+        .is_some_and(|m| !matches!(m.as_str(), Some("sync" | "async")))
+    {
+        return invalid(
+            "1 validation error detected: Value at 'guardrailConfig.streamProcessingMode' failed to satisfy constraint: Member must satisfy enum value set: [sync, async]",
+        );
+    }
+    Ok(())
+}
+
+/// The directive that makes a guardrail intervene (when the request has a `guardrailConfig`).
+pub const GUARDRAIL_DIRECTIVE: &str = "[mock:guardrail_intervened]";
+
 fn validate_system(body: &Value) -> Result<(), Invalid> {
     let Some(system) = body.get("system") else {
         return Ok(());
@@ -396,6 +476,22 @@ pub fn answer(body: &Value) -> Answer {
         .cloned()
         .unwrap_or_default();
     let mut blocks = Vec::new();
+    if let Some(identifier) = body
+        .pointer("/guardrailConfig/guardrailIdentifier")
+        .and_then(Value::as_str)
+        .filter(|_| {
+            body.get("messages")
+                .is_some_and(|m| last_user_text(m).contains(GUARDRAIL_DIRECTIVE))
+        })
+    {
+        let text = format!("Sorry, guardrail {identifier} blocked this request.");
+        return Answer {
+            output_tokens: words(&text),
+            blocks: vec![Block::Text(text)],
+            stop_reason: "guardrail_intervened",
+            input_tokens: input_words(body),
+        };
+    }
     if body
         .pointer("/additionalModelRequestFields/thinking")
         .is_some()
@@ -905,6 +1001,62 @@ mod tests {
         let a = answer(&json!({"messages": messages}));
         assert_eq!(a.blocks, vec![Block::Text("You said: hello again".into())]);
         assert_eq!(strip_directives("a [mock:x] b [mock:unterminated"), "a b");
+    }
+
+    #[test]
+    fn guardrails_are_checked_and_intervene_on_demand() {
+        let with = |config: Value| json!({"messages": [user("hi [mock:guardrail_intervened]")], "guardrailConfig": config});
+        let good = with(
+            json!({"guardrailIdentifier": "abc1", "guardrailVersion": "DRAFT", "trace": "disabled"}),
+        );
+        assert!(validate(&good).is_ok() && validate_guardrail(&good, false).is_ok());
+        let a = answer(&good);
+        assert_eq!(a.stop_reason, "guardrail_intervened");
+        assert_eq!(
+            a.blocks,
+            vec![Block::Text(
+                "Sorry, guardrail abc1 blocked this request.".into()
+            )]
+        );
+        let arn = with(
+            json!({"guardrailIdentifier": "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc1", "guardrailVersion": "12", "streamProcessingMode": "async"}),
+        );
+        assert!(validate_guardrail(&arn, true).is_ok());
+        for (config, stream, needle) in [
+            (
+                json!({"guardrailIdentifier": "abc1", "guardrailVersion": "1", "streamProcessingMode": "sync"}),
+                false,
+                "extraneous key [guardrailConfig.streamProcessingMode]",
+            ),
+            (
+                json!({"guardrailIdentifier": "Abc", "guardrailVersion": "1"}),
+                false,
+                "guardrailIdentifier",
+            ),
+            (
+                json!({"guardrailIdentifier": "abc", "guardrailVersion": "01"}),
+                false,
+                "guardrailVersion",
+            ),
+            (
+                json!({"guardrailIdentifier": "abc", "guardrailVersion": "1", "trace": "on"}),
+                false,
+                "trace",
+            ),
+            (
+                json!({"guardrailIdentifier": "abc", "guardrailVersion": "1", "streamProcessingMode": "later"}),
+                true,
+                "streamProcessingMode",
+            ),
+        ] {
+            let Err(Invalid(message)) = validate_guardrail(&with(config.clone()), stream) else {
+                panic!("{config} accepted")
+            };
+            assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+        }
+        // Without a guardrail, the directive is only text.
+        let a = answer(&json!({"messages": [user("hi [mock:guardrail_intervened]")]}));
+        assert_eq!(a.stop_reason, "end_turn");
     }
 
     #[test]

@@ -29,6 +29,25 @@ pub struct ConverseRequest {
     /// Structured output configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_config: Option<Value>,
+    /// The guardrail applied to the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_config: Option<GuardrailConfig>,
+}
+
+/// `guardrailConfig` (Converse) and its ConverseStream variant (with `streamProcessingMode`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuardrailConfig {
+    /// `[a-z0-9]+` or a guardrail ARN.
+    pub guardrail_identifier: String,
+    /// `DRAFT` or a version number.
+    pub guardrail_version: String,
+    /// `enabled`, `disabled` or `enabled_full`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    /// ConverseStream only: `sync` or `async`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_processing_mode: Option<String>,
 }
 
 /// A conversation turn.

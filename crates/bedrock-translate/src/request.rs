@@ -138,6 +138,7 @@ pub fn chat_to_converse(
         tool_config,
         additional_model_request_fields: additional,
         output_config,
+        guardrail_config: None,
     })
 }
 
