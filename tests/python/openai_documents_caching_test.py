@@ -91,7 +91,26 @@ def guardrails():
         check("invalid x-bedrock-guardrail is BadRequestError", e.param == "x-bedrock-guardrail", e)
 
 
-TESTS = [documents, guardrails]
+def prompt_caching():
+    sonnet = "anthropic.claude-3-7-sonnet-20250219-v1:0"
+    messages = [
+        {"role": "system", "content": [{"type": "text", "text": "Long shared instructions.", "cache_control": {"type": "ephemeral"}}]},
+        {"role": "user", "content": "Hello"},
+    ]
+    r = client.chat.completions.create(model=sonnet, messages=messages)
+    sent = last_converse_body()["system"]
+    check("cache_control becomes a cachePoint", sent[1] == {"cachePoint": {"type": "default"}}, sent)
+    details = r.usage.prompt_tokens_details
+    check("cache writes in prompt_tokens_details.cache_write_tokens",
+          details.cached_tokens == 0 and details.cache_write_tokens == 3, r.usage)
+    messages[1]["content"] = "Hello [mock:cache_read]"
+    r = client.chat.completions.create(model=sonnet, messages=messages)
+    check("cache reads in prompt_tokens_details.cached_tokens", r.usage.prompt_tokens_details.cached_tokens == 3, r.usage)
+    r = client.chat.completions.create(model=CLAUDE, messages=messages)
+    check("markers dropped for models without caching", "cachePoint" not in json.dumps(last_converse_body()), r)
+
+
+TESTS = [documents, guardrails, prompt_caching]
 
 for test in TESTS:
     test()

@@ -39,6 +39,7 @@ use bedrock_translate::ModelDefaults;
 use bedrock_translate::endpoint::{BedrockEndpoint, Region};
 use bedrock_translate::guardrail::{Guardrail, StreamProcessingMode};
 use bedrock_translate::model_id::ModelId;
+use bedrock_translate::request::PromptCaching;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use thiserror::Error;
 
@@ -125,6 +126,27 @@ impl From<GuardrailStreamMode> for StreamProcessingMode {
         match mode {
             GuardrailStreamMode::Sync => Self::Sync,
             GuardrailStreamMode::Async => Self::Async,
+        }
+    }
+}
+
+/// What `cache_control` markers do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PromptCachingMode {
+    /// Markers are dropped.
+    Off,
+    /// A cache point after each marked part, message and tool.
+    Explicit,
+    /// Explicit, plus cache points after the system prompt and the tool list.
+    Auto,
+}
+
+impl From<PromptCachingMode> for PromptCaching {
+    fn from(mode: PromptCachingMode) -> Self {
+        match mode {
+            PromptCachingMode::Off => Self::Off,
+            PromptCachingMode::Explicit => Self::Explicit,
+            PromptCachingMode::Auto => Self::Auto,
         }
     }
 }
@@ -304,6 +326,17 @@ pub struct Cli {
     )]
     pub guardrail_stream_mode: GuardrailStreamMode,
 
+    /// Prompt caching: off (cache_control markers dropped), explicit (a Bedrock cache point
+    /// after each marked content part, message and tool) or auto (explicit, plus cache points
+    /// after the system prompt and the tool list); only for models with prompt caching.
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_PROMPT_CACHING",
+        value_enum,
+        default_value = "explicit"
+    )]
+    pub prompt_caching: PromptCachingMode,
+
     /// Log format (RUST_LOG sets the level, default info).
     #[arg(
         long,
@@ -367,6 +400,8 @@ pub struct Settings {
     pub guardrail_trace: bool,
     /// How a guardrail processes streamed answers.
     pub guardrail_stream_mode: StreamProcessingMode,
+    /// What `cache_control` markers do.
+    pub prompt_caching: PromptCaching,
     /// Log format.
     pub log_format: LogFormat,
 }
@@ -540,6 +575,7 @@ impl Settings {
             guardrail,
             guardrail_trace: cli.guardrail_trace,
             guardrail_stream_mode: cli.guardrail_stream_mode.into(),
+            prompt_caching: cli.prompt_caching.into(),
             log_format: cli.log_format,
         })
     }
@@ -710,6 +746,9 @@ mod tests {
         assert_eq!(settings.credential_sources, CredentialSources::Any);
         assert_eq!(settings.max_embedding_inputs, 2048);
         assert_eq!(settings.max_upstream_body_bytes, 25_000_000);
+        assert_eq!(settings.prompt_caching, PromptCaching::Explicit);
+        let auto = Settings::resolve(cli(&["--prompt-caching", "auto"]), &HashMap::new()).unwrap();
+        assert_eq!(auto.prompt_caching, PromptCaching::Auto);
     }
 
     #[test]

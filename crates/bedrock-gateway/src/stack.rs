@@ -119,6 +119,7 @@ fn translate_config(settings: &Settings) -> TranslateConfig {
         .with_guardrail(settings.guardrail.clone())
         .with_guardrail_trace(settings.guardrail_trace)
         .with_guardrail_stream_mode(settings.guardrail_stream_mode)
+        .with_prompt_caching(settings.prompt_caching)
 }
 
 /// What hyper serves: the tower-http middleware, metering, and the router.

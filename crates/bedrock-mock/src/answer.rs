@@ -36,6 +36,11 @@ pub struct Answer {
     pub input_tokens: u64,
     /// Output words.
     pub output_tokens: u64,
+    /// Input words read from the prompt cache (`[mock:cache_read]`: those before the last
+    /// cache point).
+    pub cache_read_tokens: u64,
+    /// Input words written to the prompt cache (those before the last cache point).
+    pub cache_write_tokens: u64,
 }
 
 const BLOCK_KINDS: &[&str] = &[
@@ -91,7 +96,8 @@ pub fn validate(body: &Value) -> Result<(), Invalid> {
     validate_documents(body)?;
     validate_system(body)?;
     validate_inference(body)?;
-    validate_tools(body)
+    validate_tools(body)?;
+    validate_cache_points(body)
 }
 
 fn validate_messages(body: &Value) -> Result<(), Invalid> {
@@ -163,6 +169,69 @@ fn validate_messages(body: &Value) -> Result<(), Invalid> {
         );
     }
     Ok(())
+}
+
+/// Every `cachePoint` of a request, in order: tools, system, messages.
+fn cache_points(body: &Value) -> Vec<&Value> {
+    let tools = body.pointer("/toolConfig/tools").and_then(Value::as_array);
+    let system = body.get("system").and_then(Value::as_array);
+    let messages = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("content").and_then(Value::as_array))
+        .flatten();
+    tools
+        .into_iter()
+        .flatten()
+        .chain(system.into_iter().flatten())
+        .chain(messages)
+        .filter_map(|b| b.get("cachePoint"))
+        .collect()
+}
+
+/// Cache points as Bedrock checks them: `{"type": "default", "ttl"?: "5m" | "1h"}`, at most 4.
+fn validate_cache_points(body: &Value) -> Result<(), Invalid> {
+    let points = cache_points(body);
+    for point in &points {
+        let shape_ok = point.as_object().is_some_and(|o| {
+            o.get("type").and_then(Value::as_str) == Some("default")
+                && o.get("ttl")
+                    .is_none_or(|t| matches!(t.as_str(), Some("5m" | "1h")))
+                && o.keys().all(|k| k == "type" || k == "ttl")
+        });
+        if !shape_ok {
+            return Err(Invalid("1 validation error detected: Value at 'cachePoint' failed to satisfy constraint: type must be 'default' and ttl one of [5m, 1h]".to_owned()));
+        }
+    }
+    if points.len() > 4 {
+        return Err(Invalid(format!(
+            "A maximum of 4 cache points are allowed per request; this request has {}.",
+            points.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Input words before the last cache point of the system prompt and messages.
+fn cached_prefix_words(body: &Value) -> u64 {
+    let system = body.get("system").and_then(Value::as_array);
+    let messages = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("content").and_then(Value::as_array))
+        .flatten();
+    let (mut counted, mut prefix) = (0, 0);
+    for block in system.into_iter().flatten().chain(messages) {
+        if block.get("cachePoint").is_some() {
+            prefix = counted;
+        }
+        counted += block.get("text").and_then(Value::as_str).map_or(0, words);
+    }
+    prefix
 }
 
 /// Bedrock's document formats (botocore's `DocumentFormat`).
@@ -413,7 +482,7 @@ fn validate_tools(body: &Value) -> Result<(), Invalid> {
         );
     }
     if let Some(tools) = body.pointer("/toolConfig/tools").and_then(Value::as_array) {
-        for tool in tools {
+        for tool in tools.iter().filter(|t| t.get("cachePoint").is_none()) {
             let name = tool
                 .pointer("/toolSpec/name")
                 .and_then(Value::as_str)
@@ -490,6 +559,8 @@ pub fn answer(body: &Value) -> Answer {
             blocks: vec![Block::Text(text)],
             stop_reason: "guardrail_intervened",
             input_tokens: input_words(body),
+            cache_read_tokens: 0,
+            cache_write_tokens: 0,
         };
     }
     if body
@@ -559,11 +630,18 @@ pub fn answer(body: &Value) -> Answer {
         })
         .sum::<u64>()
         .max(1);
+    let cached = cached_prefix_words(body);
+    let read = body
+        .get("messages")
+        .is_some_and(|m| last_user_text(m).contains("[mock:cache_read]"));
+    let (cache_read_tokens, cache_write_tokens) = if read { (cached, 0) } else { (0, cached) };
     Answer {
         blocks,
         stop_reason,
-        input_tokens: input_words(body),
+        input_tokens: input_words(body).saturating_sub(cached).max(1),
         output_tokens,
+        cache_read_tokens,
+        cache_write_tokens,
     }
 }
 
@@ -725,11 +803,17 @@ pub fn converse_json(answer: &Answer) -> Value {
 }
 
 fn usage(answer: &Answer) -> Value {
-    json!({
+    let input = answer.input_tokens + answer.cache_read_tokens + answer.cache_write_tokens;
+    let mut usage = json!({
         "inputTokens": answer.input_tokens,
         "outputTokens": answer.output_tokens,
-        "totalTokens": answer.input_tokens + answer.output_tokens
-    })
+        "totalTokens": input + answer.output_tokens
+    });
+    if answer.cache_read_tokens + answer.cache_write_tokens > 0 {
+        usage["cacheReadInputTokens"] = json!(answer.cache_read_tokens);
+        usage["cacheWriteInputTokens"] = json!(answer.cache_write_tokens);
+    }
+    usage
 }
 
 /// The ConverseStream events of an answer: `(event type, payload)`.
@@ -780,6 +864,8 @@ pub fn benchmark_answer(n: usize) -> Answer {
         stop_reason: "end_turn",
         input_tokens: 1,
         output_tokens: n as u64,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
     }
 }
 
@@ -1001,6 +1087,32 @@ mod tests {
         let a = answer(&json!({"messages": messages}));
         assert_eq!(a.blocks, vec![Block::Text("You said: hello again".into())]);
         assert_eq!(strip_directives("a [mock:x] b [mock:unterminated"), "a b");
+    }
+
+    #[test]
+    fn cache_points_are_checked_and_counted() {
+        let cp = json!({"cachePoint": {"type": "default"}});
+        let body = json!({"system": [{"text": "one two"}, cp],
+            "messages": [{"role": "user", "content": [{"text": "three four five"}, cp, {"text": "six"}]}]});
+        assert!(validate(&body).is_ok());
+        let a = answer(&body);
+        assert_eq!(
+            (a.input_tokens, a.cache_write_tokens, a.cache_read_tokens),
+            (1, 5, 0)
+        );
+        let usage = converse_json(&a)["usage"].clone();
+        assert_eq!(usage["cacheWriteInputTokens"], 5);
+        assert_eq!(usage["totalTokens"], 6 + a.output_tokens);
+        let tools =
+            json!({"tools": [{"toolSpec": {"name": "a", "inputSchema": {"json": {}}}}, cp]});
+        let five = json!({"system": [{"text": "s"}, cp], "toolConfig": tools,
+            "messages": [{"role": "user", "content": [{"text": "a"}, cp, {"text": "b"}, cp, {"text": "c"}, cp]}]});
+        let Err(Invalid(message)) = validate(&five) else {
+            panic!("five cache points accepted")
+        };
+        assert!(message.contains("maximum of 4 cache points"), "{message}");
+        let bad = json!({"messages": [{"role": "user", "content": [{"text": "a"}, {"cachePoint": {"type": "default", "ttl": "2h"}}]}]});
+        assert!(validate(&bad).is_err());
     }
 
     #[test]

@@ -69,7 +69,7 @@ use crate::endpoint::BedrockEndpoint;
 use crate::error::{ApiError, TranslateError};
 use crate::guardrail::{Guardrail, StreamProcessingMode, guardrail_config};
 use crate::model_id::{ModelId, Operation};
-use crate::request::{JSON_OUTPUT_TOOL, chat_to_converse};
+use crate::request::{ConverseOptions, JSON_OUTPUT_TOOL, PromptCaching, chat_to_converse_with};
 use crate::response::{ResponseContext, converse_to_chat};
 use crate::stream::StreamOptions;
 
@@ -125,6 +125,8 @@ pub struct TranslateConfig {
     pub guardrail_trace: bool,
     /// How the guardrail processes streamed answers.
     pub guardrail_stream_mode: StreamProcessingMode,
+    /// What `cache_control` markers do.
+    pub prompt_caching: PromptCaching,
 }
 
 /// Inference parameters applied to a model's requests when the request leaves them out.
@@ -179,7 +181,14 @@ impl TranslateConfig {
             guardrail: None,
             guardrail_trace: false,
             guardrail_stream_mode: StreamProcessingMode::Sync,
+            prompt_caching: PromptCaching::Explicit,
         }
+    }
+
+    /// What `cache_control` markers do (default [`PromptCaching::Explicit`]).
+    pub fn with_prompt_caching(mut self, prompt_caching: PromptCaching) -> Self {
+        self.prompt_caching = prompt_caching;
+        self
     }
 
     /// The guardrail of every Converse call (a request's [`Guardrail`] extension wins).
@@ -756,7 +765,8 @@ fn prepare(
     let stream = request.is_stream().then(|| StreamOptions {
         include_usage: request.include_usage(),
     });
-    let mut converse = chat_to_converse(request, &model)?;
+    let options = ConverseOptions::default().with_prompt_caching(config.prompt_caching);
+    let mut converse = chat_to_converse_with(request, &model, &options)?;
     let guardrail = extensions.get::<Guardrail>().or(config.guardrail.as_ref());
     converse.guardrail_config = guardrail.map(|guardrail| {
         let mode = stream.map(|_| config.guardrail_stream_mode);

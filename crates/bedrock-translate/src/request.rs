@@ -42,16 +42,18 @@ use std::collections::{HashMap, HashSet};
 
 use base64::Engine as _;
 use openai_types::chat::{
-    ChatCompletionRequest, ChatMessage, ContentPart, FunctionDefinition, MessageContent, ToolCall,
-    ToolChoice as OpenAiToolChoice,
+    CacheControl, ChatCompletionRequest, ChatMessage, ContentPart, FunctionDefinition,
+    MessageContent, ToolCall, ToolChoice as OpenAiToolChoice,
 };
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
+use crate::catalog::{supports_prompt_caching, supports_tool_cache_points};
 use crate::converse::{
-    ContentBlock, ConverseRequest, DocumentBlock, DocumentSource, Empty, ImageBlock, ImageSource,
-    InferenceConfig, Message, Role, SpecificTool, SystemContentBlock, ToolChoice, ToolConfig,
-    ToolEntry, ToolInputSchema, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
+    CachePointBlock, ContentBlock, ConverseRequest, DocumentBlock, DocumentSource, Empty,
+    ImageBlock, ImageSource, InferenceConfig, Message, Role, SpecificTool, SystemContentBlock,
+    ToolChoice, ToolConfig, ToolEntry, ToolInputSchema, ToolResultBlock, ToolResultContent,
+    ToolSpec, ToolUseBlock,
 };
 use crate::error::TranslateError;
 use crate::model_id::ModelId;
@@ -75,7 +77,55 @@ pub fn chat_to_converse(
     req: ChatCompletionRequest,
     model: &ModelId,
 ) -> Result<ConverseRequest, TranslateError> {
+    chat_to_converse_with(req, model, &ConverseOptions::default())
+}
+
+/// How `cache_control` markers become Converse cache points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PromptCaching {
+    /// Markers are dropped; no cache point is sent.
+    Off,
+    /// A cache point after each marked part, message and tool.
+    #[default]
+    Explicit,
+    /// As `Explicit`, plus cache points after the system prompt and after the tool list.
+    Auto,
+}
+
+/// Translation settings beyond the request itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ConverseOptions {
+    /// What `cache_control` markers do (default [`PromptCaching::Explicit`]).
+    pub prompt_caching: PromptCaching,
+}
+
+impl ConverseOptions {
+    /// Options with `prompt_caching`.
+    pub fn with_prompt_caching(mut self, prompt_caching: PromptCaching) -> Self {
+        self.prompt_caching = prompt_caching;
+        self
+    }
+}
+
+/// Bedrock's limit on cache points per request.
+pub const MAX_CACHE_POINTS: usize = 4;
+
+/// [`chat_to_converse`] with `options`.
+///
+/// Prompt caching: a `cache_control` marker on a content part, a message or a tool becomes a
+/// `cachePoint` after the block (system block, message block, tool) it marks, for models that
+/// support prompt caching ([`supports_prompt_caching`]; tools only where
+/// [`supports_tool_cache_points`]); for other models the markers are dropped. At most
+/// [`MAX_CACHE_POINTS`]: the last ones in Bedrock's prefix order (tools, system, messages) are
+/// kept.
+pub fn chat_to_converse_with(
+    req: ChatCompletionRequest,
+    model: &ModelId,
+    options: &ConverseOptions,
+) -> Result<ConverseRequest, TranslateError> {
     check_unsupported(&req)?;
+    let tool_marks = tool_cache_marks(req.tools.as_deref())?;
     let output = output_mode(req.response_format.as_ref(), model)?;
     let inference_config = inference_config(&req)?;
     let additional = additional_fields(&req, model)?;
@@ -90,6 +140,13 @@ pub fn chat_to_converse(
     } = conversation;
     check_turn_order(&messages)?;
     check_documents_have_text(&messages)?;
+    let caching = options.prompt_caching != PromptCaching::Off && supports_prompt_caching(model);
+    if !caching {
+        system.retain(|b| b.cache_point.is_none());
+        for message in &mut messages {
+            message.content.retain(|b| b.cache_point.is_none());
+        }
+    }
     if !supports_system_prompt(model) && !system.is_empty() {
         fold_system_into_first_user_turn(&mut system, &mut messages);
     }
@@ -117,6 +174,7 @@ pub fn chat_to_converse(
                 Some(ToolConfig {
                     tools: specs,
                     tool_choice: Some(choice),
+                    cache_points: Vec::new(),
                 }),
                 None,
             )
@@ -126,10 +184,21 @@ pub fn chat_to_converse(
             if is_none_choice(choice.as_ref()) {
                 render_tool_history_as_text(&mut messages);
             }
-            let tools = tool_config(req.tools, req.functions, choice, &messages)?;
+            let mut tools = tool_config(req.tools, req.functions, choice, &messages)?;
+            if let Some(config) = tools
+                .as_mut()
+                .filter(|_| caching && supports_tool_cache_points(model))
+            {
+                config.cache_points = tool_marks;
+            }
             (tools, mode.native_config())
         }
     };
+    let mut tool_config = tool_config;
+    if caching && options.prompt_caching == PromptCaching::Auto {
+        add_automatic_cache_points(&mut system, tool_config.as_mut(), model);
+    }
+    limit_cache_points(&mut system, &mut messages, tool_config.as_mut());
     let inference_config = reserve_room_for_thinking(inference_config, additional.as_ref());
     Ok(ConverseRequest {
         messages,
@@ -417,15 +486,33 @@ impl Conversation {
     fn push_message(&mut self, index: usize, message: ChatMessage) -> Result<(), TranslateError> {
         let param = format!("messages[{index}]");
         match message {
-            ChatMessage::System { content, .. } | ChatMessage::Developer { content, .. } => {
+            ChatMessage::System {
+                content,
+                cache_control,
+                ..
+            }
+            | ChatMessage::Developer {
+                content,
+                cache_control,
+                ..
+            } => {
+                let marker = message_marker(cache_control.as_ref(), &content, &param)?;
                 let text = text_of(content, &param)?;
                 if !text.is_empty() {
                     self.system.push(SystemContentBlock::text(text));
+                    if let Some(point) = marker {
+                        self.system.push(SystemContentBlock::cache_point(point));
+                    }
                 }
                 Ok(())
             }
-            ChatMessage::User { content, .. } => {
-                let blocks = user_blocks(content, &param, &mut self.documents)?;
+            ChatMessage::User {
+                content,
+                cache_control,
+                ..
+            } => {
+                let mut blocks = user_blocks(content, &param, &mut self.documents)?;
+                push_cache_point(&mut blocks, cache_control.as_ref(), &param)?;
                 self.push(Role::User, blocks, &param)
             }
             ChatMessage::Assistant {
@@ -433,6 +520,7 @@ impl Conversation {
                 tool_calls,
                 function_call,
                 refusal,
+                cache_control,
                 ..
             } => {
                 let mut blocks = match content {
@@ -459,15 +547,20 @@ impl Conversation {
                     };
                     blocks.push(tool_use_block(call, id, &call_param)?);
                 }
+                push_cache_point(&mut blocks, cache_control.as_ref(), &param)?;
                 self.push(Role::Assistant, blocks, &param)
             }
             ChatMessage::Tool {
                 content,
                 tool_call_id,
+                cache_control,
             } => {
                 let id = self.tool_use_id(&tool_call_id, &format!("{param}.tool_call_id"))?;
+                let marker = message_marker(cache_control.as_ref(), &content, &param)?;
                 let text = text_of(content, &param)?;
-                self.push(Role::User, vec![tool_result_block(id, text)], &param)
+                let mut blocks = vec![tool_result_block(id, text)];
+                blocks.extend(marker.map(ContentBlock::cache_point));
+                self.push(Role::User, blocks, &param)
             }
             ChatMessage::Function { content, name } => {
                 let Some(id) = self.function_call_ids.get(&name).cloned() else {
@@ -557,6 +650,143 @@ fn fold_system_into_first_user_turn(
     }
 }
 
+/// A `cache_control` marker -> a cache point: type `ephemeral`, ttl `5m` or `1h` (or none).
+fn cache_point(control: &CacheControl, param: &str) -> Result<CachePointBlock, TranslateError> {
+    if control.kind != "ephemeral" {
+        return Err(TranslateError::invalid(
+            format!("{param}.cache_control.type"),
+            format!(
+                "unknown cache_control type '{}': use \"ephemeral\"",
+                control.kind.chars().take(64).collect::<String>()
+            ),
+        ));
+    }
+    match control.ttl.as_deref() {
+        None => Ok(CachePointBlock::new(None)),
+        Some(ttl @ ("5m" | "1h")) => Ok(CachePointBlock::new(Some(ttl.to_owned()))),
+        Some(_) => Err(TranslateError::invalid(
+            format!("{param}.cache_control.ttl"),
+            "cache_control.ttl must be \"5m\" or \"1h\"",
+        )),
+    }
+}
+
+/// Appends a cache point after the last block, for a marker.
+fn push_cache_point(
+    blocks: &mut Vec<ContentBlock>,
+    control: Option<&CacheControl>,
+    param: &str,
+) -> Result<(), TranslateError> {
+    if let Some(control) = control {
+        let point = cache_point(control, param)?;
+        let after_a_block = blocks.last().is_some_and(|b| b.cache_point.is_none());
+        if after_a_block {
+            blocks.push(ContentBlock::cache_point(point));
+        }
+    }
+    Ok(())
+}
+
+/// The cache point of a message whose parts are joined into one block (system, developer,
+/// tool): its own marker, else its last marked part's.
+fn message_marker(
+    control: Option<&CacheControl>,
+    content: &MessageContent,
+    param: &str,
+) -> Result<Option<CachePointBlock>, TranslateError> {
+    if let Some(control) = control {
+        return cache_point(control, param).map(Some);
+    }
+    let MessageContent::Parts(parts) = content else {
+        return Ok(None);
+    };
+    let marked = parts
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, part)| match part {
+            ContentPart::Text {
+                cache_control: Some(control),
+                ..
+            } => Some((i, control)),
+            _ => None,
+        });
+    marked
+        .map(|(i, control)| cache_point(control, &format!("{param}.content[{i}]")))
+        .transpose()
+}
+
+/// `(n, point)` for each marked tool: a cache point after the first `n` tools.
+fn tool_cache_marks(
+    tools: Option<&[openai_types::chat::Tool]>,
+) -> Result<Vec<(usize, CachePointBlock)>, TranslateError> {
+    let mut marks = Vec::new();
+    for (i, tool) in tools.into_iter().flatten().enumerate() {
+        if let Some(control) = &tool.cache_control {
+            marks.push((i + 1, cache_point(control, &format!("tools[{i}]"))?));
+        }
+    }
+    Ok(marks)
+}
+
+/// `auto`: a cache point after the system prompt, and after the tool list where the model
+/// takes tool cache points, unless one is there already.
+fn add_automatic_cache_points(
+    system: &mut Vec<SystemContentBlock>,
+    tools: Option<&mut ToolConfig>,
+    model: &ModelId,
+) {
+    if system.last().is_some_and(|b| b.cache_point.is_none()) {
+        system.push(SystemContentBlock::cache_point(CachePointBlock::new(None)));
+    }
+    if let Some(config) = tools.filter(|_| supports_tool_cache_points(model)) {
+        let n = config.tools.len();
+        if config.cache_points.last().is_none_or(|(at, _)| *at != n) {
+            config.cache_points.push((n, CachePointBlock::new(None)));
+        }
+    }
+}
+
+/// Keeps the last [`MAX_CACHE_POINTS`] cache points in Bedrock's prefix order: tools, then
+/// system, then messages.
+fn limit_cache_points(
+    system: &mut Vec<SystemContentBlock>,
+    messages: &mut [Message],
+    tools: Option<&mut ToolConfig>,
+) {
+    let in_messages = |messages: &[Message]| {
+        messages
+            .iter()
+            .flat_map(|m| &m.content)
+            .filter(|b| b.cache_point.is_some())
+            .count()
+    };
+    let in_system = system.iter().filter(|b| b.cache_point.is_some()).count();
+    let in_tools = tools.as_ref().map_or(0, |t| t.cache_points.len());
+    let mut excess =
+        (in_tools + in_system + in_messages(messages)).saturating_sub(MAX_CACHE_POINTS);
+    if excess == 0 {
+        return;
+    }
+    if let Some(config) = tools {
+        let n = excess.min(config.cache_points.len());
+        config.cache_points.drain(..n);
+        excess -= n;
+    }
+    system.retain(|b| {
+        let drop = excess > 0 && b.cache_point.is_some();
+        excess -= usize::from(drop);
+        !drop
+    });
+    for message in messages {
+        message.content.retain(|b| {
+            let drop = excess > 0 && b.cache_point.is_some();
+            excess -= usize::from(drop);
+            !drop
+        });
+    }
+}
+
 /// The text of system, developer and tool messages: a string or text parts, concatenated.
 fn text_of(content: MessageContent, param: &str) -> Result<String, TranslateError> {
     match content {
@@ -565,7 +795,7 @@ fn text_of(content: MessageContent, param: &str) -> Result<String, TranslateErro
             let mut text = String::new();
             for (i, part) in parts.into_iter().enumerate() {
                 match part {
-                    ContentPart::Text { text: t } => text.push_str(&t),
+                    ContentPart::Text { text: t, .. } => text.push_str(&t),
                     other => {
                         return Err(unsupported_part(&other, &format!("{param}.content[{i}]")));
                     }
@@ -579,18 +809,31 @@ fn text_of(content: MessageContent, param: &str) -> Result<String, TranslateErro
 /// Assistant content: text and refusal parts, empty text left out.
 fn text_blocks(content: MessageContent, param: &str) -> Result<Vec<ContentBlock>, TranslateError> {
     let parts = match content {
-        MessageContent::Text(text) => vec![ContentPart::Text { text }],
+        MessageContent::Text(text) => vec![ContentPart::Text {
+            text,
+            cache_control: None,
+        }],
         MessageContent::Parts(parts) => parts,
     };
     let mut blocks = Vec::with_capacity(parts.len());
     for (i, part) in parts.into_iter().enumerate() {
+        let part_param = format!("{param}.content[{i}]");
         match part {
-            ContentPart::Text { text } | ContentPart::Refusal { refusal: text } => {
+            ContentPart::Text {
+                text,
+                cache_control,
+            } => {
                 if !text.is_empty() {
                     blocks.push(ContentBlock::text(text));
+                    push_cache_point(&mut blocks, cache_control.as_ref(), &part_param)?;
                 }
             }
-            other => return Err(unsupported_part(&other, &format!("{param}.content[{i}]"))),
+            ContentPart::Refusal { refusal } => {
+                if !refusal.is_empty() {
+                    blocks.push(ContentBlock::text(refusal));
+                }
+            }
+            other => return Err(unsupported_part(&other, &part_param)),
         }
     }
     Ok(blocks)
@@ -610,20 +853,35 @@ fn user_blocks(
     let mut blocks = Vec::with_capacity(parts.len());
     for (i, part) in parts.into_iter().enumerate() {
         let part_param = format!("{param}.content[{i}]");
-        match part {
-            ContentPart::Text { text } if text.is_empty() => {}
-            ContentPart::Text { text } => blocks.push(ContentBlock::text(text)),
-            ContentPart::ImageUrl { image_url } => {
+        let marker = match part {
+            ContentPart::Text { text, .. } if text.is_empty() => None,
+            ContentPart::Text {
+                text,
+                cache_control,
+            } => {
+                blocks.push(ContentBlock::text(text));
+                cache_control
+            }
+            ContentPart::ImageUrl {
+                image_url,
+                cache_control,
+            } => {
                 blocks.push(ContentBlock::image(image_block(
                     &image_url.url,
                     &part_param,
                 )?));
+                cache_control
             }
-            ContentPart::File { file } => {
+            ContentPart::File {
+                file,
+                cache_control,
+            } => {
                 blocks.push(ContentBlock::document(documents.add(&file, &part_param)?));
+                cache_control
             }
             other => return Err(unsupported_part(&other, &part_param)),
-        }
+        };
+        push_cache_point(&mut blocks, marker.as_ref(), &part_param)?;
     }
     Ok(blocks)
 }
@@ -1139,6 +1397,7 @@ fn tool_config(
     Ok(Some(ToolConfig {
         tools: specs,
         tool_choice,
+        cache_points: Vec::new(),
     }))
 }
 
@@ -1308,6 +1567,65 @@ mod tests {
             "{}",
             api.error.message
         );
+    }
+
+    #[test]
+    fn prompt_caching_auto_adds_system_and_tool_points_and_off_drops_every_marker() {
+        let req: ChatCompletionRequest = serde_json::from_value(serde_json::json!({
+            "messages": [{"role": "system", "content": "Sys."},
+                {"role": "user", "content": [{"type": "text", "text": "Hi", "cache_control": {"type": "ephemeral"}}]}],
+            "tools": [{"type": "function", "function": {"name": "a"}}]
+        }))
+        .unwrap();
+        let sonnet = ModelId::parse("anthropic.claude-3-7-sonnet-20250219-v1:0").unwrap();
+        let json = |caching, model: &ModelId| {
+            let options = ConverseOptions::default().with_prompt_caching(caching);
+            serde_json::to_value(chat_to_converse_with(req.clone(), model, &options).unwrap())
+                .unwrap()
+        };
+        let cp = serde_json::json!({"cachePoint": {"type": "default"}});
+        let auto = json(PromptCaching::Auto, &sonnet);
+        assert_eq!(auto["system"][1], cp);
+        assert_eq!(auto["toolConfig"]["tools"][1], cp);
+        assert_eq!(auto["messages"][0]["content"][1], cp);
+        let explicit = json(PromptCaching::Explicit, &sonnet);
+        assert_eq!(explicit["system"].as_array().unwrap().len(), 1);
+        assert_eq!(explicit["toolConfig"]["tools"].as_array().unwrap().len(), 1);
+        assert_eq!(explicit["messages"][0]["content"][1], cp);
+        let off = json(PromptCaching::Off, &sonnet);
+        assert!(!off.to_string().contains("cachePoint"), "{off}");
+        let haiku3 = ModelId::parse("anthropic.claude-3-haiku-20240307-v1:0").unwrap();
+        assert!(
+            !json(PromptCaching::Auto, &haiku3)
+                .to_string()
+                .contains("cachePoint")
+        );
+        let nova = ModelId::parse("amazon.nova-lite-v1:0").unwrap();
+        let nova = json(PromptCaching::Auto, &nova);
+        assert_eq!(nova["system"][1], cp);
+        assert_eq!(nova["toolConfig"]["tools"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn tool_cache_points_round_trip_through_the_wire_shape() {
+        let wire = serde_json::json!({"tools": [
+            {"cachePoint": {"type": "default"}},
+            {"toolSpec": {"name": "a", "inputSchema": {"json": {}}}},
+            {"cachePoint": {"type": "default", "ttl": "1h"}},
+            {"toolSpec": {"name": "b", "inputSchema": {"json": {}}}},
+            {"cachePoint": {"type": "default"}}
+        ], "toolChoice": {"auto": {}}});
+        let config: ToolConfig = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(config.tools.len(), 2);
+        assert_eq!(
+            config
+                .cache_points
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
+        assert_eq!(serde_json::to_value(&config).unwrap(), wire);
     }
 
     #[test]

@@ -123,6 +123,8 @@ mod request {
         document_pdf, documents_unique_names_and_formats, error_document_type_mismatch,
         error_document_unsupported_type, error_too_many_documents, error_document_without_text,
         error_document_file_id, error_document_remote_url,
+        cache_control_becomes_cache_points, cache_control_dropped_for_models_without_caching,
+        cache_points_nova_no_tools, cache_points_keep_the_last_four, error_cache_control_ttl,
     );
 }
 
