@@ -322,19 +322,13 @@ impl InferenceConfig {
 /// `toolConfig`. On the wire, `tools` is one list of `toolSpec` and `cachePoint` entries: here
 /// the tools, and apart the cache points with the number of tools before each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(
-    rename_all = "camelCase",
-    into = "WireToolConfig",
-    from = "WireToolConfig"
-)]
+#[serde(into = "WireToolConfig", from = "WireToolConfig")]
 pub struct ToolConfig {
     /// The tools.
     pub tools: Vec<ToolEntry>,
     /// How the model chooses; absent means auto.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<ToolChoice>,
     /// Cache points: `(n, point)` puts `point` after the first `n` tools, in order.
-    #[serde(skip)]
     pub cache_points: Vec<(usize, CachePointBlock)>,
 }
 
