@@ -15,6 +15,11 @@
 //! - Consecutive turns of the same role are merged, as Bedrock requires alternation.
 //! - `max_completion_tokens` (else `max_tokens`), `temperature`, `top_p` and `stop` become
 //!   `inferenceConfig`, checked against Bedrock's ranges.
+//! - `file` parts (`file_data` data URLs) become `document` blocks, with a format from the
+//!   media type and the filename's extension and a name Bedrock accepts ([`document_name`]),
+//!   within Bedrock's limits ([`MAX_DOCUMENTS`], [`MAX_DOCUMENT_BYTES`]).
+//! - Anthropic-style `cache_control` markers become `cachePoint` blocks for models with prompt
+//!   caching, at most [`MAX_CACHE_POINTS`] ([`chat_to_converse_with`]); other models drop them.
 //! - What Bedrock cannot express is a 400 ([`TranslateError`]); nothing is silently dropped.
 //!
 //! # Example
