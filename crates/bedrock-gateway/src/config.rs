@@ -37,7 +37,9 @@ use std::time::Duration;
 
 use bedrock_translate::ModelDefaults;
 use bedrock_translate::endpoint::{BedrockEndpoint, Region};
+use bedrock_translate::guardrail::{Guardrail, StreamProcessingMode};
 use bedrock_translate::model_id::ModelId;
+use bedrock_translate::request::PromptCaching;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use thiserror::Error;
 
@@ -108,6 +110,45 @@ pub enum CredentialSources {
     /// Only the gateway's own: requests carrying credential headers are refused, so the
     /// gateway only ever spends its own role's money.
     Server,
+}
+
+/// How a guardrail processes streamed answers (Bedrock's `streamProcessingMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GuardrailStreamMode {
+    /// Each chunk is assessed before it is sent.
+    Sync,
+    /// Chunks are sent at once and assessed in the background.
+    Async,
+}
+
+impl From<GuardrailStreamMode> for StreamProcessingMode {
+    fn from(mode: GuardrailStreamMode) -> Self {
+        match mode {
+            GuardrailStreamMode::Sync => Self::Sync,
+            GuardrailStreamMode::Async => Self::Async,
+        }
+    }
+}
+
+/// What `cache_control` markers do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PromptCachingMode {
+    /// Markers are dropped.
+    Off,
+    /// A cache point after each marked part, message and tool.
+    Explicit,
+    /// Explicit, plus cache points after the system prompt and the tool list.
+    Auto,
+}
+
+impl From<PromptCachingMode> for PromptCaching {
+    fn from(mode: PromptCachingMode) -> Self {
+        match mode {
+            PromptCachingMode::Off => Self::Off,
+            PromptCachingMode::Explicit => Self::Explicit,
+            PromptCachingMode::Auto => Self::Auto,
+        }
+    }
 }
 
 /// Log output format.
@@ -265,6 +306,37 @@ pub struct Cli {
     #[arg(long, env = "BEDROCK_GATEWAY_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
 
+    /// Guardrail ID:VERSION applied to every Converse call (ID: lowercase letters and digits, or
+    /// a guardrail ARN; VERSION: DRAFT or a number); a request's x-bedrock-guardrail header
+    /// replaces it.
+    #[arg(long, env = "BEDROCK_GATEWAY_GUARDRAIL")]
+    pub guardrail: Option<String>,
+
+    /// Ask Bedrock for the guardrail trace (off by default).
+    #[arg(long, env = "BEDROCK_GATEWAY_GUARDRAIL_TRACE")]
+    pub guardrail_trace: bool,
+
+    /// How a guardrail processes streamed answers: sync (each chunk is assessed before it is
+    /// sent) or async (chunks are sent at once and assessed in the background).
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_GUARDRAIL_STREAM_MODE",
+        value_enum,
+        default_value = "sync"
+    )]
+    pub guardrail_stream_mode: GuardrailStreamMode,
+
+    /// Prompt caching: off (cache_control markers dropped), explicit (a Bedrock cache point
+    /// after each marked content part, message and tool) or auto (explicit, plus cache points
+    /// after the system prompt and the tool list); only for models with prompt caching.
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_PROMPT_CACHING",
+        value_enum,
+        default_value = "explicit"
+    )]
+    pub prompt_caching: PromptCachingMode,
+
     /// Log format (RUST_LOG sets the level, default info).
     #[arg(
         long,
@@ -322,6 +394,14 @@ pub struct Settings {
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// Drain period at shutdown.
     pub shutdown_grace: Duration,
+    /// The guardrail of every Converse call (a request's `x-bedrock-guardrail` wins).
+    pub guardrail: Option<Guardrail>,
+    /// Whether Bedrock is asked for the guardrail trace.
+    pub guardrail_trace: bool,
+    /// How a guardrail processes streamed answers.
+    pub guardrail_stream_mode: StreamProcessingMode,
+    /// What `cache_control` markers do.
+    pub prompt_caching: PromptCaching,
     /// Log format.
     pub log_format: LogFormat,
 }
@@ -442,6 +522,12 @@ impl Settings {
                 return Err(ConfigError::new(setting, "must be positive"));
             }
         }
+        let guardrail = cli
+            .guardrail
+            .as_deref()
+            .map(Guardrail::parse)
+            .transpose()
+            .map_err(|e| ConfigError::new("--guardrail / BEDROCK_GATEWAY_GUARDRAIL", e))?;
         let max_connections = match cli.max_connections {
             0 => default_max_connections(open_files_limit()),
             n if n > MAX_CONNECTIONS => {
@@ -486,6 +572,10 @@ impl Settings {
             worker_threads: (cli.worker_threads > 0).then_some(cli.worker_threads),
             tls: cli.tls_cert.zip(cli.tls_key),
             shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),
+            guardrail,
+            guardrail_trace: cli.guardrail_trace,
+            guardrail_stream_mode: cli.guardrail_stream_mode.into(),
+            prompt_caching: cli.prompt_caching.into(),
             log_format: cli.log_format,
         })
     }
@@ -656,6 +746,9 @@ mod tests {
         assert_eq!(settings.credential_sources, CredentialSources::Any);
         assert_eq!(settings.max_embedding_inputs, 2048);
         assert_eq!(settings.max_upstream_body_bytes, 25_000_000);
+        assert_eq!(settings.prompt_caching, PromptCaching::Explicit);
+        let auto = Settings::resolve(cli(&["--prompt-caching", "auto"]), &HashMap::new()).unwrap();
+        assert_eq!(auto.prompt_caching, PromptCaching::Auto);
     }
 
     #[test]
@@ -772,6 +865,58 @@ max_tokens = 99
         std::fs::write(&path, "listen = \"127.0.0.1:1\"\nmax_concurency = 3\n").unwrap();
         let err = Settings::load(args(&[]), &HashMap::new()).unwrap_err();
         assert!(err.to_string().contains("max_concurency"), "{err}");
+    }
+
+    #[test]
+    fn guardrail_settings_from_flags_environment_and_file() {
+        let settings = Settings::resolve(cli(&[]), &HashMap::new()).unwrap();
+        assert_eq!(
+            (
+                settings.guardrail,
+                settings.guardrail_trace,
+                settings.guardrail_stream_mode
+            ),
+            (None, false, StreamProcessingMode::Sync)
+        );
+        let settings = Settings::resolve(
+            cli(&[
+                "--guardrail",
+                "abc123:2",
+                "--guardrail-trace",
+                "--guardrail-stream-mode",
+                "async",
+            ]),
+            &HashMap::new(),
+        )
+        .unwrap();
+        assert_eq!(settings.guardrail.unwrap().to_string(), "abc123:2");
+        assert!(settings.guardrail_trace);
+        assert_eq!(settings.guardrail_stream_mode, StreamProcessingMode::Async);
+        for bad in ["abc123", "ABC:1", "abc:v1", "abc:0"] {
+            let err = Settings::resolve(cli(&["--guardrail", bad]), &HashMap::new()).unwrap_err();
+            assert!(err.to_string().contains("--guardrail"), "{err}");
+        }
+        let dir =
+            std::env::temp_dir().join(format!("bedrock-gateway-guardrail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gateway.toml");
+        std::fs::write(
+            &path,
+            "guardrail = \"arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz:DRAFT\"\nguardrail_trace = true\nguardrail_stream_mode = \"async\"\n",
+        )
+        .unwrap();
+        let args = vec![
+            "bedrock-gateway".to_owned(),
+            "--config".to_owned(),
+            path.display().to_string(),
+        ];
+        let settings = Settings::load(Some(args), &HashMap::new()).unwrap();
+        assert_eq!(
+            settings.guardrail.unwrap().identifier(),
+            "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz"
+        );
+        assert!(settings.guardrail_trace);
+        assert_eq!(settings.guardrail_stream_mode, StreamProcessingMode::Async);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 use aws_credential_types::Credentials;
 use bedrock_translate::ApiError;
 use bedrock_translate::endpoint::{BedrockEndpoint, Region};
+use bedrock_translate::guardrail::Guardrail;
 use http::{HeaderMap, Request, StatusCode};
 use tower::{Layer, Service};
 
@@ -30,6 +31,8 @@ pub const SECRET_ACCESS_KEY: &str = "x-aws-secret-access-key";
 pub const SESSION_TOKEN: &str = "x-aws-session-token";
 /// Header naming the region.
 pub const REGION: &str = "x-aws-region";
+/// Header naming the request's guardrail, `ID:VERSION` (replaces `--guardrail`).
+pub const GUARDRAIL: &str = "x-bedrock-guardrail";
 /// Header carrying a Bedrock API key (sent to Bedrock as `Authorization: Bearer`).
 pub const BEARER_TOKEN: &str = "x-aws-bearer-token-bedrock";
 
@@ -42,6 +45,8 @@ pub struct RequestContext {
     pub region: Region,
     /// Where the request goes.
     pub endpoint: BedrockEndpoint,
+    /// The request's own guardrail (`x-bedrock-guardrail`), replacing the configured one.
+    pub guardrail: Option<Guardrail>,
 }
 
 impl RequestContext {
@@ -60,6 +65,13 @@ impl RequestContext {
             })?,
             None => settings.region.clone(),
         };
+        let guardrail = header(headers, GUARDRAIL)?
+            .map(|value| {
+                Guardrail::parse(value).map_err(|e| {
+                    ApiError::invalid_request(format!("{GUARDRAIL} header: {e}"), Some(GUARDRAIL))
+                })
+            })
+            .transpose()?;
         let from_headers = header_auth(headers)?;
         let auth = match (from_headers, settings.credential_sources) {
             (Some(_), CredentialSources::Server) => {
@@ -84,6 +96,7 @@ impl RequestContext {
             auth,
             region,
             endpoint,
+            guardrail,
         })
     }
 
@@ -102,6 +115,9 @@ impl RequestContext {
             }
         }
         extensions.insert(self.endpoint);
+        if let Some(guardrail) = self.guardrail {
+            extensions.insert(guardrail);
+        }
     }
 }
 
@@ -389,6 +405,36 @@ mod tests {
             (err.status, err.error.param.as_deref()),
             (StatusCode::BAD_REQUEST, Some(REGION))
         );
+    }
+
+    #[tokio::test]
+    async fn the_guardrail_header_is_validated_and_carried() {
+        let mut h = headers(&KEYS);
+        let ctx = RequestContext::resolve(&h, &settings(&[]), &ServerAuth::None)
+            .await
+            .unwrap();
+        assert_eq!(ctx.guardrail, None);
+        h.insert(GUARDRAIL, "abc123:DRAFT".parse().unwrap());
+        let ctx = RequestContext::resolve(&h, &settings(&[]), &ServerAuth::None)
+            .await
+            .unwrap();
+        let mut extensions = http::Extensions::new();
+        ctx.insert_into(&mut extensions);
+        assert_eq!(
+            extensions.get::<Guardrail>().map(ToString::to_string),
+            Some("abc123:DRAFT".to_owned())
+        );
+        for bad in ["abc123", "abc 123:1", "Abc:1", "abc:1:2x", "abc:DRAFT2"] {
+            h.insert(GUARDRAIL, bad.parse().unwrap());
+            let err = RequestContext::resolve(&h, &settings(&[]), &ServerAuth::None)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                (err.status, err.error.param.as_deref()),
+                (StatusCode::BAD_REQUEST, Some(GUARDRAIL)),
+                "{bad}"
+            );
+        }
     }
 
     #[tokio::test]

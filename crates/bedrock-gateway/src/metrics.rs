@@ -6,7 +6,7 @@
 //! | `bedrock_gateway_request_duration_seconds` (histogram, to the last byte for streams) | `route` |
 //! | `bedrock_gateway_time_to_first_chunk_seconds` (histogram, streams) | `model` |
 //! | `bedrock_gateway_upstream_attempts_total` | `outcome` (`ok`, a known Bedrock error type, `other`, `http_4xx`, `http_5xx`, `connection_error`, `signing_error`) |
-//! | `bedrock_gateway_tokens_total` | `model`, `direction` (`input`, `output`) |
+//! | `bedrock_gateway_tokens_total` | `model`, `direction` (`input` uncached, `cache_read`, `cache_write`, `output`) |
 //! | `bedrock_gateway_in_flight_requests`, `bedrock_gateway_in_flight_streams` | |
 //!
 //! Label values never come unchecked from clients: a `model` is a catalogue model or a
@@ -192,9 +192,19 @@ impl Metrics {
             model: model.to_owned(),
             direction,
         };
+        // Input split three ways: uncached, read from the prompt cache, written to it.
+        let details = usage.prompt_tokens_details;
+        let uncached = usage
+            .prompt_tokens
+            .saturating_sub(details.cached_tokens)
+            .saturating_sub(details.cache_write_tokens);
+        self.tokens.get_or_create(&labels("input")).inc_by(uncached);
         self.tokens
-            .get_or_create(&labels("input"))
-            .inc_by(usage.prompt_tokens);
+            .get_or_create(&labels("cache_read"))
+            .inc_by(details.cached_tokens);
+        self.tokens
+            .get_or_create(&labels("cache_write"))
+            .inc_by(details.cache_write_tokens);
         self.tokens
             .get_or_create(&labels("output"))
             .inc_by(usage.completion_tokens);
@@ -271,8 +281,12 @@ mod tests {
         metrics.tokens(
             "gpt-4o",
             &Usage {
-                prompt_tokens: 3,
+                prompt_tokens: 10,
                 completion_tokens: 4,
+                prompt_tokens_details: openai_types::chat::PromptTokensDetails {
+                    cached_tokens: 5,
+                    cache_write_tokens: 2,
+                },
                 ..Usage::default()
             },
         );
@@ -282,6 +296,9 @@ mod tests {
         for needle in [
             r#"bedrock_gateway_requests_total{route="/v1/chat/completions",model="other",status="200"} 1"#,
             r#"bedrock_gateway_tokens_total{model="gpt-4o",direction="output"} 4"#,
+            r#"bedrock_gateway_tokens_total{model="gpt-4o",direction="input"} 3"#,
+            r#"bedrock_gateway_tokens_total{model="gpt-4o",direction="cache_read"} 5"#,
+            r#"bedrock_gateway_tokens_total{model="gpt-4o",direction="cache_write"} 2"#,
             r#"bedrock_gateway_upstream_attempts_total{outcome="ThrottlingException"} 1"#,
             r#"bedrock_gateway_upstream_attempts_total{outcome="other"} 1"#,
             "bedrock_gateway_request_duration_seconds_bucket",

@@ -116,6 +116,10 @@ fn translate_config(settings: &Settings) -> TranslateConfig {
         .with_all_model_defaults(settings.model_defaults.clone())
         .with_max_embedding_inputs(settings.max_embedding_inputs)
         .with_max_upstream_body(settings.max_upstream_body_bytes)
+        .with_guardrail(settings.guardrail.clone())
+        .with_guardrail_trace(settings.guardrail_trace)
+        .with_guardrail_stream_mode(settings.guardrail_stream_mode)
+        .with_prompt_caching(settings.prompt_caching)
 }
 
 /// What hyper serves: the tower-http middleware, metering, and the router.

@@ -36,6 +36,11 @@ pub struct Answer {
     pub input_tokens: u64,
     /// Output words.
     pub output_tokens: u64,
+    /// Input words read from the prompt cache (`[mock:cache_read]`: those before the last
+    /// cache point).
+    pub cache_read_tokens: u64,
+    /// Input words written to the prompt cache (those before the last cache point).
+    pub cache_write_tokens: u64,
 }
 
 const BLOCK_KINDS: &[&str] = &[
@@ -88,9 +93,11 @@ pub fn validate(body: &Value) -> Result<(), Invalid> {
         )));
     }
     validate_messages(body)?;
+    validate_documents(body)?;
     validate_system(body)?;
     validate_inference(body)?;
-    validate_tools(body)
+    validate_tools(body)?;
+    validate_cache_points(body)
 }
 
 fn validate_messages(body: &Value) -> Result<(), Invalid> {
@@ -163,6 +170,234 @@ fn validate_messages(body: &Value) -> Result<(), Invalid> {
     }
     Ok(())
 }
+
+/// Every `cachePoint` of a request, in order: tools, system, messages.
+fn cache_points(body: &Value) -> Vec<&Value> {
+    let tools = body.pointer("/toolConfig/tools").and_then(Value::as_array);
+    let system = body.get("system").and_then(Value::as_array);
+    let messages = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("content").and_then(Value::as_array))
+        .flatten();
+    tools
+        .into_iter()
+        .flatten()
+        .chain(system.into_iter().flatten())
+        .chain(messages)
+        .filter_map(|b| b.get("cachePoint"))
+        .collect()
+}
+
+/// Cache points as Bedrock checks them: `{"type": "default", "ttl"?: "5m" | "1h"}`, at most 4.
+fn validate_cache_points(body: &Value) -> Result<(), Invalid> {
+    let points = cache_points(body);
+    for point in &points {
+        let shape_ok = point.as_object().is_some_and(|o| {
+            o.get("type").and_then(Value::as_str) == Some("default")
+                && o.get("ttl")
+                    .is_none_or(|t| matches!(t.as_str(), Some("5m" | "1h")))
+                && o.keys().all(|k| k == "type" || k == "ttl")
+        });
+        if !shape_ok {
+            return Err(Invalid("1 validation error detected: Value at 'cachePoint' failed to satisfy constraint: type must be 'default' and ttl one of [5m, 1h]".to_owned()));
+        }
+    }
+    if points.len() > 4 {
+        return Err(Invalid(format!(
+            "A maximum of 4 cache points are allowed per request; this request has {}.",
+            points.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Input words before the last cache point of the system prompt and messages.
+fn cached_prefix_words(body: &Value) -> u64 {
+    let system = body.get("system").and_then(Value::as_array);
+    let messages = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("content").and_then(Value::as_array))
+        .flatten();
+    let (mut counted, mut prefix) = (0, 0);
+    for block in system.into_iter().flatten().chain(messages) {
+        if block.get("cachePoint").is_some() {
+            prefix = counted;
+        }
+        counted += block.get("text").and_then(Value::as_str).map_or(0, words);
+    }
+    prefix
+}
+
+/// Bedrock's document formats (botocore's `DocumentFormat`).
+const DOCUMENT_FORMATS: &[&str] = &[
+    "pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md",
+];
+
+/// Documents as Bedrock checks them: at most 5 per request, each at most 4.5 MB, with a
+/// format of the enum, a name of 1 to 200 letters, digits, single spaces, hyphens,
+/// parentheses and square brackets, unique within the request, in user turns that hold a
+/// text block too.
+fn validate_documents(body: &Value) -> Result<(), Invalid> {
+    let invalid = |m: &str| Err(Invalid(m.to_owned()));
+    let mut names = std::collections::HashSet::new();
+    for message in body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let content = message
+            .get("content")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        let documents: Vec<&Value> = content.iter().filter_map(|b| b.get("document")).collect();
+        if documents.is_empty() {
+            continue;
+        }
+        if message.get("role").and_then(Value::as_str) != Some("user") {
+            return invalid("Only user messages can contain documents.");
+        }
+        if !content.iter().any(|b| b.get("text").is_some()) {
+            return invalid(
+                "A conversation turn that contains a document must also contain a text block.",
+            );
+        }
+        for document in documents {
+            if document
+                .get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| !DOCUMENT_FORMATS.contains(&f))
+            {
+                return invalid(
+                    "1 validation error detected: Value at 'messages.member.content.member.document.format' failed to satisfy constraint: Member must satisfy enum value set: [pdf, csv, doc, docx, xls, xlsx, html, txt, md]",
+                );
+            }
+            let name = document.get("name").and_then(Value::as_str).unwrap_or("");
+            let valid_name = (1..=200).contains(&name.len())
+                && !name.contains("  ")
+                && name.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '(' | ')' | '[' | ']')
+                });
+            if !valid_name {
+                return invalid(
+                    "The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can't contain more than one consecutive whitespace character.",
+                );
+            }
+            if !names.insert(name.to_owned()) {
+                return invalid(
+                    "The document names must be unique within a request. Rename the documents and try again.",
+                );
+            }
+            let bytes = document
+                .pointer("/source/bytes")
+                .and_then(Value::as_str)
+                .and_then(|b| {
+                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok()
+                });
+            match bytes {
+                None => {
+                    return invalid(
+                        "Malformed input request: document.source.bytes must be base64, please reformat your input and try again.",
+                    );
+                }
+                Some(bytes) if bytes.len() > 4_500_000 => {
+                    return invalid("The document size exceeds the limit of 4.5 MB.");
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if names.len() > 5 {
+        return invalid("Too many documents: a request can contain at most 5 documents.");
+    }
+    Ok(())
+}
+
+/// `guardrailConfig` as Bedrock checks it (botocore's `GuardrailConfiguration`, and
+/// `GuardrailStreamConfiguration` for ConverseStream, which alone takes
+/// `streamProcessingMode`): identifier `[a-z0-9]+` or a guardrail ARN, version `DRAFT` or
+/// `[1-9][0-9]{0,7}`, trace `enabled|disabled|enabled_full`.
+pub fn validate_guardrail(body: &Value, stream: bool) -> Result<(), Invalid> {
+    let Some(config) = body.get("guardrailConfig") else {
+        return Ok(());
+    };
+    let invalid = |m: &str| Err(Invalid(m.to_owned()));
+    let Some(object) = config.as_object() else {
+        return invalid(
+            "Malformed input request: guardrailConfig must be an object, please reformat your input and try again.",
+        );
+    };
+    let mut members = vec!["guardrailIdentifier", "guardrailVersion", "trace"];
+    if stream {
+        members.push("streamProcessingMode");
+    }
+    if let Some(unknown) = object.keys().find(|k| !members.contains(&k.as_str())) {
+        return Err(Invalid(format!(
+            "Malformed input request: extraneous key [guardrailConfig.{unknown}] is not permitted, please reformat your input and try again."
+        )));
+    }
+    let text = |k: &str| config.get(k).and_then(Value::as_str);
+    let id = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    let identifier = text("guardrailIdentifier").unwrap_or("");
+    let p: Vec<&str> = identifier.split(':').collect();
+    let arn_ok = p.len() == 6 && {
+        p[0] == "arn"
+            && (p[1] == "aws" || p[1].strip_prefix("aws-").is_some_and(|r| !r.is_empty()))
+            && p[2] == "bedrock"
+            && (1..=20).contains(&p[3].len())
+            && p[3]
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && p[4].len() == 12
+            && p[4].bytes().all(|b| b.is_ascii_digit())
+            && p[5].strip_prefix("guardrail/").is_some_and(id)
+    };
+    if identifier.len() > 2048 || !(id(identifier) || arn_ok) {
+        return invalid(
+            "1 validation error detected: Value at 'guardrailConfig.guardrailIdentifier' failed to satisfy constraint: Member must satisfy regular expression pattern: (([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+))",
+        );
+    }
+    let version = text("guardrailVersion").unwrap_or("");
+    let version_ok = version == "DRAFT"
+        || ((1..=8).contains(&version.len())
+            && !version.starts_with('0')
+            && version.bytes().all(|b| b.is_ascii_digit()));
+    if !version_ok {
+        return invalid(
+            "1 validation error detected: Value at 'guardrailConfig.guardrailVersion' failed to satisfy constraint: Member must satisfy regular expression pattern: (([1-9][0-9]{0,7})|(DRAFT))",
+        );
+    }
+    if config
+        .get("trace")
+        .is_some_and(|t| !matches!(t.as_str(), Some("enabled" | "disabled" | "enabled_full")))
+    {
+        return invalid(
+            "1 validation error detected: Value at 'guardrailConfig.trace' failed to satisfy constraint: Member must satisfy enum value set: [enabled, disabled, enabled_full]",
+        );
+    }
+    if config
+        .get("streamProcessingMode")
+        .is_some_and(|m| !matches!(m.as_str(), Some("sync" | "async")))
+    {
+        return invalid(
+            "1 validation error detected: Value at 'guardrailConfig.streamProcessingMode' failed to satisfy constraint: Member must satisfy enum value set: [sync, async]",
+        );
+    }
+    Ok(())
+}
+
+/// The directive that makes a guardrail intervene (when the request has a `guardrailConfig`).
+pub const GUARDRAIL_DIRECTIVE: &str = "[mock:guardrail_intervened]";
 
 fn validate_system(body: &Value) -> Result<(), Invalid> {
     let Some(system) = body.get("system") else {
@@ -247,7 +482,7 @@ fn validate_tools(body: &Value) -> Result<(), Invalid> {
         );
     }
     if let Some(tools) = body.pointer("/toolConfig/tools").and_then(Value::as_array) {
-        for tool in tools {
+        for tool in tools.iter().filter(|t| t.get("cachePoint").is_none()) {
             let name = tool
                 .pointer("/toolSpec/name")
                 .and_then(Value::as_str)
@@ -310,6 +545,24 @@ pub fn answer(body: &Value) -> Answer {
         .cloned()
         .unwrap_or_default();
     let mut blocks = Vec::new();
+    if let Some(identifier) = body
+        .pointer("/guardrailConfig/guardrailIdentifier")
+        .and_then(Value::as_str)
+        .filter(|_| {
+            body.get("messages")
+                .is_some_and(|m| last_user_text(m).contains(GUARDRAIL_DIRECTIVE))
+        })
+    {
+        let text = format!("Sorry, guardrail {identifier} blocked this request.");
+        return Answer {
+            output_tokens: words(&text),
+            blocks: vec![Block::Text(text)],
+            stop_reason: "guardrail_intervened",
+            input_tokens: input_words(body),
+            cache_read_tokens: 0,
+            cache_write_tokens: 0,
+        };
+    }
     if body
         .pointer("/additionalModelRequestFields/thinking")
         .is_some()
@@ -377,11 +630,18 @@ pub fn answer(body: &Value) -> Answer {
         })
         .sum::<u64>()
         .max(1);
+    let cached = cached_prefix_words(body);
+    let read = body
+        .get("messages")
+        .is_some_and(|m| last_user_text(m).contains("[mock:cache_read]"));
+    let (cache_read_tokens, cache_write_tokens) = if read { (cached, 0) } else { (0, cached) };
     Answer {
         blocks,
         stop_reason,
-        input_tokens: input_words(body),
+        input_tokens: input_words(body).saturating_sub(cached).max(1),
         output_tokens,
+        cache_read_tokens,
+        cache_write_tokens,
     }
 }
 
@@ -465,6 +725,20 @@ fn user_text(blocks: &[Value]) -> String {
                 })
                 .map_or(0, |b| b.len());
             parts.push(format!("[image/{format} {len} bytes]"));
+        } else if let Some(document) = block.get("document") {
+            let format = document
+                .get("format")
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            let name = document.get("name").and_then(Value::as_str).unwrap_or("?");
+            let len = document
+                .pointer("/source/bytes")
+                .and_then(Value::as_str)
+                .and_then(|b| {
+                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok()
+                })
+                .map_or(0, |b| b.len());
+            parts.push(format!("[document {format} '{name}' {len} bytes]"));
         }
     }
     parts.join(" ")
@@ -529,11 +803,17 @@ pub fn converse_json(answer: &Answer) -> Value {
 }
 
 fn usage(answer: &Answer) -> Value {
-    json!({
+    let input = answer.input_tokens + answer.cache_read_tokens + answer.cache_write_tokens;
+    let mut usage = json!({
         "inputTokens": answer.input_tokens,
         "outputTokens": answer.output_tokens,
-        "totalTokens": answer.input_tokens + answer.output_tokens
-    })
+        "totalTokens": input + answer.output_tokens
+    });
+    if answer.cache_read_tokens + answer.cache_write_tokens > 0 {
+        usage["cacheReadInputTokens"] = json!(answer.cache_read_tokens);
+        usage["cacheWriteInputTokens"] = json!(answer.cache_write_tokens);
+    }
+    usage
 }
 
 /// The ConverseStream events of an answer: `(event type, payload)`.
@@ -584,6 +864,8 @@ pub fn benchmark_answer(n: usize) -> Answer {
         stop_reason: "end_turn",
         input_tokens: 1,
         output_tokens: n as u64,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
     }
 }
 
@@ -805,6 +1087,122 @@ mod tests {
         let a = answer(&json!({"messages": messages}));
         assert_eq!(a.blocks, vec![Block::Text("You said: hello again".into())]);
         assert_eq!(strip_directives("a [mock:x] b [mock:unterminated"), "a b");
+    }
+
+    #[test]
+    fn cache_points_are_checked_and_counted() {
+        let cp = json!({"cachePoint": {"type": "default"}});
+        let body = json!({"system": [{"text": "one two"}, cp],
+            "messages": [{"role": "user", "content": [{"text": "three four five"}, cp, {"text": "six"}]}]});
+        assert!(validate(&body).is_ok());
+        let a = answer(&body);
+        assert_eq!(
+            (a.input_tokens, a.cache_write_tokens, a.cache_read_tokens),
+            (1, 5, 0)
+        );
+        let usage = converse_json(&a)["usage"].clone();
+        assert_eq!(usage["cacheWriteInputTokens"], 5);
+        assert_eq!(usage["totalTokens"], 6 + a.output_tokens);
+        let tools =
+            json!({"tools": [{"toolSpec": {"name": "a", "inputSchema": {"json": {}}}}, cp]});
+        let five = json!({"system": [{"text": "s"}, cp], "toolConfig": tools,
+            "messages": [{"role": "user", "content": [{"text": "a"}, cp, {"text": "b"}, cp, {"text": "c"}, cp]}]});
+        let Err(Invalid(message)) = validate(&five) else {
+            panic!("five cache points accepted")
+        };
+        assert!(message.contains("maximum of 4 cache points"), "{message}");
+        let bad = json!({"messages": [{"role": "user", "content": [{"text": "a"}, {"cachePoint": {"type": "default", "ttl": "2h"}}]}]});
+        assert!(validate(&bad).is_err());
+    }
+
+    #[test]
+    fn guardrails_are_checked_and_intervene_on_demand() {
+        let with = |config: Value| json!({"messages": [user("hi [mock:guardrail_intervened]")], "guardrailConfig": config});
+        let good = with(
+            json!({"guardrailIdentifier": "abc1", "guardrailVersion": "DRAFT", "trace": "disabled"}),
+        );
+        assert!(validate(&good).is_ok() && validate_guardrail(&good, false).is_ok());
+        let a = answer(&good);
+        assert_eq!(a.stop_reason, "guardrail_intervened");
+        assert_eq!(
+            a.blocks,
+            vec![Block::Text(
+                "Sorry, guardrail abc1 blocked this request.".into()
+            )]
+        );
+        let arn = with(
+            json!({"guardrailIdentifier": "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc1", "guardrailVersion": "12", "streamProcessingMode": "async"}),
+        );
+        assert!(validate_guardrail(&arn, true).is_ok());
+        for (config, stream, needle) in [
+            (
+                json!({"guardrailIdentifier": "abc1", "guardrailVersion": "1", "streamProcessingMode": "sync"}),
+                false,
+                "extraneous key [guardrailConfig.streamProcessingMode]",
+            ),
+            (
+                json!({"guardrailIdentifier": "Abc", "guardrailVersion": "1"}),
+                false,
+                "guardrailIdentifier",
+            ),
+            (
+                json!({"guardrailIdentifier": "abc", "guardrailVersion": "01"}),
+                false,
+                "guardrailVersion",
+            ),
+            (
+                json!({"guardrailIdentifier": "abc", "guardrailVersion": "1", "trace": "on"}),
+                false,
+                "trace",
+            ),
+            (
+                json!({"guardrailIdentifier": "abc", "guardrailVersion": "1", "streamProcessingMode": "later"}),
+                true,
+                "streamProcessingMode",
+            ),
+        ] {
+            let Err(Invalid(message)) = validate_guardrail(&with(config.clone()), stream) else {
+                panic!("{config} accepted")
+            };
+            assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+        }
+        // Without a guardrail, the directive is only text.
+        let a = answer(&json!({"messages": [user("hi [mock:guardrail_intervened]")]}));
+        assert_eq!(a.stop_reason, "end_turn");
+    }
+
+    #[test]
+    fn documents_are_checked_and_described() {
+        let doc = |name: &str, format: &str| json!({"document": {"format": format, "name": name, "source": {"bytes": "JVBERg=="}}});
+        let ok = json!({"messages": [{"role": "user", "content": [{"text": "Read"}, doc("a (1)", "pdf")]}]});
+        assert!(validate(&ok).is_ok());
+        let a = answer(&ok);
+        assert_eq!(
+            a.blocks,
+            vec![Block::Text(
+                "You said: Read [document pdf 'a (1)' 4 bytes]".into()
+            )]
+        );
+        for (content, needle) in [
+            (json!([doc("a", "pdf")]), "text block"),
+            (json!([{"text": "x"}, doc("a_b", "pdf")]), "file name"),
+            (json!([{"text": "x"}, doc("a  b", "pdf")]), "file name"),
+            (json!([{"text": "x"}, doc("a", "zip")]), "enum value set"),
+            (
+                json!([{"text": "x"}, doc("a", "pdf"), doc("a", "txt")]),
+                "unique",
+            ),
+            (
+                json!([{"text": "x"}, doc("1", "pdf"), doc("2", "pdf"), doc("3", "pdf"), doc("4", "pdf"), doc("5", "pdf"), doc("6", "pdf")]),
+                "at most 5",
+            ),
+        ] {
+            let body = json!({"messages": [{"role": "user", "content": content}]});
+            let Err(Invalid(message)) = validate(&body) else {
+                panic!("{body} accepted")
+            };
+            assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+        }
     }
 
     #[test]

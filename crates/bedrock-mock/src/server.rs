@@ -355,7 +355,9 @@ async fn model_request(
     };
     match (operation, kind) {
         ("converse" | "converse-stream", Kind::Text) => {
-            if let Err(invalid) = answer::validate(&json) {
+            if let Err(invalid) = answer::validate(&json)
+                .and_then(|()| answer::validate_guardrail(&json, operation == "converse-stream"))
+            {
                 return Ok(bedrock_error(400, "ValidationException", &invalid.0, None));
             }
             if operation == "converse" {

@@ -85,10 +85,58 @@ pub const KNOWN_MODELS: &[KnownModel] = &[
     embedding("cohere.embed-multilingual-v3", "cohere"),
 ];
 
+/// Whether `model` takes Converse `cachePoint` blocks in `system` and `messages` (Bedrock
+/// prompt caching): Claude 3.5 Haiku, 3.7 Sonnet and the Claude 4 family; Amazon Nova.
+/// Inference profiles (`us.…`) follow their model.
+pub fn supports_prompt_caching(model: &crate::model_id::ModelId) -> bool {
+    let base = model.base_model();
+    supports_tool_cache_points(model) || base.starts_with("amazon.nova-")
+}
+
+/// Whether `model` also takes `cachePoint` entries in `toolConfig.tools` (Claude only; Nova
+/// caches the system prompt and messages).
+pub fn supports_tool_cache_points(model: &crate::model_id::ModelId) -> bool {
+    let base = model.base_model();
+    [
+        "anthropic.claude-3-5-haiku",
+        "anthropic.claude-3-7-sonnet",
+        "anthropic.claude-sonnet-4",
+        "anthropic.claude-opus-4",
+        "anthropic.claude-haiku-4",
+    ]
+    .iter()
+    .any(|prefix| base.starts_with(prefix))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model_id::ModelId;
+
+    #[test]
+    fn prompt_caching_capability() {
+        let caches = |id: &str| {
+            let model = ModelId::parse(id).unwrap();
+            (
+                supports_prompt_caching(&model),
+                supports_tool_cache_points(&model),
+            )
+        };
+        assert_eq!(
+            caches("anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            (true, true)
+        );
+        assert_eq!(
+            caches("us.anthropic.claude-sonnet-4-20250514-v1:0"),
+            (true, true)
+        );
+        assert_eq!(caches("amazon.nova-pro-v1:0"), (true, false));
+        assert_eq!(
+            caches("anthropic.claude-3-haiku-20240307-v1:0"),
+            (false, false)
+        );
+        assert_eq!(caches("meta.llama3-8b-instruct-v1:0"), (false, false));
+    }
 
     #[test]
     fn every_known_model_is_a_valid_id_listed_once() {

@@ -95,6 +95,7 @@ pub fn completion_to_chat(req: CompletionRequest) -> Result<ChatCompletionReques
         messages: vec![ChatMessage::User {
             content: MessageContent::Text(prompt),
             name: None,
+            cache_control: None,
         }],
         max_tokens: req.max_tokens,
         temperature: req.temperature,

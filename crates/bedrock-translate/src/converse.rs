@@ -29,6 +29,25 @@ pub struct ConverseRequest {
     /// Structured output configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_config: Option<Value>,
+    /// The guardrail applied to the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_config: Option<GuardrailConfig>,
+}
+
+/// `guardrailConfig` (Converse) and its ConverseStream variant (with `streamProcessingMode`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuardrailConfig {
+    /// `[a-z0-9]+` or a guardrail ARN.
+    pub guardrail_identifier: String,
+    /// `DRAFT` or a version number.
+    pub guardrail_version: String,
+    /// `enabled`, `disabled` or `enabled_full`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    /// ConverseStream only: `sync` or `async`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_processing_mode: Option<String>,
 }
 
 /// A conversation turn.
@@ -60,6 +79,9 @@ pub struct ContentBlock {
     /// An image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageBlock>,
+    /// A document (pdf, csv, doc, docx, xls, xlsx, html, txt, md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentBlock>,
     /// A tool call by the model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_use: Option<ToolUseBlock>,
@@ -69,6 +91,30 @@ pub struct ContentBlock {
     /// Reasoning (text with signature, or redacted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<ReasoningContentBlock>,
+    /// The end of a prefix to cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_point: Option<CachePointBlock>,
+}
+
+/// `cachePoint`: everything before it is a prefix to cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachePointBlock {
+    /// Always `default`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `5m` or `1h`; Bedrock's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+}
+
+impl CachePointBlock {
+    /// A cache point with `ttl` (`5m` or `1h`), or Bedrock's default.
+    pub fn new(ttl: Option<String>) -> Self {
+        Self {
+            kind: "default".to_owned(),
+            ttl,
+        }
+    }
 }
 
 impl ContentBlock {
@@ -84,6 +130,22 @@ impl ContentBlock {
     pub fn image(image: ImageBlock) -> Self {
         Self {
             image: Some(image),
+            ..Self::default()
+        }
+    }
+
+    /// A document block.
+    pub fn document(document: DocumentBlock) -> Self {
+        Self {
+            document: Some(document),
+            ..Self::default()
+        }
+    }
+
+    /// A cache-point block.
+    pub fn cache_point(cache_point: CachePointBlock) -> Self {
+        Self {
+            cache_point: Some(cache_point),
             ..Self::default()
         }
     }
@@ -119,6 +181,26 @@ pub struct ImageBlock {
 pub struct ImageSource {
     /// The image, base64-encoded (as blobs travel in rest-json).
     pub bytes: String,
+}
+
+/// `document`: format, a name unique within the request, and base64 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentBlock {
+    /// `pdf`, `csv`, `doc`, `docx`, `xls`, `xlsx`, `html`, `txt` or `md`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// 1 to 200 letters, digits, single spaces, hyphens, parentheses and square brackets.
+    pub name: String,
+    /// Where the bytes are.
+    pub source: DocumentSource,
+}
+
+/// `document.source`: exactly one member is set.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DocumentSource {
+    /// The document, base64-encoded (as blobs travel in rest-json).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<String>,
 }
 
 /// `toolUse`.
@@ -189,6 +271,9 @@ pub struct SystemContentBlock {
     /// System text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// The end of a prefix to cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_point: Option<CachePointBlock>,
 }
 
 impl SystemContentBlock {
@@ -196,6 +281,15 @@ impl SystemContentBlock {
     pub fn text(text: impl Into<String>) -> Self {
         Self {
             text: Some(text.into()),
+            cache_point: None,
+        }
+    }
+
+    /// A cache-point block.
+    pub fn cache_point(cache_point: CachePointBlock) -> Self {
+        Self {
+            text: None,
+            cache_point: Some(cache_point),
         }
     }
 }
@@ -225,15 +319,82 @@ impl InferenceConfig {
     }
 }
 
-/// `toolConfig`.
+/// `toolConfig`. On the wire, `tools` is one list of `toolSpec` and `cachePoint` entries: here
+/// the tools, and apart the cache points with the number of tools before each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(into = "WireToolConfig", from = "WireToolConfig")]
 pub struct ToolConfig {
     /// The tools.
     pub tools: Vec<ToolEntry>,
     /// How the model chooses; absent means auto.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<ToolChoice>,
+    /// Cache points: `(n, point)` puts `point` after the first `n` tools, in order.
+    pub cache_points: Vec<(usize, CachePointBlock)>,
+}
+
+/// `toolConfig` as it travels.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireToolConfig {
+    tools: Vec<WireTool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<ToolChoice>,
+}
+
+/// One entry of `toolConfig.tools`: exactly one member is set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireTool {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tool_spec: Option<ToolSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cache_point: Option<CachePointBlock>,
+}
+
+impl From<ToolConfig> for WireToolConfig {
+    fn from(config: ToolConfig) -> Self {
+        let mut points = config.cache_points.into_iter().peekable();
+        let mut tools = Vec::with_capacity(config.tools.len() + points.len());
+        for (i, tool) in config.tools.into_iter().enumerate() {
+            while let Some((_, point)) = points.next_if(|(n, _)| *n <= i) {
+                tools.push(WireTool {
+                    cache_point: Some(point),
+                    ..WireTool::default()
+                });
+            }
+            tools.push(WireTool {
+                tool_spec: Some(tool.tool_spec),
+                ..WireTool::default()
+            });
+        }
+        tools.extend(points.map(|(_, point)| WireTool {
+            cache_point: Some(point),
+            ..WireTool::default()
+        }));
+        Self {
+            tools,
+            tool_choice: config.tool_choice,
+        }
+    }
+}
+
+impl From<WireToolConfig> for ToolConfig {
+    fn from(wire: WireToolConfig) -> Self {
+        let mut tools = Vec::with_capacity(wire.tools.len());
+        let mut cache_points = Vec::new();
+        for tool in wire.tools {
+            if let Some(tool_spec) = tool.tool_spec {
+                tools.push(ToolEntry { tool_spec });
+            } else if let Some(point) = tool.cache_point {
+                cache_points.push((tools.len(), point));
+            }
+        }
+        Self {
+            tools,
+            tool_choice: wire.tool_choice,
+            cache_points,
+        }
+    }
 }
 
 /// One entry of `toolConfig.tools`.

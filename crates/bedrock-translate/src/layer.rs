@@ -67,8 +67,9 @@ use crate::body::{EventsBody, OpenAiBody};
 use crate::converse::ConverseResponse;
 use crate::endpoint::BedrockEndpoint;
 use crate::error::{ApiError, TranslateError};
+use crate::guardrail::{Guardrail, StreamProcessingMode, guardrail_config};
 use crate::model_id::{ModelId, Operation};
-use crate::request::{JSON_OUTPUT_TOOL, chat_to_converse};
+use crate::request::{ConverseOptions, JSON_OUTPUT_TOOL, PromptCaching, chat_to_converse_with};
 use crate::response::{ResponseContext, converse_to_chat};
 use crate::stream::StreamOptions;
 use crate::{completions, embeddings};
@@ -118,6 +119,15 @@ pub struct TranslateConfig {
     pub max_embedding_inputs: usize,
     /// The most bytes of a Bedrock (non-streamed) answer read (more: [`Error::UpstreamTooLarge`]).
     pub max_upstream_body: usize,
+    /// The guardrail of every Converse call, unless the request carries its own
+    /// ([`Guardrail`] request extension).
+    pub guardrail: Option<Guardrail>,
+    /// Whether Bedrock is asked for the guardrail trace.
+    pub guardrail_trace: bool,
+    /// How the guardrail processes streamed answers.
+    pub guardrail_stream_mode: StreamProcessingMode,
+    /// What `cache_control` markers do.
+    pub prompt_caching: PromptCaching,
 }
 
 /// Inference parameters applied to a model's requests when the request leaves them out.
@@ -169,7 +179,35 @@ impl TranslateConfig {
             model_defaults: HashMap::new(),
             max_embedding_inputs: MAX_EMBEDDING_INPUTS,
             max_upstream_body: MAX_UPSTREAM_BODY,
+            guardrail: None,
+            guardrail_trace: false,
+            guardrail_stream_mode: StreamProcessingMode::Sync,
+            prompt_caching: PromptCaching::Explicit,
         }
+    }
+
+    /// What `cache_control` markers do (default [`PromptCaching::Explicit`]).
+    pub fn with_prompt_caching(mut self, prompt_caching: PromptCaching) -> Self {
+        self.prompt_caching = prompt_caching;
+        self
+    }
+
+    /// The guardrail of every Converse call (a request's [`Guardrail`] extension wins).
+    pub fn with_guardrail(mut self, guardrail: Option<Guardrail>) -> Self {
+        self.guardrail = guardrail;
+        self
+    }
+
+    /// Whether Bedrock is asked for the guardrail trace (default off).
+    pub fn with_guardrail_trace(mut self, trace: bool) -> Self {
+        self.guardrail_trace = trace;
+        self
+    }
+
+    /// How the guardrail processes streamed answers (default [`StreamProcessingMode::Sync`]).
+    pub fn with_guardrail_stream_mode(mut self, mode: StreamProcessingMode) -> Self {
+        self.guardrail_stream_mode = mode;
+        self
     }
 
     /// Adds a model alias: requests naming `name` go to `model`.
@@ -475,7 +513,7 @@ where
         Ok(read) => read,
         Err(response) => return Ok(response),
     };
-    let call = match prepare(config, &body, door) {
+    let call = match prepare(config, &parts.extensions, &body, door) {
         Ok(call) => call,
         Err(err) => return Ok(error_response(err.into())),
     };
@@ -743,9 +781,11 @@ impl PreparedCall {
 }
 
 /// Parses and translates the OpenAI body: a chat request, or a legacy completion request as
-/// the chat request it means.
+/// the chat request it means; the guardrail is the request's [`Guardrail`] extension, else the
+/// configured one.
 fn prepare(
     config: &TranslateConfig,
+    extensions: &http::Extensions,
     body: &[u8],
     door: FrontDoor,
 ) -> Result<PreparedCall, TranslateError> {
@@ -764,10 +804,17 @@ fn prepare(
         include_usage: request.include_usage(),
     });
     let requested = request.model.clone();
-    let converse = chat_to_converse(request, &model).map_err(|err| match door {
-        FrontDoor::Completions => completions::on_prompt(err),
-        _ => err,
-    })?;
+    let options = ConverseOptions::default().with_prompt_caching(config.prompt_caching);
+    let mut converse =
+        chat_to_converse_with(request, &model, &options).map_err(|err| match door {
+            FrontDoor::Completions => completions::on_prompt(err),
+            _ => err,
+        })?;
+    let guardrail = extensions.get::<Guardrail>().or(config.guardrail.as_ref());
+    converse.guardrail_config = guardrail.map(|guardrail| {
+        let mode = stream.map(|_| config.guardrail_stream_mode);
+        guardrail_config(guardrail, config.guardrail_trace, mode)
+    });
     let body = serde_json::to_vec(&converse).expect("Converse requests always serialise");
     let mut context = ResponseContext::new(model.as_str());
     if door == FrontDoor::Completions {
@@ -1048,6 +1095,46 @@ mod tests {
         assert!(
             matches!(err, Error::UpstreamTooLarge { limit: 10 }),
             "{err:?}"
+        );
+    }
+
+    #[test]
+    fn the_requests_guardrail_wins_over_the_configured_one() {
+        let sent = |config: &TranslateConfig, extensions: &http::Extensions, stream: bool| {
+            let body = serde_json::json!({"messages": [{"role": "user", "content": "hi"}], "stream": stream});
+            let call = prepare(
+                config,
+                extensions,
+                body.to_string().as_bytes(),
+                FrontDoor::ChatCompletions,
+            )
+            .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&call.body).unwrap()["guardrailConfig"]
+                .clone()
+        };
+        let none = http::Extensions::new();
+        assert_eq!(
+            sent(&TranslateConfig::default(), &none, false),
+            serde_json::Value::Null
+        );
+        let config = TranslateConfig::default()
+            .with_guardrail(Some("base1:1".parse().unwrap()))
+            .with_guardrail_trace(true)
+            .with_guardrail_stream_mode(StreamProcessingMode::Async);
+        assert_eq!(
+            sent(&config, &none, false),
+            serde_json::json!({"guardrailIdentifier": "base1", "guardrailVersion": "1", "trace": "enabled"})
+        );
+        let mut own = http::Extensions::new();
+        own.insert(Guardrail::parse("other2:DRAFT").unwrap());
+        assert_eq!(
+            sent(&config, &own, true),
+            serde_json::json!({"guardrailIdentifier": "other2", "guardrailVersion": "DRAFT",
+                "trace": "enabled", "streamProcessingMode": "async"})
+        );
+        assert_eq!(
+            sent(&TranslateConfig::default(), &own, true)["streamProcessingMode"],
+            "sync"
         );
     }
 

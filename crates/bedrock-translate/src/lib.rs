@@ -78,6 +78,7 @@ pub mod embeddings;
 pub mod endpoint;
 pub mod error;
 pub mod eventstream;
+pub mod guardrail;
 pub mod layer;
 pub mod model_id;
 pub mod request;
@@ -86,5 +87,6 @@ pub mod stream;
 
 pub use endpoint::{BedrockEndpoint, Region};
 pub use error::{ApiError, TranslateError};
+pub use guardrail::Guardrail;
 pub use layer::{Error, FrontDoor, ModelDefaults, Translate, TranslateConfig, TranslateLayer};
 pub use model_id::ModelId;

@@ -15,6 +15,11 @@
 //! - Consecutive turns of the same role are merged, as Bedrock requires alternation.
 //! - `max_completion_tokens` (else `max_tokens`), `temperature`, `top_p` and `stop` become
 //!   `inferenceConfig`, checked against Bedrock's ranges.
+//! - `file` parts (`file_data` data URLs) become `document` blocks, with a format from the
+//!   media type and the filename's extension and a name Bedrock accepts ([`document_name`]),
+//!   within Bedrock's limits ([`MAX_DOCUMENTS`], [`MAX_DOCUMENT_BYTES`]).
+//! - Anthropic-style `cache_control` markers become `cachePoint` blocks for models with prompt
+//!   caching, at most [`MAX_CACHE_POINTS`] ([`chat_to_converse_with`]); other models drop them.
 //! - What Bedrock cannot express is a 400 ([`TranslateError`]); nothing is silently dropped.
 //!
 //! # Example
@@ -38,26 +43,34 @@
 //! );
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use base64::Engine as _;
 use openai_types::chat::{
-    ChatCompletionRequest, ChatMessage, ContentPart, FunctionDefinition, MessageContent, ToolCall,
-    ToolChoice as OpenAiToolChoice,
+    CacheControl, ChatCompletionRequest, ChatMessage, ContentPart, FunctionDefinition,
+    MessageContent, ToolCall, ToolChoice as OpenAiToolChoice,
 };
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
+use crate::catalog::{supports_prompt_caching, supports_tool_cache_points};
 use crate::converse::{
-    ContentBlock, ConverseRequest, Empty, ImageBlock, ImageSource, InferenceConfig, Message, Role,
-    SpecificTool, SystemContentBlock, ToolChoice, ToolConfig, ToolEntry, ToolInputSchema,
-    ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
+    CachePointBlock, ContentBlock, ConverseRequest, DocumentBlock, DocumentSource, Empty,
+    ImageBlock, ImageSource, InferenceConfig, Message, Role, SpecificTool, SystemContentBlock,
+    ToolChoice, ToolConfig, ToolEntry, ToolInputSchema, ToolResultBlock, ToolResultContent,
+    ToolSpec, ToolUseBlock,
 };
 use crate::error::TranslateError;
 use crate::model_id::ModelId;
 
 /// Bedrock's limit on one image (3.75 MB).
 pub const MAX_IMAGE_BYTES: usize = 3_750_000;
+/// Bedrock's limit on one document (4.5 MB).
+pub const MAX_DOCUMENT_BYTES: usize = 4_500_000;
+/// Bedrock's limit on documents per request.
+pub const MAX_DOCUMENTS: usize = 5;
+/// Bedrock's limit on the length of a document name.
+pub const MAX_DOCUMENT_NAME_LEN: usize = 200;
 /// Bedrock's limit on stop sequences.
 pub const MAX_STOP_SEQUENCES: usize = 2500;
 
@@ -69,7 +82,55 @@ pub fn chat_to_converse(
     req: ChatCompletionRequest,
     model: &ModelId,
 ) -> Result<ConverseRequest, TranslateError> {
+    chat_to_converse_with(req, model, &ConverseOptions::default())
+}
+
+/// How `cache_control` markers become Converse cache points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PromptCaching {
+    /// Markers are dropped; no cache point is sent.
+    Off,
+    /// A cache point after each marked part, message and tool.
+    #[default]
+    Explicit,
+    /// As `Explicit`, plus cache points after the system prompt and after the tool list.
+    Auto,
+}
+
+/// Translation settings beyond the request itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ConverseOptions {
+    /// What `cache_control` markers do (default [`PromptCaching::Explicit`]).
+    pub prompt_caching: PromptCaching,
+}
+
+impl ConverseOptions {
+    /// Options with `prompt_caching`.
+    pub fn with_prompt_caching(mut self, prompt_caching: PromptCaching) -> Self {
+        self.prompt_caching = prompt_caching;
+        self
+    }
+}
+
+/// Bedrock's limit on cache points per request.
+pub const MAX_CACHE_POINTS: usize = 4;
+
+/// [`chat_to_converse`] with `options`.
+///
+/// Prompt caching: a `cache_control` marker on a content part, a message or a tool becomes a
+/// `cachePoint` after the block (system block, message block, tool) it marks, for models that
+/// support prompt caching ([`supports_prompt_caching`]; tools only where
+/// [`supports_tool_cache_points`]); for other models the markers are dropped. At most
+/// [`MAX_CACHE_POINTS`]: the last ones in Bedrock's prefix order (tools, system, messages) are
+/// kept.
+pub fn chat_to_converse_with(
+    req: ChatCompletionRequest,
+    model: &ModelId,
+    options: &ConverseOptions,
+) -> Result<ConverseRequest, TranslateError> {
     check_unsupported(&req)?;
+    let tool_marks = tool_cache_marks(req.tools.as_deref())?;
     let output = output_mode(req.response_format.as_ref(), model)?;
     let inference_config = inference_config(&req)?;
     let additional = additional_fields(&req, model)?;
@@ -83,6 +144,14 @@ pub fn chat_to_converse(
         ..
     } = conversation;
     check_turn_order(&messages)?;
+    check_documents_have_text(&messages)?;
+    let caching = options.prompt_caching != PromptCaching::Off && supports_prompt_caching(model);
+    if !caching {
+        system.retain(|b| b.cache_point.is_none());
+        for message in &mut messages {
+            message.content.retain(|b| b.cache_point.is_none());
+        }
+    }
     if !supports_system_prompt(model) && !system.is_empty() {
         fold_system_into_first_user_turn(&mut system, &mut messages);
     }
@@ -110,6 +179,7 @@ pub fn chat_to_converse(
                 Some(ToolConfig {
                     tools: specs,
                     tool_choice: Some(choice),
+                    cache_points: Vec::new(),
                 }),
                 None,
             )
@@ -119,10 +189,21 @@ pub fn chat_to_converse(
             if is_none_choice(choice.as_ref()) {
                 render_tool_history_as_text(&mut messages);
             }
-            let tools = tool_config(req.tools, req.functions, choice, &messages)?;
+            let mut tools = tool_config(req.tools, req.functions, choice, &messages)?;
+            if let Some(config) = tools
+                .as_mut()
+                .filter(|_| caching && supports_tool_cache_points(model))
+            {
+                config.cache_points = tool_marks;
+            }
             (tools, mode.native_config())
         }
     };
+    let mut tool_config = tool_config;
+    if caching && options.prompt_caching == PromptCaching::Auto {
+        add_automatic_cache_points(&mut system, tool_config.as_mut(), model);
+    }
+    limit_cache_points(&mut system, &mut messages, tool_config.as_mut());
     let inference_config = reserve_room_for_thinking(inference_config, additional.as_ref());
     Ok(ConverseRequest {
         messages,
@@ -131,6 +212,7 @@ pub fn chat_to_converse(
         tool_config,
         additional_model_request_fields: additional,
         output_config,
+        guardrail_config: None,
     })
 }
 
@@ -401,21 +483,41 @@ struct Conversation {
     function_call_ids: HashMap<String, String>,
     /// Bedrock tool-use id -> the client's id it was made from, to refuse collisions.
     tool_use_ids: HashMap<String, String>,
+    /// The documents of the request so far.
+    documents: Documents,
 }
 
 impl Conversation {
     fn push_message(&mut self, index: usize, message: ChatMessage) -> Result<(), TranslateError> {
         let param = format!("messages[{index}]");
         match message {
-            ChatMessage::System { content, .. } | ChatMessage::Developer { content, .. } => {
+            ChatMessage::System {
+                content,
+                cache_control,
+                ..
+            }
+            | ChatMessage::Developer {
+                content,
+                cache_control,
+                ..
+            } => {
+                let marker = message_marker(cache_control.as_ref(), &content, &param)?;
                 let text = text_of(content, &param)?;
                 if !text.is_empty() {
                     self.system.push(SystemContentBlock::text(text));
+                    if let Some(point) = marker {
+                        self.system.push(SystemContentBlock::cache_point(point));
+                    }
                 }
                 Ok(())
             }
-            ChatMessage::User { content, .. } => {
-                let blocks = user_blocks(content, &param)?;
+            ChatMessage::User {
+                content,
+                cache_control,
+                ..
+            } => {
+                let mut blocks = user_blocks(content, &param, &mut self.documents)?;
+                push_cache_point(&mut blocks, cache_control.as_ref(), &param)?;
                 self.push(Role::User, blocks, &param)
             }
             ChatMessage::Assistant {
@@ -423,6 +525,7 @@ impl Conversation {
                 tool_calls,
                 function_call,
                 refusal,
+                cache_control,
                 ..
             } => {
                 let mut blocks = match content {
@@ -449,15 +552,20 @@ impl Conversation {
                     };
                     blocks.push(tool_use_block(call, id, &call_param)?);
                 }
+                push_cache_point(&mut blocks, cache_control.as_ref(), &param)?;
                 self.push(Role::Assistant, blocks, &param)
             }
             ChatMessage::Tool {
                 content,
                 tool_call_id,
+                cache_control,
             } => {
                 let id = self.tool_use_id(&tool_call_id, &format!("{param}.tool_call_id"))?;
+                let marker = message_marker(cache_control.as_ref(), &content, &param)?;
                 let text = text_of(content, &param)?;
-                self.push(Role::User, vec![tool_result_block(id, text)], &param)
+                let mut blocks = vec![tool_result_block(id, text)];
+                blocks.extend(marker.map(ContentBlock::cache_point));
+                self.push(Role::User, blocks, &param)
             }
             ChatMessage::Function { content, name } => {
                 let Some(id) = self.function_call_ids.get(&name).cloned() else {
@@ -547,6 +655,143 @@ fn fold_system_into_first_user_turn(
     }
 }
 
+/// A `cache_control` marker -> a cache point: type `ephemeral`, ttl `5m` or `1h` (or none).
+fn cache_point(control: &CacheControl, param: &str) -> Result<CachePointBlock, TranslateError> {
+    if control.kind != "ephemeral" {
+        return Err(TranslateError::invalid(
+            format!("{param}.cache_control.type"),
+            format!(
+                "unknown cache_control type '{}': use \"ephemeral\"",
+                control.kind.chars().take(64).collect::<String>()
+            ),
+        ));
+    }
+    match control.ttl.as_deref() {
+        None => Ok(CachePointBlock::new(None)),
+        Some(ttl @ ("5m" | "1h")) => Ok(CachePointBlock::new(Some(ttl.to_owned()))),
+        Some(_) => Err(TranslateError::invalid(
+            format!("{param}.cache_control.ttl"),
+            "cache_control.ttl must be \"5m\" or \"1h\"",
+        )),
+    }
+}
+
+/// Appends a cache point after the last block, for a marker.
+fn push_cache_point(
+    blocks: &mut Vec<ContentBlock>,
+    control: Option<&CacheControl>,
+    param: &str,
+) -> Result<(), TranslateError> {
+    if let Some(control) = control {
+        let point = cache_point(control, param)?;
+        let after_a_block = blocks.last().is_some_and(|b| b.cache_point.is_none());
+        if after_a_block {
+            blocks.push(ContentBlock::cache_point(point));
+        }
+    }
+    Ok(())
+}
+
+/// The cache point of a message whose parts are joined into one block (system, developer,
+/// tool): its own marker, else its last marked part's.
+fn message_marker(
+    control: Option<&CacheControl>,
+    content: &MessageContent,
+    param: &str,
+) -> Result<Option<CachePointBlock>, TranslateError> {
+    if let Some(control) = control {
+        return cache_point(control, param).map(Some);
+    }
+    let MessageContent::Parts(parts) = content else {
+        return Ok(None);
+    };
+    let marked = parts
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, part)| match part {
+            ContentPart::Text {
+                cache_control: Some(control),
+                ..
+            } => Some((i, control)),
+            _ => None,
+        });
+    marked
+        .map(|(i, control)| cache_point(control, &format!("{param}.content[{i}]")))
+        .transpose()
+}
+
+/// `(n, point)` for each marked tool: a cache point after the first `n` tools.
+fn tool_cache_marks(
+    tools: Option<&[openai_types::chat::Tool]>,
+) -> Result<Vec<(usize, CachePointBlock)>, TranslateError> {
+    let mut marks = Vec::new();
+    for (i, tool) in tools.into_iter().flatten().enumerate() {
+        if let Some(control) = &tool.cache_control {
+            marks.push((i + 1, cache_point(control, &format!("tools[{i}]"))?));
+        }
+    }
+    Ok(marks)
+}
+
+/// `auto`: a cache point after the system prompt, and after the tool list where the model
+/// takes tool cache points, unless one is there already.
+fn add_automatic_cache_points(
+    system: &mut Vec<SystemContentBlock>,
+    tools: Option<&mut ToolConfig>,
+    model: &ModelId,
+) {
+    if system.last().is_some_and(|b| b.cache_point.is_none()) {
+        system.push(SystemContentBlock::cache_point(CachePointBlock::new(None)));
+    }
+    if let Some(config) = tools.filter(|_| supports_tool_cache_points(model)) {
+        let n = config.tools.len();
+        if config.cache_points.last().is_none_or(|(at, _)| *at != n) {
+            config.cache_points.push((n, CachePointBlock::new(None)));
+        }
+    }
+}
+
+/// Keeps the last [`MAX_CACHE_POINTS`] cache points in Bedrock's prefix order: tools, then
+/// system, then messages.
+fn limit_cache_points(
+    system: &mut Vec<SystemContentBlock>,
+    messages: &mut [Message],
+    tools: Option<&mut ToolConfig>,
+) {
+    let in_messages = |messages: &[Message]| {
+        messages
+            .iter()
+            .flat_map(|m| &m.content)
+            .filter(|b| b.cache_point.is_some())
+            .count()
+    };
+    let in_system = system.iter().filter(|b| b.cache_point.is_some()).count();
+    let in_tools = tools.as_ref().map_or(0, |t| t.cache_points.len());
+    let mut excess =
+        (in_tools + in_system + in_messages(messages)).saturating_sub(MAX_CACHE_POINTS);
+    if excess == 0 {
+        return;
+    }
+    if let Some(config) = tools {
+        let n = excess.min(config.cache_points.len());
+        config.cache_points.drain(..n);
+        excess -= n;
+    }
+    system.retain(|b| {
+        let drop = excess > 0 && b.cache_point.is_some();
+        excess -= usize::from(drop);
+        !drop
+    });
+    for message in messages {
+        message.content.retain(|b| {
+            let drop = excess > 0 && b.cache_point.is_some();
+            excess -= usize::from(drop);
+            !drop
+        });
+    }
+}
+
 /// The text of system, developer and tool messages: a string or text parts, concatenated.
 fn text_of(content: MessageContent, param: &str) -> Result<String, TranslateError> {
     match content {
@@ -555,7 +800,7 @@ fn text_of(content: MessageContent, param: &str) -> Result<String, TranslateErro
             let mut text = String::new();
             for (i, part) in parts.into_iter().enumerate() {
                 match part {
-                    ContentPart::Text { text: t } => text.push_str(&t),
+                    ContentPart::Text { text: t, .. } => text.push_str(&t),
                     other => {
                         return Err(unsupported_part(&other, &format!("{param}.content[{i}]")));
                     }
@@ -569,25 +814,42 @@ fn text_of(content: MessageContent, param: &str) -> Result<String, TranslateErro
 /// Assistant content: text and refusal parts, empty text left out.
 fn text_blocks(content: MessageContent, param: &str) -> Result<Vec<ContentBlock>, TranslateError> {
     let parts = match content {
-        MessageContent::Text(text) => vec![ContentPart::Text { text }],
+        MessageContent::Text(text) => vec![ContentPart::Text {
+            text,
+            cache_control: None,
+        }],
         MessageContent::Parts(parts) => parts,
     };
     let mut blocks = Vec::with_capacity(parts.len());
     for (i, part) in parts.into_iter().enumerate() {
+        let part_param = format!("{param}.content[{i}]");
         match part {
-            ContentPart::Text { text } | ContentPart::Refusal { refusal: text } => {
+            ContentPart::Text {
+                text,
+                cache_control,
+            } => {
                 if !text.is_empty() {
                     blocks.push(ContentBlock::text(text));
+                    push_cache_point(&mut blocks, cache_control.as_ref(), &part_param)?;
                 }
             }
-            other => return Err(unsupported_part(&other, &format!("{param}.content[{i}]"))),
+            ContentPart::Refusal { refusal } => {
+                if !refusal.is_empty() {
+                    blocks.push(ContentBlock::text(refusal));
+                }
+            }
+            other => return Err(unsupported_part(&other, &part_param)),
         }
     }
     Ok(blocks)
 }
 
-/// User content: text and images.
-fn user_blocks(content: MessageContent, param: &str) -> Result<Vec<ContentBlock>, TranslateError> {
+/// User content: text, images and documents.
+fn user_blocks(
+    content: MessageContent,
+    param: &str,
+    documents: &mut Documents,
+) -> Result<Vec<ContentBlock>, TranslateError> {
     let parts = match content {
         MessageContent::Text(text) if text.is_empty() => Vec::new(),
         MessageContent::Text(text) => return Ok(vec![ContentBlock::text(text)]),
@@ -596,17 +858,35 @@ fn user_blocks(content: MessageContent, param: &str) -> Result<Vec<ContentBlock>
     let mut blocks = Vec::with_capacity(parts.len());
     for (i, part) in parts.into_iter().enumerate() {
         let part_param = format!("{param}.content[{i}]");
-        match part {
-            ContentPart::Text { text } if text.is_empty() => {}
-            ContentPart::Text { text } => blocks.push(ContentBlock::text(text)),
-            ContentPart::ImageUrl { image_url } => {
+        let marker = match part {
+            ContentPart::Text { text, .. } if text.is_empty() => None,
+            ContentPart::Text {
+                text,
+                cache_control,
+            } => {
+                blocks.push(ContentBlock::text(text));
+                cache_control
+            }
+            ContentPart::ImageUrl {
+                image_url,
+                cache_control,
+            } => {
                 blocks.push(ContentBlock::image(image_block(
                     &image_url.url,
                     &part_param,
                 )?));
+                cache_control
+            }
+            ContentPart::File {
+                file,
+                cache_control,
+            } => {
+                blocks.push(ContentBlock::document(documents.add(&file, &part_param)?));
+                cache_control
             }
             other => return Err(unsupported_part(&other, &part_param)),
-        }
+        };
+        push_cache_point(&mut blocks, marker.as_ref(), &part_param)?;
     }
     Ok(blocks)
 }
@@ -671,6 +951,252 @@ fn image_block(url: &str, param: &str) -> Result<ImageBlock, TranslateError> {
             bytes: data.to_owned(),
         },
     })
+}
+
+/// The document formats Bedrock takes, with the media types and file extensions that name them.
+const DOCUMENT_FORMATS: &[(&str, &[&str], &[&str])] = &[
+    ("pdf", &["application/pdf"], &["pdf"]),
+    ("csv", &["text/csv"], &["csv"]),
+    ("doc", &["application/msword"], &["doc"]),
+    (
+        "docx",
+        &["application/vnd.openxmlformats-officedocument.wordprocessingml.document"],
+        &["docx"],
+    ),
+    ("xls", &["application/vnd.ms-excel"], &["xls"]),
+    (
+        "xlsx",
+        &["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
+        &["xlsx"],
+    ),
+    ("html", &["text/html"], &["html", "htm"]),
+    ("txt", &["text/plain"], &["txt"]),
+    (
+        "md",
+        &["text/markdown", "text/x-markdown"],
+        &["md", "markdown"],
+    ),
+];
+
+/// Media types that say nothing of the format: the filename's extension decides.
+const GENERIC_MEDIA_TYPES: &[&str] = &["", "application/octet-stream", "binary/octet-stream"];
+
+/// The documents of one request: Bedrock takes at most [`MAX_DOCUMENTS`], with distinct names.
+#[derive(Debug, Default)]
+struct Documents {
+    names: HashSet<String>,
+}
+
+impl Documents {
+    /// An OpenAI `file` part (`{"file_data": "data:<type>;base64,...", "filename": ...}`) ->
+    /// a document block, checked against Bedrock's limits.
+    fn add(&mut self, file: &Value, param: &str) -> Result<DocumentBlock, TranslateError> {
+        let field = |name: &str| format!("{param}.file.{name}");
+        if file.get("file_id").is_some_and(|id| !id.is_null()) && file.get("file_data").is_none() {
+            return Err(TranslateError::unsupported(
+                field("file_id"),
+                "uploaded files (file_id) are not available through this gateway: send the file inline as file_data (a data:<media type>;base64,... URL) with its filename",
+            ));
+        }
+        let Some(data_url) = file.get("file_data").and_then(Value::as_str) else {
+            return Err(TranslateError::invalid(
+                field("file_data"),
+                "a file part needs file_data: a data:<media type>;base64,... URL",
+            ));
+        };
+        let filename = match file.get("filename") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => Some(name.as_str()),
+            Some(_) => {
+                return Err(TranslateError::invalid(
+                    field("filename"),
+                    "filename must be a string",
+                ));
+            }
+        };
+        let invalid = |message: &str| TranslateError::invalid(field("file_data"), message);
+        let Some(rest) = data_url.strip_prefix("data:") else {
+            return Err(invalid(
+                "file_data must be a data:<media type>;base64,... URL (remote URLs are not fetched)",
+            ));
+        };
+        let (meta, data) = rest
+            .split_once(',')
+            .ok_or_else(|| invalid("data URL has no ',' before its data"))?;
+        let media_type = meta.strip_suffix(";base64").ok_or_else(|| {
+            invalid("data URL must be base64-encoded (data:application/pdf;base64,...)")
+        })?;
+        // Parameters such as `;charset=utf-8` say nothing of the format.
+        let media_type = media_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let format = document_format(&media_type, filename, param)?;
+        let decoded_len = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .map_err(|_| invalid("file data is not valid base64"))?
+            .len();
+        if decoded_len == 0 {
+            return Err(invalid("file data is empty"));
+        }
+        if decoded_len > MAX_DOCUMENT_BYTES {
+            return Err(invalid(&format!(
+                "document is {decoded_len} bytes; Bedrock accepts at most {MAX_DOCUMENT_BYTES} bytes (4.5 MB) per document"
+            )));
+        }
+        if self.names.len() == MAX_DOCUMENTS {
+            return Err(TranslateError::invalid(
+                param,
+                format!(
+                    "too many documents: Bedrock accepts at most {MAX_DOCUMENTS} documents per request"
+                ),
+            ));
+        }
+        let name = self.unique_name(&document_name(filename));
+        Ok(DocumentBlock {
+            format: Some(format.to_owned()),
+            name,
+            source: DocumentSource {
+                bytes: Some(data.to_owned()),
+            },
+        })
+    }
+
+    /// `base`, or `base (2)`, `base (3)`, ... when taken.
+    fn unique_name(&mut self, base: &str) -> String {
+        let mut name = base.to_owned();
+        let mut n = 1;
+        while self.names.contains(&name) {
+            n += 1;
+            name = format!("{base} ({n})");
+        }
+        self.names.insert(name.clone());
+        name
+    }
+}
+
+/// The Converse format of a document from its media type and its filename's extension; a
+/// type and an extension that disagree are a 400.
+fn document_format(
+    media_type: &str,
+    filename: Option<&str>,
+    param: &str,
+) -> Result<&'static str, TranslateError> {
+    let supported = "Bedrock accepts pdf, csv, doc, docx, xls, xlsx, html, txt and md documents";
+    let by_type = if GENERIC_MEDIA_TYPES.contains(&media_type) {
+        None
+    } else {
+        let found = DOCUMENT_FORMATS
+            .iter()
+            .find(|(_, types, _)| types.contains(&media_type))
+            .map(|(format, _, _)| *format);
+        match found {
+            Some(format) => Some(format),
+            None => {
+                return Err(TranslateError::invalid(
+                    format!("{param}.file.file_data"),
+                    format!("unsupported document type '{media_type}': {supported}"),
+                ));
+            }
+        }
+    };
+    let extension = filename
+        .and_then(|name| basename(name).rsplit_once('.'))
+        .map(|(_, ext)| ext.to_ascii_lowercase());
+    let by_extension = extension.as_deref().and_then(|ext| {
+        DOCUMENT_FORMATS
+            .iter()
+            .find(|(_, _, exts)| exts.contains(&ext))
+            .map(|(format, _, _)| *format)
+    });
+    match (by_type, by_extension, extension.as_deref()) {
+        (Some(t), Some(e), _) if t != e => Err(TranslateError::invalid(
+            format!("{param}.file.filename"),
+            format!(
+                "the filename's extension says '{e}' but the data URL's media type '{media_type}' says '{t}'"
+            ),
+        )),
+        (Some(t), _, _) => Ok(t),
+        (None, Some(e), _) => Ok(e),
+        (None, None, Some(ext)) => Err(TranslateError::invalid(
+            format!("{param}.file.filename"),
+            format!("unsupported document extension '.{ext}': {supported}"),
+        )),
+        (None, None, None) => Err(TranslateError::invalid(
+            format!("{param}.file.file_data"),
+            format!(
+                "the document's format is unknown: give the data URL a media type (data:application/pdf;base64,...) or a filename with an extension; {supported}"
+            ),
+        )),
+    }
+}
+
+/// A Bedrock document name from a filename: the name without its extension, every character
+/// Bedrock does not take (it takes letters, digits, single spaces, hyphens, parentheses and
+/// square brackets) replaced by a hyphen, runs of whitespace made one space, at most 190
+/// characters (room for a ` (N)` suffix); `document` when nothing is left.
+///
+/// ```
+/// use bedrock_translate::request::document_name;
+///
+/// assert_eq!(document_name(Some("Q3 report_final.v2.pdf")), "Q3 report-final-v2");
+/// assert_eq!(document_name(Some("../notes/Über: ideas [draft].md")), "ber- ideas [draft]");
+/// assert_eq!(document_name(None), "document");
+/// ```
+pub fn document_name(filename: Option<&str>) -> String {
+    let stem = filename.map_or("", |name| {
+        let name = basename(name);
+        name.rsplit_once('.').map_or(name, |(stem, _)| stem).trim()
+    });
+    let mut name = String::with_capacity(stem.len());
+    for c in stem.chars() {
+        let c = if c.is_ascii_alphanumeric() || matches!(c, '-' | '(' | ')' | '[' | ']') {
+            c
+        } else if c.is_whitespace() {
+            ' '
+        } else {
+            '-'
+        };
+        let last = name.chars().last();
+        // One space in a row; one hyphen for a run of replaced characters.
+        if (c == ' ' && last == Some(' ')) || (c == '-' && last == Some('-')) {
+            continue;
+        }
+        name.push(c);
+    }
+    let name: String = name
+        .trim_matches(|c| c == ' ' || c == '-')
+        .chars()
+        .take(MAX_DOCUMENT_NAME_LEN - 10)
+        .collect();
+    let name = name.trim_end().to_owned();
+    if name.is_empty() {
+        "document".to_owned()
+    } else {
+        name
+    }
+}
+
+/// The last component of a path (`/` or `\\` separated).
+fn basename(name: &str) -> &str {
+    name.rsplit(['/', '\\']).next().unwrap_or(name)
+}
+
+/// Bedrock requires a text block in every message that holds a document.
+fn check_documents_have_text(messages: &[Message]) -> Result<(), TranslateError> {
+    for message in messages {
+        let has_document = message.content.iter().any(|b| b.document.is_some());
+        let has_text = message.content.iter().any(|b| b.text.is_some());
+        if has_document && !has_text {
+            return Err(TranslateError::invalid(
+                "messages",
+                "a user message with a file part needs a text part too: Bedrock requires a text block beside every document",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn tool_use_block(
@@ -876,6 +1402,7 @@ fn tool_config(
     Ok(Some(ToolConfig {
         tools: specs,
         tool_choice,
+        cache_points: Vec::new(),
     }))
 }
 
@@ -1002,4 +1529,132 @@ fn tool_result_text(content: &[ToolResultContent]) -> String {
         })
         .collect();
     parts.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_part(bytes: usize) -> Value {
+        let data = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; bytes]);
+        serde_json::json!({"type": "file", "file": {"file_data": format!("data:text/plain;base64,{data}"), "filename": "big.txt"}})
+    }
+
+    fn translate(parts: Vec<Value>) -> Result<ConverseRequest, TranslateError> {
+        let mut content = vec![serde_json::json!({"type": "text", "text": "Read."})];
+        content.extend(parts);
+        let req = serde_json::from_value(
+            serde_json::json!({"messages": [{"role": "user", "content": content}]}),
+        )
+        .unwrap();
+        chat_to_converse(req, &ModelId::parse("amazon.nova-pro-v1:0").unwrap())
+    }
+
+    #[test]
+    fn a_document_over_bedrocks_size_limit_is_a_400_naming_the_limit() {
+        let converse = translate(vec![file_part(MAX_DOCUMENT_BYTES)]).unwrap();
+        let document = converse.messages[0].content[1].document.as_ref().unwrap();
+        assert_eq!(
+            (document.format.as_deref(), document.name.as_str()),
+            (Some("txt"), "big")
+        );
+        let err = translate(vec![file_part(MAX_DOCUMENT_BYTES + 1)]).unwrap_err();
+        let api = crate::ApiError::from(err);
+        assert_eq!(api.status, 400);
+        assert_eq!(
+            api.error.param.as_deref(),
+            Some("messages[0].content[1].file.file_data")
+        );
+        assert!(
+            api.error
+                .message
+                .contains("at most 4500000 bytes (4.5 MB) per document"),
+            "{}",
+            api.error.message
+        );
+    }
+
+    #[test]
+    fn prompt_caching_auto_adds_system_and_tool_points_and_off_drops_every_marker() {
+        let req: ChatCompletionRequest = serde_json::from_value(serde_json::json!({
+            "messages": [{"role": "system", "content": "Sys."},
+                {"role": "user", "content": [{"type": "text", "text": "Hi", "cache_control": {"type": "ephemeral"}}]}],
+            "tools": [{"type": "function", "function": {"name": "a"}}]
+        }))
+        .unwrap();
+        let sonnet = ModelId::parse("anthropic.claude-3-7-sonnet-20250219-v1:0").unwrap();
+        let json = |caching, model: &ModelId| {
+            let options = ConverseOptions::default().with_prompt_caching(caching);
+            serde_json::to_value(chat_to_converse_with(req.clone(), model, &options).unwrap())
+                .unwrap()
+        };
+        let cp = serde_json::json!({"cachePoint": {"type": "default"}});
+        let auto = json(PromptCaching::Auto, &sonnet);
+        assert_eq!(auto["system"][1], cp);
+        assert_eq!(auto["toolConfig"]["tools"][1], cp);
+        assert_eq!(auto["messages"][0]["content"][1], cp);
+        let explicit = json(PromptCaching::Explicit, &sonnet);
+        assert_eq!(explicit["system"].as_array().unwrap().len(), 1);
+        assert_eq!(explicit["toolConfig"]["tools"].as_array().unwrap().len(), 1);
+        assert_eq!(explicit["messages"][0]["content"][1], cp);
+        let off = json(PromptCaching::Off, &sonnet);
+        assert!(!off.to_string().contains("cachePoint"), "{off}");
+        let haiku3 = ModelId::parse("anthropic.claude-3-haiku-20240307-v1:0").unwrap();
+        assert!(
+            !json(PromptCaching::Auto, &haiku3)
+                .to_string()
+                .contains("cachePoint")
+        );
+        let nova = ModelId::parse("amazon.nova-lite-v1:0").unwrap();
+        let nova = json(PromptCaching::Auto, &nova);
+        assert_eq!(nova["system"][1], cp);
+        assert_eq!(nova["toolConfig"]["tools"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn tool_cache_points_round_trip_through_the_wire_shape() {
+        let wire = serde_json::json!({"tools": [
+            {"cachePoint": {"type": "default"}},
+            {"toolSpec": {"name": "a", "inputSchema": {"json": {}}}},
+            {"cachePoint": {"type": "default", "ttl": "1h"}},
+            {"toolSpec": {"name": "b", "inputSchema": {"json": {}}}},
+            {"cachePoint": {"type": "default"}}
+        ], "toolChoice": {"auto": {}}});
+        let config: ToolConfig = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(config.tools.len(), 2);
+        assert_eq!(
+            config
+                .cache_points
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
+        assert_eq!(serde_json::to_value(&config).unwrap(), wire);
+    }
+
+    #[test]
+    fn document_names_fit_bedrocks_pattern_and_length() {
+        let long = format!("{}.pdf", "a_".repeat(300));
+        for filename in [
+            long.as_str(),
+            "  spaced   out\tname .pdf",
+            "<script>alert(1)</script>.html",
+            "..",
+            "C:\\Users\\me\\report (final) [v2].docx",
+        ] {
+            let name = document_name(Some(filename));
+            assert!((1..=MAX_DOCUMENT_NAME_LEN).contains(&name.len()), "{name}");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || " -()[]".contains(c)),
+                "{name}"
+            );
+            assert!(!name.contains("  ") && name.trim() == name, "{name:?}");
+        }
+        assert_eq!(
+            document_name(Some("C:\\Users\\me\\report (final) [v2].docx")),
+            "report (final) [v2]"
+        );
+    }
 }

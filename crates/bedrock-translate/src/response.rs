@@ -152,6 +152,7 @@ pub fn usage(usage: &TokenUsage) -> Usage {
         total_tokens: prompt_tokens.saturating_add(usage.output_tokens),
         prompt_tokens_details: PromptTokensDetails {
             cached_tokens: cache_read,
+            cache_write_tokens: cache_write,
         },
         ..Usage::default()
     }

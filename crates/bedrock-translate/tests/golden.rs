@@ -120,6 +120,11 @@ mod request {
         error_reasoning_on_titan, error_audio_part, error_unknown_tool_choice,
         tool_choice_none_renders_history_as_text, legacy_function_call_none_renders_history_as_text,
         tool_ids_rewritten_injectively, error_tool_id_collision,
+        document_pdf, documents_unique_names_and_formats, error_document_type_mismatch,
+        error_document_unsupported_type, error_too_many_documents, error_document_without_text,
+        error_document_file_id, error_document_remote_url,
+        cache_control_becomes_cache_points, cache_control_dropped_for_models_without_caching,
+        cache_points_nova_no_tools, cache_points_keep_the_last_four, error_cache_control_ttl,
     );
 }
 

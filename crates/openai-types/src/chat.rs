@@ -128,6 +128,9 @@ pub enum ChatMessage {
         /// Optional participant name (ignored).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
+        /// Anthropic-style prompt-cache marker (`{"type": "ephemeral"}`), not OpenAI's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
     },
     /// Instructions from the developer (newer name for `system`).
     Developer {
@@ -136,6 +139,9 @@ pub enum ChatMessage {
         /// Optional participant name (ignored).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
+        /// Anthropic-style prompt-cache marker (`{"type": "ephemeral"}`), not OpenAI's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
     },
     /// A user turn.
     User {
@@ -144,6 +150,9 @@ pub enum ChatMessage {
         /// Optional participant name (ignored).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
+        /// Anthropic-style prompt-cache marker (`{"type": "ephemeral"}`), not OpenAI's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
     },
     /// An earlier assistant turn.
     Assistant {
@@ -162,6 +171,9 @@ pub enum ChatMessage {
         /// Optional participant name (ignored).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
+        /// Anthropic-style prompt-cache marker (`{"type": "ephemeral"}`), not OpenAI's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
     },
     /// The result of a tool call.
     Tool {
@@ -169,6 +181,9 @@ pub enum ChatMessage {
         content: MessageContent,
         /// The id of the call this answers.
         tool_call_id: String,
+        /// Anthropic-style prompt-cache marker (`{"type": "ephemeral"}`), not OpenAI's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
     },
     /// The result of a legacy function call.
     Function {
@@ -204,11 +219,17 @@ pub enum ContentPart {
     Text {
         /// The text.
         text: String,
+        /// Anthropic-style prompt-cache marker (`{"type": "ephemeral"}`), not OpenAI's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
     },
     /// An image, as a `data:` URL or a remote URL.
     ImageUrl {
         /// The image reference.
         image_url: ImageUrl,
+        /// Anthropic-style prompt-cache marker (`{"type": "ephemeral"}`), not OpenAI's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
     },
     /// A refusal (assistant messages).
     Refusal {
@@ -220,11 +241,25 @@ pub enum ContentPart {
         /// The audio payload.
         input_audio: Value,
     },
-    /// A file (not supported yet; rejected).
+    /// A file: `{"file_data": "data:<media type>;base64,...", "filename": ...}`.
     File {
         /// The file reference.
         file: Value,
+        /// Anthropic-style prompt-cache marker (`{"type": "ephemeral"}`), not OpenAI's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
     },
+}
+
+/// An Anthropic-style prompt-cache marker: `{"type": "ephemeral", "ttl": "5m" | "1h"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct CacheControl {
+    /// `ephemeral`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// How long the entry lives: `5m` or `1h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
 }
 
 /// `image_url` of an image part.
@@ -245,6 +280,9 @@ pub struct Tool {
     pub kind: String,
     /// The function.
     pub function: FunctionDefinition,
+    /// Anthropic-style prompt-cache marker (`{"type": "ephemeral"}`), not OpenAI's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<CacheControl>,
 }
 
 /// A function definition.
@@ -396,6 +434,13 @@ pub struct Usage {
 pub struct PromptTokensDetails {
     /// Input tokens read from the prompt cache.
     pub cached_tokens: u64,
+    /// Input tokens written to the prompt cache (an extension, not OpenAI's; absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_write_tokens: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// `usage.completion_tokens_details`.
