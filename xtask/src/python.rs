@@ -77,7 +77,11 @@ pub(crate) fn run_clients() -> Result<()> {
     let (mock, gateway) = start_pair("127.0.0.1:0")?;
     let root = util::root();
     for script in client_scripts(&root.join("tests/python"))? {
-        let name = script.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = script
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         run(
             Command::new(&python)
                 .arg(&script)
