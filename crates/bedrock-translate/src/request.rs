@@ -823,8 +823,8 @@ fn json_output_tool_config(
         return Ok(forced(vec![json_tool]));
     }
     let (param, client_tools) = match (&tools, &functions) {
-        (Some(tools), _) => ("tools", tools.len()),
-        (None, Some(functions)) => ("functions", functions.len()),
+        (Some(tools), _) => ("tools[{i}].function.name", tools.len()),
+        (None, Some(functions)) => ("functions[{i}].name", functions.len()),
         (None, None) => ("tools", 0),
     };
     // Validates the tools and the choice (a named tool must be among the tools) in any case.
@@ -839,7 +839,7 @@ fn json_output_tool_config(
         .position(|t| t.tool_spec.name == JSON_OUTPUT_TOOL)
     {
         return Err(TranslateError::invalid(
-            format!("{param}[{i}].function.name"),
+            param.replace("{i}", &i.to_string()),
             format!(
                 "the tool name '{JSON_OUTPUT_TOOL}' is reserved when response_format asks for JSON from a model without native structured output: rename the tool"
             ),

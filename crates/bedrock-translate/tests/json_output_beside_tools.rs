@@ -157,6 +157,13 @@ fn a_client_tool_named_json_output_is_refused_only_when_the_name_is_taken() {
         "{}",
         api.error.message
     );
+    let legacy = json!({"messages": [{"role": "user", "content": "x"}],
+        "functions": [{"name": "json_output"}], "response_format": {"type": "json_object"}});
+    let err = translate(HAIKU_3, legacy).unwrap_err();
+    assert_eq!(
+        ApiError::from(err).error.param.as_deref(),
+        Some("functions[0].name")
+    );
     // Without response_format, or with native structured output, the name is the client's.
     let plain = json!({"messages": [{"role": "user", "content": "x"}], "tools": [mine.clone()]});
     assert!(translate(HAIKU_3, plain).is_ok());
