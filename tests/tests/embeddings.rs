@@ -125,8 +125,8 @@ async fn embedding_errors() {
     let gateway = Gateway::start(&mock, &[], &["--max-attempts", "1"]);
     for (body, param) in [
         (
-            json!({"model": "amazon.titan-embed-text-v2:0", "input": [1, 2, 3]}),
-            "input",
+            json!({"model": "amazon.titan-embed-text-v2:0", "input": [1, 2, 3_000_000]}),
+            "input[2]",
         ),
         (
             json!({"model": "amazon.titan-embed-text-v2:0", "input": "x", "dimensions": 100}),

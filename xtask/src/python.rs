@@ -14,7 +14,8 @@ use crate::util;
 pub(crate) const PYTHON_VAR: &str = "BEDROCK_TEST_PYTHON";
 
 /// What the venv gets; lower bounds only, so that a fresh machine takes current releases.
-const REQUIREMENTS: &[&str] = &["openai>=1.40", "botocore>=1.34"];
+/// `langchain-openai` for its `OpenAIEmbeddings`, which sends token arrays by default.
+const REQUIREMENTS: &[&str] = &["openai>=1.40", "botocore>=1.34", "langchain-openai>=0.3"];
 
 /// Creates (once) the venv and returns its python. `ci` creates it before the tests, whose
 /// botocore checks run with it ([`PYTHON_VAR`]).
@@ -28,7 +29,9 @@ pub(crate) fn venv() -> Result<PathBuf> {
             "creating the Python venv",
         )?;
     }
-    if !marker.exists() {
+    // A venv made for another list of requirements installs the current one.
+    let installed = std::fs::read_to_string(&marker).unwrap_or_default();
+    if installed != REQUIREMENTS.join("\n") {
         run(
             Command::new(&python)
                 .args([
@@ -39,7 +42,7 @@ pub(crate) fn venv() -> Result<PathBuf> {
                     "--disable-pip-version-check",
                 ])
                 .args(REQUIREMENTS),
-            "installing the OpenAI SDK and botocore",
+            "installing the OpenAI SDK, botocore and langchain-openai",
         )?;
         std::fs::write(&marker, REQUIREMENTS.join("\n"))?;
     }

@@ -18,6 +18,7 @@ use http::{HeaderMap, Request, StatusCode};
 use tower::{Layer, Service};
 
 use crate::config::{CredentialSources, Settings};
+use crate::credentials::check_key_pair;
 use crate::credentials::{AwsAuth, BearerToken, ServerAuth};
 use crate::error::GatewayError;
 
@@ -235,22 +236,12 @@ fn header_credentials(headers: &HeaderMap) -> Result<Option<Credentials>, ApiErr
     let token = header(headers, SESSION_TOKEN)?;
     match (access_key, secret) {
         (Some(access_key), Some(secret)) => {
-            let valid_key = (16..=128).contains(&access_key.len())
-                && access_key.bytes().all(|b| b.is_ascii_alphanumeric());
-            if !valid_key {
-                return Err(ApiError::authentication(
-                    format!(
-                        "{ACCESS_KEY_ID} is not an AWS access key id (16 to 128 letters and digits)"
-                    ),
+            check_key_pair(access_key, secret, token).map_err(|e| {
+                ApiError::authentication(
+                    format!("invalid AWS credential headers: {e}"),
                     "invalid_aws_credentials",
-                ));
-            }
-            if secret.len() > 256 || token.is_some_and(|t| t.len() > 16 * 1024) {
-                return Err(ApiError::authentication(
-                    "AWS credential headers are too long",
-                    "invalid_aws_credentials",
-                ));
-            }
+                )
+            })?;
             Ok(Some(Credentials::new(
                 access_key,
                 secret,
@@ -461,12 +452,29 @@ mod tests {
         for h in [
             headers(&[(ACCESS_KEY_ID, "AKIAHEADERHEADER0000")]),
             headers(&[(SESSION_TOKEN, "t")]),
-            headers(&[(ACCESS_KEY_ID, "short"), (SECRET_ACCESS_KEY, "s")]),
+            headers(&[(ACCESS_KEY_ID, "AKIA/2024"), (SECRET_ACCESS_KEY, "s")]),
+            headers(&[(ACCESS_KEY_ID, "AKIA,x=y"), (SECRET_ACCESS_KEY, "s")]),
+            headers(&[(ACCESS_KEY_ID, &"A".repeat(129)), (SECRET_ACCESS_KEY, "s")]),
+            headers(&[
+                (ACCESS_KEY_ID, "test"),
+                (SECRET_ACCESS_KEY, &"s".repeat(257)),
+            ]),
         ] {
             let err = RequestContext::resolve(&h, &settings(&[]), &env_server())
                 .await
                 .unwrap_err();
             assert_eq!(err.status, StatusCode::UNAUTHORIZED, "{h:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn short_access_key_ids_are_accepted_from_headers_as_from_the_environment() {
+        for id in ["test", "t", "key_1.local-x"] {
+            let h = headers(&[(ACCESS_KEY_ID, id), (SECRET_ACCESS_KEY, "test")]);
+            let ctx = RequestContext::resolve(&h, &settings(&[]), &ServerAuth::None)
+                .await
+                .unwrap();
+            assert_eq!(key_of(&ctx), id);
         }
     }
 }

@@ -60,6 +60,53 @@ impl fmt::Debug for BearerToken {
     }
 }
 
+/// The longest access key id, secret access key and session token accepted.
+pub const MAX_ACCESS_KEY_ID: usize = 128;
+/// See [`MAX_ACCESS_KEY_ID`].
+pub const MAX_SECRET_ACCESS_KEY: usize = 256;
+/// See [`MAX_ACCESS_KEY_ID`].
+pub const MAX_SESSION_TOKEN: usize = 16 * 1024;
+
+/// Checks a key pair (and session token) the same way whatever its source (request headers or
+/// the environment), for what could corrupt a signature or a header only: the access key id
+/// goes into the `Authorization` header's credential scope, so it must be 1 to 128 letters,
+/// digits, `_`, `-` or `.` (real AWS ids are 16 or more capitals and digits; local emulators
+/// and test set-ups use ids such as `test`, which are accepted); the secret only keys the
+/// HMAC, so any text of at most 256 characters will do; the session token is sent as
+/// `x-amz-security-token`, so it must be a valid header value of at most 16 KiB. Whether the
+/// key is known is AWS's to say.
+pub fn check_key_pair(
+    access_key_id: &str,
+    secret: &str,
+    session_token: Option<&str>,
+) -> Result<(), String> {
+    let valid_id = (1..=MAX_ACCESS_KEY_ID).contains(&access_key_id.len())
+        && access_key_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if !valid_id {
+        return Err(format!(
+            "the access key id must be 1 to {MAX_ACCESS_KEY_ID} letters, digits, '_', '-' or '.'"
+        ));
+    }
+    if secret.is_empty() || secret.len() > MAX_SECRET_ACCESS_KEY {
+        return Err(format!(
+            "the secret access key must be 1 to {MAX_SECRET_ACCESS_KEY} characters"
+        ));
+    }
+    if let Some(token) = session_token {
+        let valid = !token.is_empty()
+            && token.len() <= MAX_SESSION_TOKEN
+            && HeaderValue::from_str(token).is_ok();
+        if !valid {
+            return Err(format!(
+                "the session token must be a valid HTTP header value of 1 to {MAX_SESSION_TOKEN} bytes"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// How one request authenticates to Bedrock.
 #[derive(Debug, Clone)]
 pub enum AwsAuth {
@@ -101,6 +148,14 @@ impl ServerAuth {
         ) {
             (Some(key), Some(secret)) => {
                 let token = env.var(vars::AWS_SESSION_TOKEN);
+                check_key_pair(&key, &secret, token.as_deref()).map_err(|e| {
+                    format!(
+                        "{} / {} / {}: {e}",
+                        vars::AWS_ACCESS_KEY_ID,
+                        vars::AWS_SECRET_ACCESS_KEY,
+                        vars::AWS_SESSION_TOKEN
+                    )
+                })?;
                 return Ok(Self::Static(Credentials::new(
                     key,
                     secret,
@@ -550,5 +605,44 @@ mod tests {
         );
         let forever = Credentials::new("A", "s", None, None, "t");
         assert_eq!(refresh_time(&forever, now), None);
+    }
+
+    #[test]
+    fn key_pairs_are_checked_for_characters_not_length() {
+        assert!(check_key_pair("test", "test", None).is_ok());
+        assert!(check_key_pair("AKIAIOSFODNN7EXAMPLE", "s/+=", Some("tok+/=")).is_ok());
+        for (id, secret, token) in [
+            ("", "s", None),
+            ("AKIA/2024", "s", None),
+            ("AKIA KEY", "s", None),
+            ("AKIA,Signature=x", "s", None),
+            ("test", "", None),
+            ("test", "s", Some("line\nbreak")),
+        ] {
+            assert!(
+                check_key_pair(id, secret, token).is_err(),
+                "{id:?} {token:?}"
+            );
+        }
+        assert!(check_key_pair(&"A".repeat(129), "s", None).is_err());
+    }
+
+    #[tokio::test]
+    async fn environment_keys_are_checked_as_header_keys() {
+        let region = Region::parse("us-east-1").unwrap();
+        let env = std::collections::HashMap::from([
+            (vars::AWS_ACCESS_KEY_ID, "test"),
+            (vars::AWS_SECRET_ACCESS_KEY, "test"),
+        ]);
+        let auth = ServerAuth::from_env(&env, &region, false).await.unwrap();
+        assert!(matches!(auth, ServerAuth::Static(c) if c.access_key_id() == "test"));
+        let env = std::collections::HashMap::from([
+            (vars::AWS_ACCESS_KEY_ID, "AKIA/bad"),
+            (vars::AWS_SECRET_ACCESS_KEY, "test"),
+        ]);
+        let err = ServerAuth::from_env(&env, &region, false)
+            .await
+            .unwrap_err();
+        assert!(err.contains("access key id"), "{err}");
     }
 }

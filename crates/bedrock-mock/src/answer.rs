@@ -577,8 +577,13 @@ pub fn answer(body: &Value) -> Answer {
         .pointer("/toolConfig/tools")
         .and_then(Value::as_array)
         .filter(|t| !t.is_empty());
+    // `toolChoice: {any: {}}`: the model must call a tool, and writes no text (as Bedrock says).
+    let any_tool = body.pointer("/toolConfig/toolChoice/any").is_some();
+    let parallel = body
+        .get("messages")
+        .is_some_and(|m| last_user_text(m).contains("[mock:parallel_tools]"));
     let mut stop_reason = "end_turn";
-    if !tool_results.is_empty() {
+    if !tool_results.is_empty() && !any_tool {
         let contents: Vec<&Value> = tool_results
             .iter()
             .filter_map(|r| r.get("content"))
@@ -591,27 +596,49 @@ pub fn answer(body: &Value) -> Answer {
         let chosen = body
             .pointer("/toolConfig/toolChoice/tool/name")
             .and_then(Value::as_str);
-        let tool = chosen
-            .and_then(|name| {
-                tools
-                    .iter()
-                    .find(|t| t.pointer("/toolSpec/name").and_then(Value::as_str) == Some(name))
-            })
-            .unwrap_or(&tools[0]);
-        let name = tool
-            .pointer("/toolSpec/name")
-            .and_then(Value::as_str)
-            .unwrap_or("tool")
-            .to_owned();
-        let input = input_for(tool.pointer("/toolSpec/inputSchema/json"));
-        if chosen.is_none() {
-            blocks.push(Block::Text(format!("Calling {name}.")));
+        let name_of = |t: &Value| {
+            t.pointer("/toolSpec/name")
+                .and_then(Value::as_str)
+                .unwrap_or("tool")
+                .to_owned()
+        };
+        let called = called_tools(body);
+        let picked: Vec<&Value> = if let Some(name) = chosen {
+            tools
+                .iter()
+                .filter(|t| name_of(t) == name)
+                .take(1)
+                .collect()
+        } else if any_tool && parallel {
+            tools.iter().collect()
+        } else if any_tool {
+            // Made to call a tool: the first one the conversation has not called yet.
+            tools
+                .iter()
+                .find(|t| !called.contains(&name_of(t)))
+                .into_iter()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let picked = if picked.is_empty() {
+            vec![&tools[0]]
+        } else {
+            picked
+        };
+        if chosen.is_none() && !any_tool {
+            blocks.push(Block::Text(format!("Calling {}.", name_of(picked[0]))));
         }
-        blocks.push(Block::ToolUse {
-            id: format!("tooluse_{}", input_words(body)),
-            name,
-            input,
-        });
+        for (i, tool) in picked.into_iter().enumerate() {
+            blocks.push(Block::ToolUse {
+                id: match i {
+                    0 => format!("tooluse_{}", input_words(body)),
+                    i => format!("tooluse_{}_{i}", input_words(body)),
+                },
+                name: name_of(tool),
+                input: input_for(tool.pointer("/toolSpec/inputSchema/json")),
+            });
+        }
         stop_reason = "tool_use";
     } else {
         let mut text = format!("You said: {}", user_text(&last));
@@ -643,6 +670,19 @@ pub fn answer(body: &Value) -> Answer {
         cache_read_tokens,
         cache_write_tokens,
     }
+}
+
+/// The names of the tools the conversation's assistant turns called.
+fn called_tools(body: &Value) -> Vec<String> {
+    body.get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("content").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|b| b.pointer("/toolUse/name").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Stop sequences and `maxTokens` (in words) applied to the echo.
@@ -1203,6 +1243,41 @@ mod tests {
             };
             assert!(message.contains(needle), "{message:?} lacks {needle:?}");
         }
+    }
+
+    #[test]
+    fn any_tool_choice_calls_a_tool_without_text_the_first_not_called_yet() {
+        let tools = json!({"tools": [
+            {"toolSpec": {"name": "get_weather", "inputSchema": {"json": {"properties": {"city": {"type": "string"}}}}}},
+            {"toolSpec": {"name": "json_output", "inputSchema": {"json": {"properties": {"name": {"type": "string"}}}}}}
+        ], "toolChoice": {"any": {}}});
+        let a = answer(&json!({"messages": [user("weather?")], "toolConfig": tools}));
+        assert!(
+            matches!(&a.blocks[..], [Block::ToolUse { name, .. }] if name == "get_weather"),
+            "{a:?}"
+        );
+        let history = json!([user("weather?"),
+            {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t", "name": "get_weather", "input": {}}}]},
+            {"role": "user", "content": [{"toolResult": {"toolUseId": "t", "content": [{"text": "18C"}]}}]}]);
+        let a = answer(&json!({"messages": history, "toolConfig": tools}));
+        assert!(
+            matches!(&a.blocks[..], [Block::ToolUse { name, input, .. }] if name == "json_output" && input == &json!({"name": "mock"})),
+            "{a:?}"
+        );
+        let a =
+            answer(&json!({"messages": [user("both [mock:parallel_tools]")], "toolConfig": tools}));
+        let names: Vec<&str> = a
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::ToolUse { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            (names, a.stop_reason),
+            (vec!["get_weather", "json_output"], "tool_use")
+        );
     }
 
     #[test]

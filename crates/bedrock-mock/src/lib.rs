@@ -47,7 +47,10 @@
 //! queued fault and are left out of the echo. Examples: `[mock:error=ThrottlingException]`,
 //! `[mock:error=ModelErrorException,status=424,message=boom]`, `[mock:delay_ms=200]`,
 //! `[mock:stream_exception=modelStreamErrorException,after=3]`, `[mock:stream_cut_after_events=2]`,
-//! `[mock:drop_connection]`, `[mock:pad_answer=30000000]`, `[mock:truncate_body]`.
+//! `[mock:drop_connection]`, `[mock:pad_answer=30000000]`, `[mock:truncate_body]`. One directive
+//! shapes the answer instead: `[mock:parallel_tools]`, with `toolChoice: {any: {}}`, calls every
+//! declared tool in one answer (otherwise `any` calls the first tool the conversation has not
+//! called yet, without text, as a model made to call a tool does).
 //!
 //! # Example
 //!

@@ -6,6 +6,10 @@
 //! - Cohere Embed v3 embeds up to 96 texts per call: inputs are batched; `input_type` defaults
 //!   to `search_document` (a request may set another with the non-standard `input_type` field).
 //! - `encoding_format: base64` returns the little-endian f32 bytes in base64, as OpenAI does.
+//! - Token arrays (a list of token ids, or a list of such lists: LangChain's `OpenAIEmbeddings`
+//!   sends them by default) are decoded back to text with OpenAI's `cl100k_base` encoding
+//!   ([`decode_tokens`], shipped in the `tiktoken-rs` crate, nothing fetched at run time) and
+//!   that text is embedded.
 //!
 //! Bounds: [`count_inputs`] counts a body's inputs without building them, so that a request over
 //! the layer's limit is refused before its texts are allocated; [`check_answer`] holds every
@@ -252,6 +256,37 @@ pub fn check_answer(vectors: &[Vec<f32>], texts: usize, dimensions: usize) -> Re
     }
 }
 
+/// The text of a token array in OpenAI's `cl100k_base` encoding (the one of
+/// `text-embedding-ada-002` and `text-embedding-3-*`, which clients such as LangChain tokenise
+/// with). A token outside the vocabulary is a 400 naming its index (`input[2]`, or
+/// `input[1][2]` in a list of arrays); bytes that do not end a UTF-8 character (an array cut in
+/// the middle of one) become U+FFFD, as tiktoken's `decode` does. The encoding is loaded once,
+/// at the first token array.
+///
+/// ```
+/// use bedrock_translate::embeddings::decode_tokens;
+///
+/// assert_eq!(decode_tokens(&[9906, 1917], "input").unwrap(), "Hello world");
+/// let err = decode_tokens(&[9906, 4_000_000], "input").unwrap_err();
+/// assert!(err.to_string().contains("input[1]"));
+/// ```
+pub fn decode_tokens(tokens: &[u32], param: &str) -> Result<String, TranslateError> {
+    let bpe = tiktoken_rs::cl100k_base_singleton();
+    let mut bytes = Vec::with_capacity(tokens.len() * 4);
+    for (i, &token) in tokens.iter().enumerate() {
+        let piece = bpe.decode_bytes(&[token]).map_err(|_| {
+            TranslateError::invalid(
+                format!("{param}[{i}]"),
+                format!(
+                    "{param}[{i}] is token {token}, which is not in the cl100k_base vocabulary (token arrays are decoded with cl100k_base)"
+                ),
+            )
+        })?;
+        bytes.extend_from_slice(&piece);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Plans the InvokeModel calls for `req` on `model`.
 pub fn plan(req: EmbeddingsRequest, model: &ModelId) -> Result<EmbeddingPlan, TranslateError> {
     let family = Family::of(model).ok_or_else(|| {
@@ -263,12 +298,12 @@ pub fn plan(req: EmbeddingsRequest, model: &ModelId) -> Result<EmbeddingPlan, Tr
     let texts = match req.input {
         EmbeddingInput::Text(text) => vec![text],
         EmbeddingInput::Texts(texts) => texts,
-        EmbeddingInput::Tokens(_) | EmbeddingInput::TokenBatches(_) => {
-            return Err(TranslateError::unsupported(
-                "input",
-                "token-array input is not supported by Bedrock embedding models: send text",
-            ));
-        }
+        EmbeddingInput::Tokens(tokens) => vec![decode_tokens(&tokens, "input")?],
+        EmbeddingInput::TokenBatches(batches) => batches
+            .iter()
+            .enumerate()
+            .map(|(i, tokens)| decode_tokens(tokens, &format!("input[{i}]")))
+            .collect::<Result<_, _>>()?,
     };
     if texts.is_empty() {
         return Err(TranslateError::invalid(
@@ -478,13 +513,50 @@ mod tests {
     }
 
     #[test]
+    fn token_arrays_are_decoded_with_cl100k_base() {
+        let titan = model("amazon.titan-embed-text-v2:0");
+        let plan = plan(req(r#"{"input":[9906,1917]}"#), &titan).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&plan.bodies[0]).unwrap();
+        assert_eq!(body["inputText"], "Hello world");
+        let plan = plan_of(r#"{"input":[[9906,1917],[1917],[100257]]}"#, &titan);
+        let texts: Vec<serde_json::Value> = plan
+            .bodies
+            .iter()
+            .map(|b| serde_json::from_slice::<serde_json::Value>(b).unwrap()["inputText"].clone())
+            .collect();
+        assert_eq!(texts, ["Hello world", " world", "<|endoftext|>"]);
+        let cohere = plan_of(
+            r#"{"input":[[9906],[1917]]}"#,
+            &model("cohere.embed-english-v3"),
+        );
+        let body: serde_json::Value = serde_json::from_slice(&cohere.bodies[0]).unwrap();
+        assert_eq!(body["texts"], serde_json::json!(["Hello", " world"]));
+        // A multi-byte character cut between two arrays: U+FFFD, as tiktoken's decode.
+        let crab = tiktoken_rs::cl100k_base_singleton().encode_ordinary("🦀");
+        assert!(crab.len() > 1, "{crab:?}");
+        assert_eq!(decode_tokens(&crab, "input").unwrap(), "🦀");
+        let cut = decode_tokens(&crab[..1], "input").unwrap();
+        assert!(cut.contains('\u{fffd}'), "{cut:?}");
+    }
+
+    fn plan_of(body: &str, model: &ModelId) -> EmbeddingPlan {
+        plan(req(body), model).unwrap()
+    }
+
+    #[test]
     fn rejects_what_bedrock_cannot_do() {
         let cases = [
             (
-                r#"{"input":[1,2,3]}"#,
+                r#"{"input":[9906,200000]}"#,
                 "amazon.titan-embed-text-v1",
-                "input",
+                "input[1]",
             ),
+            (
+                r#"{"input":[[9906],[1917,100300]]}"#,
+                "amazon.titan-embed-text-v1",
+                "input[1][1]",
+            ),
+            (r#"{"input":[220]}"#, "amazon.titan-embed-text-v1", "input"),
             (r#"{"input":[]}"#, "amazon.titan-embed-text-v1", "input"),
             (r#"{"input":" "}"#, "amazon.titan-embed-text-v1", "input"),
             (

@@ -804,6 +804,12 @@ fn prepare(
         include_usage: request.include_usage(),
     });
     let requested = request.model.clone();
+    let wants_json = request
+        .response_format
+        .as_ref()
+        .and_then(|f| f.get("type"))
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|t| matches!(t, "json_object" | "json_schema"));
     let options = ConverseOptions::default().with_prompt_caching(config.prompt_caching);
     let mut converse =
         chat_to_converse_with(request, &model, &options).map_err(|err| match door {
@@ -820,12 +826,15 @@ fn prepare(
     if door == FrontDoor::Completions {
         context.id = completions::completion_id();
     }
-    context.json_output_tool = converse
-        .tool_config
-        .as_ref()
-        .and_then(|t| t.tool_choice.as_ref())
-        .and_then(|c| c.tool.as_ref())
-        .is_some_and(|t| t.name == JSON_OUTPUT_TOOL);
+    // JSON output through the `json_output` tool: offered (alone and forced, or beside the
+    // client's tools) only when JSON was asked of a model without native structured output,
+    // where a client tool of that name is refused.
+    context.json_output_tool = wants_json
+        && converse.output_config.is_none()
+        && converse
+            .tool_config
+            .as_ref()
+            .is_some_and(|t| t.tools.iter().any(|t| t.tool_spec.name == JSON_OUTPUT_TOOL));
     Ok(PreparedCall {
         context,
         model,

@@ -12,6 +12,9 @@
 //! - `tool_choice: "none"` (legacy `function_call: "none"`) declares no tools: Converse has no
 //!   `none`, so the history's tool calls and results are sent as text blocks, which need no
 //!   `toolConfig`.
+//! - `response_format` json_schema / json_object on a model without native structured output
+//!   offers the `json_output` tool, alone and forced, or beside the client's tools with
+//!   `toolChoice: {any: {}}` (see [`JSON_OUTPUT_TOOL`] and `json_output_tool_config`).
 //! - Consecutive turns of the same role are merged, as Bedrock requires alternation.
 //! - `max_completion_tokens` (else `max_tokens`), `temperature`, `top_p` and `stop` become
 //!   `inferenceConfig`, checked against Bedrock's ranges.
@@ -157,32 +160,10 @@ pub fn chat_to_converse_with(
     }
     let (tool_config, output_config) = match output {
         OutputMode::ForcedTool(spec) => {
-            if req.tools.as_ref().is_some_and(|t| !t.is_empty())
-                || req.functions.as_ref().is_some_and(|f| !f.is_empty())
-            {
-                return Err(TranslateError::unsupported(
-                    "response_format",
-                    format!(
-                        "response_format json_schema/json_object together with tools is not supported for model '{model}'"
-                    ),
-                ));
-            }
-            let mut specs = vec![spec];
-            add_tools_named_in_history(&mut specs, &messages);
-            let choice = ToolChoice {
-                tool: Some(SpecificTool {
-                    name: JSON_OUTPUT_TOOL.to_owned(),
-                }),
-                ..ToolChoice::default()
-            };
-            (
-                Some(ToolConfig {
-                    tools: specs,
-                    tool_choice: Some(choice),
-                    cache_points: Vec::new(),
-                }),
-                None,
-            )
+            let choice = requested_tool_choice(req.tool_choice, req.function_call)?;
+            let config =
+                json_output_tool_config(spec, req.tools, req.functions, choice, &mut messages)?;
+            (Some(config), None)
         }
         mode => {
             let choice = requested_tool_choice(req.tool_choice, req.function_call)?;
@@ -217,7 +198,11 @@ pub fn chat_to_converse_with(
 }
 
 /// The tool that carries JSON output for models without native structured output; its input
-/// is answered back as `message.content`.
+/// is answered back as `message.content` (`finish_reason: stop`), streamed as content deltas.
+/// Offered beside the client's tools, a call of it is the final answer and any other tool call
+/// is answered as `tool_calls`; an answer with both keeps both (the JSON as content, the other
+/// calls as `tool_calls`, `finish_reason: tool_calls`), so nothing is dropped and a stream
+/// needs no buffering.
 pub const JSON_OUTPUT_TOOL: &str = "json_output";
 
 /// How `response_format` is expressed.
@@ -1327,6 +1312,79 @@ fn requested_tool_choice(
 /// Whether the client asked that no tool be called.
 fn is_none_choice(choice: Option<&OpenAiToolChoice>) -> bool {
     matches!(choice, Some(OpenAiToolChoice::Mode(mode)) if mode == "none")
+}
+
+/// `toolConfig` for JSON output through the [`JSON_OUTPUT_TOOL`] (models without native
+/// structured output), with or without the client's own tools:
+/// - no tools of the client's: `json_output` alone (plus the tools the history names), forced
+///   by name;
+/// - tools with `tool_choice` absent or `auto`: `json_output` offered beside them, with
+///   `toolChoice: {any: {}}`, so the model either calls a tool of the client's (answered as
+///   `tool_calls`) or gives its final answer through `json_output` (answered as content);
+/// - `required` or a named tool: the client's tools with that choice, as without
+///   `response_format` (the model must call a tool of the client's, so `json_output` is not
+///   offered);
+/// - `none`: `json_output` alone, forced, and the history's tool calls rendered as text.
+///
+/// A client tool named `json_output` is a 400: the name is the gateway's here.
+fn json_output_tool_config(
+    json_tool: ToolEntry,
+    tools: Option<Vec<openai_types::chat::Tool>>,
+    functions: Option<Vec<FunctionDefinition>>,
+    choice: Option<OpenAiToolChoice>,
+    messages: &mut [Message],
+) -> Result<ToolConfig, TranslateError> {
+    let forced = |tools: Vec<ToolEntry>| ToolConfig {
+        tools,
+        tool_choice: Some(ToolChoice {
+            tool: Some(SpecificTool {
+                name: JSON_OUTPUT_TOOL.to_owned(),
+            }),
+            ..ToolChoice::default()
+        }),
+        cache_points: Vec::new(),
+    };
+    if is_none_choice(choice.as_ref()) {
+        render_tool_history_as_text(messages);
+        return Ok(forced(vec![json_tool]));
+    }
+    let (param, client_tools) = match (&tools, &functions) {
+        (Some(tools), _) => ("tools[{i}].function.name", tools.len()),
+        (None, Some(functions)) => ("functions[{i}].name", functions.len()),
+        (None, None) => ("tools", 0),
+    };
+    // Validates the tools and the choice (a named tool must be among the tools) in any case.
+    let config = tool_config(tools, functions, choice, messages)?;
+    let Some(config) = config.filter(|_| client_tools > 0) else {
+        let mut specs = vec![json_tool];
+        add_tools_named_in_history(&mut specs, messages);
+        return Ok(forced(specs));
+    };
+    if let Some(i) = config.tools[..client_tools]
+        .iter()
+        .position(|t| t.tool_spec.name == JSON_OUTPUT_TOOL)
+    {
+        return Err(TranslateError::invalid(
+            param.replace("{i}", &i.to_string()),
+            format!(
+                "the tool name '{JSON_OUTPUT_TOOL}' is reserved when response_format asks for JSON from a model without native structured output: rename the tool"
+            ),
+        ));
+    }
+    let offers_answer = config.tool_choice.as_ref().is_none_or(|c| c.auto.is_some());
+    if !offers_answer {
+        return Ok(config);
+    }
+    let mut specs = config.tools;
+    specs.push(json_tool);
+    Ok(ToolConfig {
+        tools: specs,
+        tool_choice: Some(ToolChoice {
+            any: Some(Empty {}),
+            ..ToolChoice::default()
+        }),
+        cache_points: config.cache_points,
+    })
 }
 
 /// `tools`/`functions` and the requested tool choice -> `toolConfig`.

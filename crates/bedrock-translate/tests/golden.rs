@@ -113,7 +113,7 @@ mod request {
         system_and_params, merges_consecutive_turns, system_folded_for_titan, tools_round_trip,
         tool_choice_named_and_none, tool_choice_none_drops_tools, history_tools_without_tools_field,
         legacy_functions, image_data_url, reasoning_effort, json_schema_forced_tool,
-        json_schema_native, json_object_forced_tool, error_json_with_tools, error_json_schema_not_object,
+        json_schema_native, json_object_forced_tool, error_json_schema_not_object,
         error_empty_messages, error_only_system, error_starts_with_assistant,
         error_temperature_above_one, error_n_above_one, error_bad_tool_arguments, error_remote_image,
         error_bad_base64_image, error_svg_image, error_empty_user_message, error_bad_tool_name,

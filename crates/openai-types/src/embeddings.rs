@@ -33,9 +33,9 @@ pub enum EmbeddingInput {
     Text(String),
     /// Several texts.
     Texts(Vec<String>),
-    /// One token array (not supported by Bedrock models; rejected by the gateway).
+    /// One token array (the gateway decodes it to text with `cl100k_base`).
     Tokens(Vec<u32>),
-    /// Several token arrays (rejected likewise).
+    /// Several token arrays (decoded likewise).
     TokenBatches(Vec<Vec<u32>>),
 }
 

@@ -19,8 +19,8 @@ mod requests;
 mod streams;
 
 use requests::{
-    call_id, check_inference, check_none, check_output_config, check_shape, check_text_kept,
-    check_tool_config, check_tool_ids, gen_request, near_collision, request_json,
+    call_id, check_inference, check_none, check_none_history, check_output_config, check_shape,
+    check_text_kept, check_tool_config, check_tool_ids, gen_request, near_collision, request_json,
 };
 use streams::{
     check_deltas, check_finish_and_usage, check_identity, expected, gen_stream, translate_stream,
@@ -76,6 +76,10 @@ proptest! {
         check_output_config(&request, &converse)?;
         if request.is_none_choice() && !request.forced_json_tool() {
             check_none(&request, &converse)?;
+        } else if request.is_none_choice() {
+            // `none` with JSON output: `json_output` alone, the history rendered as text.
+            check_none_history(&request, &converse)?;
+            check_tool_config(&request, &converse)?;
         } else {
             check_tool_ids(&request, &converse)?;
             check_tool_config(&request, &converse)?;

@@ -144,7 +144,7 @@ impl GenRequest {
         matches!(self.format, GenFormat::JsonObject | GenFormat::JsonSchema)
     }
 
-    /// JSON output through the forced tool, which overrides any tool choice.
+    /// JSON output through the `json_output` tool (models without native structured output).
     pub(crate) fn forced_json_tool(&self) -> bool {
         self.json_output() && !self.model.native_json
     }
@@ -362,9 +362,8 @@ prop_compose! {
         ],
         mut params in params(),
     ) -> GenRequest {
-        // What a valid request cannot combine: JSON output with tools, a named choice without
-        // tools, a thinking budget on a model without extended thinking.
-        let format = if tools.is_empty() { format } else { GenFormat::Absent };
+        // What a valid request cannot combine: a named choice without tools, a thinking
+        // budget on a model without extended thinking.
         let choice = match choice {
             GenChoice::Named(_) if tools.is_empty() => GenChoice::Absent,
             GenChoice::Named(i) => GenChoice::Named(i % tools.len()),
@@ -684,6 +683,14 @@ pub(crate) fn check_none(
     converse: &ConverseRequest,
 ) -> Result<(), TestCaseError> {
     prop_assert!(converse.tool_config.is_none());
+    check_none_history(request, converse)
+}
+
+/// `none`: no tool block, every call and result rendered as text.
+pub(crate) fn check_none_history(
+    request: &GenRequest,
+    converse: &ConverseRequest,
+) -> Result<(), TestCaseError> {
     let blocks: Vec<_> = converse.messages.iter().flat_map(|m| &m.content).collect();
     prop_assert!(
         blocks
@@ -724,19 +731,27 @@ pub(crate) fn check_tool_config(
         .collect();
     prop_assert!(!names.is_empty());
     prop_assert_eq!(names.iter().collect::<HashSet<_>>().len(), names.len());
-    for call in request.calls() {
-        prop_assert!(names.contains(&call.name.as_str()));
+    if !(forced && request.is_none_choice()) {
+        for call in request.calls() {
+            prop_assert!(names.contains(&call.name.as_str()));
+        }
     }
     let choice = serde_json::to_value(&config.tool_choice).unwrap();
+    let client_tools = !request.tools.is_empty();
+    let json_alone = forced && (request.is_none_choice() || !client_tools);
+    let json_beside =
+        forced && client_tools && matches!(request.choice, GenChoice::Absent | GenChoice::Auto);
     let want = match request.choice {
-        _ if forced => json!({"tool": {"name": JSON_OUTPUT_TOOL}}),
+        _ if json_alone => json!({"tool": {"name": JSON_OUTPUT_TOOL}}),
+        _ if json_beside => json!({"any": {}}),
         GenChoice::Auto => json!({"auto": {}}),
         GenChoice::Required => json!({"any": {}}),
         GenChoice::Named(i) => json!({"tool": {"name": request.tools[i].name}}),
         _ => Value::Null,
     };
     prop_assert_eq!(choice, want);
-    if forced {
+    prop_assert_eq!(names.contains(&JSON_OUTPUT_TOOL), json_alone || json_beside);
+    if json_alone {
         prop_assert_eq!(names[0], JSON_OUTPUT_TOOL);
     } else {
         let declared: Vec<&str> = request.tools.iter().map(|t| t.name.as_str()).collect();
