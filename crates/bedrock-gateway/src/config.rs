@@ -44,6 +44,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use thiserror::Error;
 
 use crate::keys::GatewayKeys;
+use crate::media::{Cidr, FetchSettings};
 use crate::retry::RetrySettings;
 
 /// Names of the environment variables read besides the flags' own.
@@ -337,6 +338,27 @@ pub struct Cli {
     )]
     pub prompt_caching: PromptCachingMode,
 
+    /// Fetch the remote (https) image and document URLs of chat requests instead of refusing
+    /// them with a 400: each host resolved once, every address checked against loopback,
+    /// private, link-local, unique-local, CGNAT and cloud-metadata ranges before connecting; no
+    /// redirects; Bedrock's size limits; 10 s per request; the type checked against the bytes.
+    #[arg(long, env = "BEDROCK_GATEWAY_FETCH_REMOTE_MEDIA")]
+    pub fetch_remote_media: bool,
+
+    /// With --fetch-remote-media, fetch plain http URLs too.
+    #[arg(long, env = "BEDROCK_GATEWAY_FETCH_REMOTE_MEDIA_ALLOW_HTTP")]
+    pub fetch_remote_media_allow_http: bool,
+
+    /// With --fetch-remote-media, a network (ADDRESS/PREFIX, or one address) fetched from
+    /// despite the refused ranges (repeatable; comma-separated in the environment). For tests
+    /// and private deployments only: it reopens the way to what it names.
+    #[arg(
+        long = "fetch-remote-media-allow-cidr",
+        env = "BEDROCK_GATEWAY_FETCH_REMOTE_MEDIA_ALLOW_CIDRS",
+        value_delimiter = ','
+    )]
+    pub fetch_remote_media_allow_cidrs: Vec<String>,
+
     /// Log format (RUST_LOG sets the level, default info).
     #[arg(
         long,
@@ -402,6 +424,8 @@ pub struct Settings {
     pub guardrail_stream_mode: StreamProcessingMode,
     /// What `cache_control` markers do.
     pub prompt_caching: PromptCaching,
+    /// Remote media fetching; `None`: off (remote URLs are a 400).
+    pub fetch_remote_media: Option<FetchSettings>,
     /// Log format.
     pub log_format: LogFormat,
 }
@@ -528,6 +552,23 @@ impl Settings {
             .map(Guardrail::parse)
             .transpose()
             .map_err(|e| ConfigError::new("--guardrail / BEDROCK_GATEWAY_GUARDRAIL", e))?;
+        let allow = cli
+            .fetch_remote_media_allow_cidrs
+            .iter()
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+            .map(Cidr::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                ConfigError::new(
+                    "--fetch-remote-media-allow-cidr / BEDROCK_GATEWAY_FETCH_REMOTE_MEDIA_ALLOW_CIDRS",
+                    e,
+                )
+            })?;
+        let fetch_remote_media = cli.fetch_remote_media.then_some(FetchSettings {
+            allow_http: cli.fetch_remote_media_allow_http,
+            allow,
+        });
         let max_connections = match cli.max_connections {
             0 => default_max_connections(open_files_limit()),
             n if n > MAX_CONNECTIONS => {
@@ -576,6 +617,7 @@ impl Settings {
             guardrail_trace: cli.guardrail_trace,
             guardrail_stream_mode: cli.guardrail_stream_mode.into(),
             prompt_caching: cli.prompt_caching.into(),
+            fetch_remote_media,
             log_format: cli.log_format,
         })
     }
@@ -917,6 +959,45 @@ max_tokens = 99
         );
         assert!(settings.guardrail_trace);
         assert_eq!(settings.guardrail_stream_mode, StreamProcessingMode::Async);
+    }
+
+    #[test]
+    fn remote_media_is_off_unless_asked_for() {
+        let settings = Settings::resolve(cli(&[]), &HashMap::new()).unwrap();
+        assert!(settings.fetch_remote_media.is_none());
+        let settings = Settings::resolve(
+            cli(&[
+                "--fetch-remote-media",
+                "--fetch-remote-media-allow-http",
+                "--fetch-remote-media-allow-cidr",
+                "127.0.0.1/32",
+            ]),
+            &HashMap::new(),
+        )
+        .unwrap();
+        let fetch = settings.fetch_remote_media.unwrap();
+        assert!(fetch.allow_http);
+        assert_eq!(fetch.allow, [Cidr::parse("127.0.0.1/32").unwrap()]);
+        let env = HashMap::from([
+            ("BEDROCK_GATEWAY_FETCH_REMOTE_MEDIA", "true"),
+            (
+                "BEDROCK_GATEWAY_FETCH_REMOTE_MEDIA_ALLOW_CIDRS",
+                "10.0.0.0/8, ::1",
+            ),
+        ]);
+        let err = Settings::resolve(
+            cli(&[
+                "--fetch-remote-media",
+                "--fetch-remote-media-allow-cidr",
+                "10.0.0.0/40",
+            ]),
+            &env,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("--fetch-remote-media-allow-cidr"),
+            "{err}"
+        );
     }
 
     #[test]

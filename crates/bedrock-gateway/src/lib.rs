@@ -12,6 +12,7 @@ pub mod context;
 pub mod credentials;
 pub mod error;
 pub mod keys;
+pub mod media;
 pub mod meter;
 pub mod metrics;
 pub mod retry;

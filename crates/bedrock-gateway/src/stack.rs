@@ -13,6 +13,8 @@
 //!       RequestBodyTimeout        the client's upload: idle timeout between frames (tower-http)
 //!       BufferBody                read the body in full, under the size limit (buffer.rs)
 //!       Admit                     concurrency permit at once or 503; held by the body (admit.rs)
+//!       FetchMedia                only with --fetch-remote-media: remote image and document
+//!                                 URLs of chat requests fetched, checked, inlined (media.rs)
 //!       Context                   provider, credentials, region, endpoint -> extensions
 //!       map_err                   the translator's Error -> GatewayError (error.rs)
 //!       Translate                 front door <-> Converse / InvokeModel (bedrock-translate)
@@ -49,6 +51,7 @@ use crate::config::Settings;
 use crate::context::{ACCESS_KEY_ID, BEARER_TOKEN, ContextLayer, SECRET_ACCESS_KEY, SESSION_TOKEN};
 use crate::credentials::ServerAuth;
 use crate::error::GatewayError;
+use crate::media::FetchMediaLayer;
 use crate::meter::{MeterLayer, MeteredBody};
 use crate::metrics::Metrics;
 use crate::retry::RetryPolicy;
@@ -88,10 +91,17 @@ pub fn bedrock(
         .region_from::<Region>()
         .build()?;
     let retry = RetryPolicy::new(settings.retry).with_metrics(Arc::clone(metrics));
+    // Off by default: then not in the pipeline at all.
+    let fetch_media = settings
+        .fetch_remote_media
+        .clone()
+        .map(FetchMediaLayer::new)
+        .transpose()?;
     let service = ServiceBuilder::new()
         .layer(RequestBodyTimeoutLayer::new(settings.client_timeout))
         .layer(BufferBodyLayer::new(settings.max_body_bytes))
         .layer(AdmitLayer::new(settings.max_concurrency))
+        .option_layer(fetch_media)
         .layer(ContextLayer::new(settings.clone(), server_auth))
         .map_err(GatewayError::from)
         .layer(TranslateLayer::from_config(translate_config(settings)))
