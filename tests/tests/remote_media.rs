@@ -43,6 +43,12 @@ fn answer(path: &str) -> (u16, Vec<(&'static str, String)>, Vec<u8>) {
             body.resize(3_750_001, 0);
             (200, vec![("content-type", "image/png".into())], body)
         }
+        // The same, with no Content-Length: the limit applies while reading.
+        "/huge-streamed.png" => {
+            let mut body = PNG.to_vec();
+            body.resize(3_750_001, 0);
+            (200, vec![("content-type", "image/png".into())], body)
+        }
         "/html.png" => (
             200,
             vec![("content-type", "image/png".into())],
@@ -88,11 +94,14 @@ impl MediaServer {
                     }
                     let head = String::from_utf8_lossy(&head).into_owned();
                     let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+                    if path == "/slow.png" {
+                        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                    }
                     let (status, headers, body) = answer(&path);
-                    let mut response = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
-                        body.len()
-                    );
+                    let mut response = format!("HTTP/1.1 {status} X\r\nconnection: close\r\n");
+                    if !path.contains("streamed") {
+                        response.push_str(&format!("content-length: {}\r\n", body.len()));
+                    }
                     for (name, value) in headers {
                         response.push_str(&format!("{name}: {value}\r\n"));
                     }
@@ -281,6 +290,10 @@ async fn too_large_wrong_type_redirected_and_missing_media_are_400s() {
             "/huge.png",
             "larger than Bedrock's limit of 3750000 bytes per image",
         ),
+        (
+            "/huge-streamed.png",
+            "larger than Bedrock's limit of 3750000 bytes per image",
+        ),
         ("/html.png", "not a png, jpeg, gif or webp image"),
         (
             "/to-metadata",
@@ -308,5 +321,23 @@ async fn too_large_wrong_type_redirected_and_missing_media_are_400s() {
         "send it as an image_url part",
     )
     .await;
+    assert!(mock.requests().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_server_that_does_not_answer_is_a_400_after_the_fetch_timeout() {
+    let media = MediaServer::start().await;
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], FETCHING);
+    let started = std::time::Instant::now();
+    refused(
+        &gateway,
+        image(&format!("{}/slow.png", media.url)),
+        "messages[0].content[1].image_url.url",
+        "took longer than 10 s",
+    )
+    .await;
+    let took = started.elapsed();
+    assert!(took.as_secs_f64() >= 9.5 && took.as_secs() < 20, "{took:?}");
     assert!(mock.requests().await.is_empty());
 }

@@ -422,8 +422,10 @@ impl Fetcher {
             .enable_http1()
             .enable_http2()
             .wrap_connector(http);
-        let client: Client<_, Empty<Bytes>> =
-            Client::builder(TokioExecutor::new()).build(connector);
+        // One fetch, one connection: nothing kept in a pool after it.
+        let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
+            .build(connector);
         let request = Request::get(uri)
             .header(header::USER_AGENT, "bedrock-gateway")
             .body(Empty::new())
