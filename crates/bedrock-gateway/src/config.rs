@@ -357,7 +357,7 @@ pub struct Cli {
         env = "BEDROCK_GATEWAY_FETCH_REMOTE_MEDIA_ALLOW_CIDRS",
         value_delimiter = ','
     )]
-    pub fetch_remote_media_allow_cidrs: Vec<String>,
+    pub fetch_remote_media_allow_cidr: Vec<String>,
 
     /// Log format (RUST_LOG sets the level, default info).
     #[arg(
@@ -553,7 +553,7 @@ impl Settings {
             .transpose()
             .map_err(|e| ConfigError::new("--guardrail / BEDROCK_GATEWAY_GUARDRAIL", e))?;
         let allow = cli
-            .fetch_remote_media_allow_cidrs
+            .fetch_remote_media_allow_cidr
             .iter()
             .map(|c| c.trim())
             .filter(|c| !c.is_empty())
@@ -998,6 +998,27 @@ max_tokens = 99
             err.to_string().contains("--fetch-remote-media-allow-cidr"),
             "{err}"
         );
+        // The file's keys are the flags' names with underscores.
+        let dir =
+            std::env::temp_dir().join(format!("bedrock-gateway-media-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gateway.toml");
+        std::fs::write(
+            &path,
+            "fetch_remote_media = true\nfetch_remote_media_allow_cidr = [\"127.0.0.1/32\", \"::1\"]\n",
+        )
+        .unwrap();
+        let args = vec![
+            "bedrock-gateway".to_owned(),
+            "--config".to_owned(),
+            path.display().to_string(),
+        ];
+        let fetch = Settings::load(Some(args), &HashMap::new())
+            .unwrap()
+            .fetch_remote_media
+            .unwrap();
+        assert!(!fetch.allow_http);
+        assert_eq!(fetch.allow.len(), 2);
     }
 
     #[test]
