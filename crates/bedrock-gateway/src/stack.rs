@@ -1,5 +1,5 @@
 //! The whole request pipeline, assembled in one place and read in the order a request
-//! travels. [`http`] is what hyper serves; [`bedrock`] is the part shared by every front door.
+//! travels. [`http()`](fn@http) is what hyper serves; [`bedrock()`](fn@bedrock) is the part shared by every front door.
 //!
 //! ```text
 //! hyper (HTTP/1.1, h2c, TLS)                                        server.rs
