@@ -80,10 +80,17 @@ fn at(example: &str, url: &str) -> String {
 /// Starts the fake Bedrock on a free port and the gateway on `listen` in front of it, with the
 /// demo credentials in the gateway's environment.
 pub(crate) fn start_pair(listen: &str) -> Result<(Service, Service)> {
+    start_pair_with(listen, &[])
+}
+
+/// [`start_pair`] with more gateway flags.
+pub(crate) fn start_pair_with(listen: &str, flags: &[&str]) -> Result<(Service, Service)> {
     let mock = Service::start("bedrock-mock", &["--listen", "127.0.0.1:0"], &[])?;
+    let mut args = vec!["--listen", listen];
+    args.extend_from_slice(flags);
     let gateway = Service::start(
         "bedrock-gateway",
-        &["--listen", listen],
+        &args,
         &[
             ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", mock.url.as_str()),
             ("AWS_ACCESS_KEY_ID", DEMO_ACCESS_KEY),

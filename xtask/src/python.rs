@@ -7,7 +7,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::children::Running;
-use crate::demo::start_pair;
+use crate::demo::start_pair_with;
 use crate::util;
 
 /// The variable naming the Python the tests' botocore checks run with (they fail without one).
@@ -77,7 +77,16 @@ fn run(command: &mut Command, what: &str) -> Result<()> {
 /// the botocore check against a fresh mock and gateway.
 pub(crate) fn run_clients() -> Result<()> {
     let python = venv()?;
-    let (mock, gateway) = start_pair("127.0.0.1:0")?;
+    // Remote media may be fetched from loopback only: the scripts serve it themselves.
+    let (mock, gateway) = start_pair_with(
+        "127.0.0.1:0",
+        &[
+            "--fetch-remote-media",
+            "--fetch-remote-media-allow-http",
+            "--fetch-remote-media-allow-cidr",
+            "127.0.0.1/32",
+        ],
+    )?;
     let root = util::root();
     for script in client_scripts(&root.join("tests/python"))? {
         let name = script
