@@ -6,6 +6,10 @@
 //! always the mock on 127.0.0.1.
 
 use std::io::{BufRead, BufReader};
+
+#[path = "../../xtask/src/cargo_env.rs"]
+mod cargo_env;
+use cargo_env::set_by_cargo;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -62,34 +66,6 @@ pub fn binaries() -> &'static PathBuf {
             std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
         target.join("debug")
     })
-}
-
-/// Whether `name` is one of the variables cargo sets for a program it runs (this test) or a
-/// build script, as opposed to the user's configuration (`CARGO_HOME`, `CARGO_TARGET_DIR`, ...).
-/// Build scripts declare some with `rerun-if-env-changed` (ring: `CARGO_MANIFEST_DIR`,
-/// `CARGO_PKG_*`), so a nested cargo that inherits them reruns those scripts and rebuilds
-/// everything above. The same list as the xtask's (`xtask/src/util.rs`).
-fn set_by_cargo(name: &std::ffi::OsStr) -> bool {
-    const PREFIXES: [&str; 6] = [
-        "CARGO_PKG_",
-        "CARGO_BIN_",
-        "CARGO_CFG_",
-        "CARGO_FEATURE_",
-        "CARGO_MANIFEST_",
-        "__CARGO",
-    ];
-    const NAMES: [&str; 8] = [
-        "CARGO_CRATE_NAME",
-        "CARGO_PRIMARY_PACKAGE",
-        "CARGO_TARGET_TMPDIR",
-        "CARGO_RUSTC_CURRENT_DIR",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_MAKEFLAGS",
-        "CARGO_SBOM_PATH",
-        "OUT_DIR",
-    ];
-    let name = name.to_string_lossy();
-    PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&name.as_ref())
 }
 
 /// A running child process, killed on drop.

@@ -16,9 +16,10 @@
 //!
 //! Every task uses free ports except plain `demo`, so `ci` passes while a demo runs. On SIGTERM,
 //! SIGINT or SIGHUP the xtask stops the processes it started ([`children`]). Nested cargo runs
-//! without the variables cargo set for the xtask ([`util::set_by_cargo`]), so one build serves
+//! without the variables cargo set for the xtask ([`cargo_env::set_by_cargo`]), so one build serves
 //! every step.
 
+mod cargo_env;
 mod children;
 mod demo;
 mod python;
