@@ -454,19 +454,24 @@ impl Drop for FakeHttp {
     }
 }
 
-/// Open file descriptors of a process (Linux: the entries of `/proc/PID/fd`).
+/// Open file descriptors of a process (Linux: the entries of `/proc/PID/fd`); fails rather
+/// than read 0 without `/proc`, so that a bound on it cannot pass by default.
 pub fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap_or_else(|e| panic!("reading /proc/{pid}/fd: {e}"))
+        .count()
 }
 
-/// Resident memory of a process, in KiB (Linux: `VmRSS` of `/proc/PID/status`).
+/// Resident memory of a process, in KiB (Linux: `VmRSS` of `/proc/PID/status`); fails rather
+/// than read 0 without `/proc`, so that a bound on it cannot pass by default.
 pub fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|e| panic!("reading /proc/{pid}/status: {e}"));
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+        .expect("/proc/PID/status has VmRSS")
 }
 
 /// The `host:port` of a base URL such as [`Gateway::url`].

@@ -1,7 +1,7 @@
 //! End to end, the bounds of issue #13: the embeddings fan-out, the size and integrity of
 //! Bedrock's answers, the set of metric labels, and streams that fail counted as failures.
 
-use e2e_tests::{Gateway, Mock, credential_headers, send, sse_data};
+use e2e_tests::{Gateway, Mock, credential_headers, rss_kib, send, sse_data};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -33,17 +33,6 @@ async fn metrics(gateway: &Gateway) -> String {
 /// Model requests the mock has received.
 async fn upstream_requests(mock: &Mock) -> u64 {
     mock.stats().await["requests"].as_u64().expect("a count")
-}
-
-/// Resident memory of a process, in KiB, from `/proc` (Linux): fails rather than guess.
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_else(|e| panic!("reading /proc/{pid}/status: {e}"));
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("/proc/PID/status has VmRSS")
 }
 
 fn texts(n: usize) -> Vec<String> {

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use e2e_tests::{Gateway, Mock, client, credential_headers, send, sse_data};
+use e2e_tests::{Gateway, Mock, client, credential_headers, rss_kib, send, sse_data};
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
@@ -285,17 +285,6 @@ async fn a_hundred_concurrent_streams() {
         task.await.unwrap();
     }
     assert_eq!(mock.stats().await["streams_completed"], 100);
-}
-
-/// Resident memory of a process, in KiB (Linux): fails rather than read 0 without `/proc`.
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_else(|e| panic!("reading /proc/{pid}/status: {e}"));
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("/proc/PID/status has VmRSS")
 }
 
 #[tokio::test]

@@ -757,13 +757,7 @@ fn user_text(blocks: &[Value]) -> String {
             }
         } else if let Some(image) = block.get("image") {
             let format = image.get("format").and_then(Value::as_str).unwrap_or("?");
-            let len = image
-                .pointer("/source/bytes")
-                .and_then(Value::as_str)
-                .and_then(|b| {
-                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok()
-                })
-                .map_or(0, |b| b.len());
+            let len = source_len(image);
             parts.push(format!("[image/{format} {len} bytes]"));
         } else if let Some(document) = block.get("document") {
             let format = document
@@ -771,17 +765,20 @@ fn user_text(blocks: &[Value]) -> String {
                 .and_then(Value::as_str)
                 .unwrap_or("?");
             let name = document.get("name").and_then(Value::as_str).unwrap_or("?");
-            let len = document
-                .pointer("/source/bytes")
-                .and_then(Value::as_str)
-                .and_then(|b| {
-                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok()
-                })
-                .map_or(0, |b| b.len());
+            let len = source_len(document);
             parts.push(format!("[document {format} '{name}' {len} bytes]"));
         }
     }
     parts.join(" ")
+}
+
+/// The decoded length of an image or document block's `source.bytes` (0 when unreadable).
+fn source_len(block: &Value) -> usize {
+    block
+        .pointer("/source/bytes")
+        .and_then(Value::as_str)
+        .and_then(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok())
+        .map_or(0, |b| b.len())
 }
 
 /// Tool input from a JSON schema: `"mock"` for strings, 1 for numbers, and so on.
