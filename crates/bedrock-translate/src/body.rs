@@ -1,6 +1,11 @@
 //! The response body of the translator: a whole JSON document, or server-sent events
 //! translated frame by frame from Bedrock's event stream.
 //!
+//! What the events say is one front door's business: an [`SseTranslator`] (chat chunks for
+//! chat and legacy completions, the Responses API's typed events, Anthropic's Messages
+//! events) turns each decoded Bedrock event into SSE bytes; [`EventsBody`] owns the decoding,
+//! the backpressure and the error handling, the same for every door.
+//!
 //! [`EventsBody`] polls the upstream body only when the client polls it, so a slow client slows
 //! the upstream read instead of growing memory; each upstream data frame becomes at most one
 //! outgoing data frame holding every SSE event decoded from it; dropping the body (the client
@@ -26,6 +31,141 @@ use crate::error::ApiError;
 use crate::eventstream::{EventStreamDecoder, RawEvent};
 use crate::response::ResponseContext;
 use crate::stream::{ChunkTranslator, StreamOptions};
+
+/// One front door's translation of a Bedrock event stream into server-sent events.
+///
+/// [`EventsBody`] decodes Bedrock's event-stream frames and hands each event to the translator;
+/// whatever SSE bytes the translator appends to `out` go to the client, in order, as one data
+/// frame per upstream frame. Exception frames, malformed frames and broken connections become
+/// one [`ApiError`] handed to [`SseTranslator::on_error`], after which the stream ends.
+///
+/// ```
+/// use bedrock_translate::body::SseTranslator;
+/// use bedrock_translate::ApiError;
+/// use bytes::BytesMut;
+///
+/// /// Echoes each event's type as an SSE comment.
+/// #[derive(Debug, Default)]
+/// struct Names;
+/// impl SseTranslator for Names {
+///     fn on_event(&mut self, event_type: &str, _payload: &[u8], out: &mut BytesMut)
+///         -> Result<(), ApiError> {
+///         out.extend_from_slice(format!(": {event_type}\n\n").as_bytes());
+///         Ok(())
+///     }
+///     fn on_end(&mut self, _out: &mut BytesMut) -> Result<(), ApiError> { Ok(()) }
+///     fn on_error(&mut self, _err: &ApiError, _out: &mut BytesMut) {}
+/// }
+/// let mut out = BytesMut::new();
+/// Names.on_event("messageStart", b"{}", &mut out).unwrap();
+/// assert_eq!(&out[..], b": messageStart\n\n");
+/// ```
+pub trait SseTranslator: Send + std::fmt::Debug {
+    /// One decoded event (its `:event-type` and JSON payload): append the SSE it completes.
+    /// An event that cannot be read is an error (the stream then ends with it).
+    fn on_event(
+        &mut self,
+        event_type: &str,
+        payload: &[u8],
+        out: &mut BytesMut,
+    ) -> Result<(), ApiError>;
+
+    /// Upstream ended cleanly: append what is still owed (a final event, `[DONE]`), or fail if
+    /// the answer was cut short.
+    fn on_end(&mut self, out: &mut BytesMut) -> Result<(), ApiError>;
+
+    /// The stream failed with `err`: append the door's error event. Nothing follows it.
+    fn on_error(&mut self, err: &ApiError, out: &mut BytesMut);
+
+    /// The token usage, once Bedrock has reported it (for metering).
+    fn usage(&self) -> Option<openai_types::chat::Usage> {
+        None
+    }
+}
+
+/// Appends one server-sent event: `event: NAME` when named, then `data: JSON`, then a blank line.
+///
+/// ```
+/// let mut out = bytes::BytesMut::new();
+/// bedrock_translate::body::write_sse(&mut out, Some("ping"), &serde_json::json!({"type": "ping"}));
+/// assert_eq!(&out[..], b"event: ping\ndata: {\"type\":\"ping\"}\n\n");
+/// ```
+pub fn write_sse<T: Serialize + ?Sized>(out: &mut BytesMut, event: Option<&str>, data: &T) {
+    if let Some(event) = event {
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(event.as_bytes());
+        out.extend_from_slice(b"\n");
+    }
+    out.extend_from_slice(b"data: ");
+    serde_json::to_writer(out.writer(), data).expect("SSE payloads always serialise");
+    out.extend_from_slice(b"\n\n");
+}
+
+/// Chat completions' (and legacy completions') events: `data:` chunks, `[DONE]`, and errors as
+/// one `data: {"error": ...}` event.
+#[derive(Debug)]
+struct ChatEvents {
+    translator: ChunkTranslator,
+    /// Write `text_completion` chunks instead of `chat.completion.chunk`s.
+    text_completions: bool,
+}
+
+impl ChatEvents {
+    fn write_chunk(&self, chunk: ChatCompletionChunk, out: &mut BytesMut) {
+        if !self.text_completions {
+            write_sse(out, None, &chunk);
+        } else if let Some(chunk) = crate::completions::chunk_to_completion(chunk) {
+            write_sse(out, None, &chunk);
+        }
+    }
+}
+
+impl SseTranslator for ChatEvents {
+    fn on_event(
+        &mut self,
+        event_type: &str,
+        payload: &[u8],
+        out: &mut BytesMut,
+    ) -> Result<(), ApiError> {
+        let chunks = self
+            .translator
+            .on_event(event_type, payload)
+            .map_err(|e| malformed(&format!("bad {event_type} event: {e}")))?;
+        for chunk in chunks {
+            self.write_chunk(chunk, out);
+        }
+        Ok(())
+    }
+
+    /// The held-back usage chunk and `[DONE]`, or an error if the answer was cut short.
+    fn on_end(&mut self, out: &mut BytesMut) -> Result<(), ApiError> {
+        if !self.translator.is_finished() {
+            return Err(cut_short());
+        }
+        for chunk in self.translator.on_end() {
+            self.write_chunk(chunk, out);
+        }
+        out.extend_from_slice(b"data: [DONE]\n\n");
+        Ok(())
+    }
+
+    fn on_error(&mut self, err: &ApiError, out: &mut BytesMut) {
+        write_sse(out, None, &ErrorBody::new(err.error.clone()));
+    }
+
+    fn usage(&self) -> Option<openai_types::chat::Usage> {
+        self.translator.usage()
+    }
+}
+
+/// The error of a stream that ended before its answer was complete.
+pub fn cut_short() -> ApiError {
+    ApiError::server(
+        StatusCode::BAD_GATEWAY,
+        "Bedrock ended the stream before the answer was complete",
+        "upstream_error",
+    )
+}
 
 /// The body of an OpenAI response.
 #[derive(Debug)]
@@ -75,6 +215,11 @@ impl<RB> OpenAiBody<RB> {
     pub fn events(upstream: RB, ctx: ResponseContext, options: StreamOptions) -> Self {
         Self::Events(EventsBody::new(upstream, ctx, options))
     }
+
+    /// Server-sent events translated from a Bedrock event stream by `translator`.
+    pub fn events_with(upstream: RB, translator: Box<dyn SseTranslator>) -> Self {
+        Self::Events(EventsBody::with_translator(upstream, translator))
+    }
 }
 
 impl<RB> Body for OpenAiBody<RB>
@@ -120,36 +265,49 @@ pub struct EventsBody<RB> {
 #[derive(Debug)]
 struct SseState {
     decoder: EventStreamDecoder,
-    translator: ChunkTranslator,
+    translator: Box<dyn SseTranslator>,
     out: BytesMut,
     done: bool,
     /// The status of the error event written, if any.
     error_status: Option<StatusCode>,
-    /// Write `text_completion` chunks instead of `chat.completion.chunk`s.
-    text_completions: bool,
 }
 
 impl<RB> EventsBody<RB> {
-    /// Wraps a ConverseStream body.
+    /// Wraps a ConverseStream body: chat completion chunks.
     pub fn new(upstream: RB, ctx: ResponseContext, options: StreamOptions) -> Self {
+        Self::with_translator(
+            upstream,
+            Box::new(ChatEvents {
+                translator: ChunkTranslator::new(ctx, options),
+                text_completions: false,
+            }),
+        )
+    }
+
+    /// Wraps a Bedrock event stream translated by `translator`.
+    pub fn with_translator(upstream: RB, translator: Box<dyn SseTranslator>) -> Self {
         Self {
             upstream,
             state: SseState {
                 decoder: EventStreamDecoder::new(),
-                translator: ChunkTranslator::new(ctx, options),
+                translator,
                 out: BytesMut::with_capacity(1024),
                 done: false,
                 error_status: None,
-                text_completions: false,
             },
         }
     }
 
-    /// Writes legacy `text_completion` chunks ([`crate::completions::chunk_to_completion`])
-    /// instead of `chat.completion.chunk`s.
-    pub fn text_completions(mut self) -> Self {
-        self.state.text_completions = true;
-        self
+    /// Wraps a ConverseStream body: legacy `text_completion` chunks
+    /// ([`crate::completions::chunk_to_completion`]) instead of `chat.completion.chunk`s.
+    pub fn text_completions(upstream: RB, ctx: ResponseContext, options: StreamOptions) -> Self {
+        Self::with_translator(
+            upstream,
+            Box::new(ChatEvents {
+                translator: ChunkTranslator::new(ctx, options),
+                text_completions: true,
+            }),
+        )
     }
 }
 
@@ -201,7 +359,7 @@ where
             if let Err(err) = result {
                 tracing::debug!(status = err.status.as_u16(), error = %err.error.message, "stream ended with an error");
                 this.state.error_status = Some(err.status);
-                this.state.write_event(&ErrorBody::new(err.error));
+                this.state.translator.on_error(&err, &mut this.state.out);
                 this.state.done = true;
             }
         }
@@ -223,13 +381,8 @@ impl SseState {
                     event_type,
                     payload,
                 }) => {
-                    let chunks = self
-                        .translator
-                        .on_event(&event_type, &payload)
-                        .map_err(|e| malformed(&format!("bad {event_type} event: {e}")))?;
-                    for chunk in chunks {
-                        self.write_chunk(chunk);
-                    }
+                    self.translator
+                        .on_event(&event_type, &payload, &mut self.out)?;
                 }
                 Some(RawEvent::Exception {
                     exception_type,
@@ -241,38 +394,12 @@ impl SseState {
         }
     }
 
-    /// Upstream ended: the held-back usage chunk and `[DONE]`, or an error if the answer was
-    /// cut short.
+    /// Upstream ended: what the translator still owes, or an error if the answer was cut short.
     fn on_end(&mut self) -> Result<(), ApiError> {
         self.decoder
             .finish()
             .map_err(|e| malformed(&e.to_string()))?;
-        if !self.translator.is_finished() {
-            return Err(ApiError::server(
-                StatusCode::BAD_GATEWAY,
-                "Bedrock ended the stream before the answer was complete",
-                "upstream_error",
-            ));
-        }
-        for chunk in self.translator.on_end() {
-            self.write_chunk(chunk);
-        }
-        self.out.extend_from_slice(b"data: [DONE]\n\n");
-        Ok(())
-    }
-
-    fn write_chunk(&mut self, chunk: ChatCompletionChunk) {
-        if !self.text_completions {
-            self.write_event(&chunk);
-        } else if let Some(chunk) = crate::completions::chunk_to_completion(chunk) {
-            self.write_event(&chunk);
-        }
-    }
-
-    fn write_event<T: Serialize>(&mut self, value: &T) {
-        self.out.extend_from_slice(b"data: ");
-        serde_json::to_writer((&mut self.out).writer(), value).expect("chunks always serialise");
-        self.out.extend_from_slice(b"\n\n");
+        self.translator.on_end(&mut self.out)
     }
 }
 
@@ -287,7 +414,8 @@ fn stream_exception(exception_type: &str, payload: &[u8]) -> ApiError {
     ApiError::from_bedrock(StatusCode::BAD_GATEWAY, Some(&code), payload)
 }
 
-fn malformed(detail: &str) -> ApiError {
+/// A malformed event stream from Bedrock: a 502 saying what was wrong.
+pub fn malformed(detail: &str) -> ApiError {
     ApiError::server(
         StatusCode::BAD_GATEWAY,
         format!("malformed event stream from Bedrock: {detail}"),
@@ -354,14 +482,10 @@ mod tests {
             model: "m".into(),
             json_output_tool: false,
         };
-        let mut events = EventsBody::new(
-            upstream,
-            ctx,
-            StreamOptions {
-                include_usage: true,
-            },
-        )
-        .text_completions();
+        let options = StreamOptions {
+            include_usage: true,
+        };
+        let mut events = EventsBody::text_completions(upstream, ctx, options);
         events.prime().await.unwrap();
         let body = OpenAiBody::Events(events)
             .collect()

@@ -417,7 +417,8 @@ where
             Some(FrontDoor::Embeddings) => {
                 Box::pin(async move { embeddings(inner, &config, request).await })
             }
-            None => {
+            // Being built (issues #14 and #15): answered as unknown paths until then.
+            Some(FrontDoor::Responses | FrontDoor::Messages | FrontDoor::CountTokens) | None => {
                 let err = ApiError::invalid_request("unknown path", None)
                     .with_status(StatusCode::NOT_FOUND);
                 Box::pin(std::future::ready(Ok(error_response(err))))
@@ -437,14 +438,25 @@ pub enum FrontDoor {
     Completions,
     /// `POST /v1/embeddings`: InvokeModel per input.
     Embeddings,
+    /// `POST /v1/responses` (OpenAI's Responses API): Converse / ConverseStream
+    /// ([`crate::responses`]).
+    Responses,
+    /// `POST /v1/messages` (Anthropic's Messages API): InvokeModel for Claude, Converse for
+    /// the others.
+    Messages,
+    /// `POST /v1/messages/count_tokens` (Anthropic's token count): CountTokens.
+    CountTokens,
 }
 
 impl FrontDoor {
     /// Every front door, in the order of [`FrontDoor::path`].
-    pub const ALL: [FrontDoor; 3] = [
+    pub const ALL: [FrontDoor; 6] = [
         FrontDoor::ChatCompletions,
         FrontDoor::Completions,
         FrontDoor::Embeddings,
+        FrontDoor::Responses,
+        FrontDoor::Messages,
+        FrontDoor::CountTokens,
     ];
 
     /// The path this front door is served on.
@@ -453,6 +465,9 @@ impl FrontDoor {
             Self::ChatCompletions => "/v1/chat/completions",
             Self::Completions => "/v1/completions",
             Self::Embeddings => "/v1/embeddings",
+            Self::Responses => "/v1/responses",
+            Self::Messages => "/v1/messages",
+            Self::CountTokens => "/v1/messages/count_tokens",
         }
     }
 
@@ -540,10 +555,12 @@ where
     } else {
         match call.stream {
             Some(options) => {
-                let mut events = EventsBody::new(response.into_body(), call.context, options);
-                if door == FrontDoor::Completions {
-                    events = events.text_completions();
-                }
+                let upstream = response.into_body();
+                let mut events = if door == FrontDoor::Completions {
+                    EventsBody::text_completions(upstream, call.context, options)
+                } else {
+                    EventsBody::new(upstream, call.context, options)
+                };
                 match events.prime().await {
                     Ok(()) => stream_response(events),
                     Err(err) => error_response(err),

@@ -83,6 +83,7 @@ pub mod layer;
 pub mod model_id;
 pub mod request;
 pub mod response;
+pub mod responses;
 pub mod stream;
 
 pub use endpoint::{BedrockEndpoint, Region};

@@ -1,0 +1,75 @@
+//! The OpenAI Responses API (`POST /v1/responses`) on Converse / ConverseStream.
+//!
+//! # Keeping responses: the contract with a store
+//!
+//! This crate does no I/O, so it does not keep responses itself. Whoever does (the gateway's
+//! response store) talks to the translator through two request extensions:
+//!
+//! - [`PreviousResponse`]: the stored record of the request's `previous_response_id`, loaded
+//!   (and checked to belong to the caller) before the request reaches the translator. Its
+//!   conversation comes before the request's own input. A request naming a
+//!   `previous_response_id` without this extension is a 400: nothing keeps responses.
+//! - [`ResponseSink`]: where the translator hands the [`StoredResponse`] of a request with
+//!   `store: true` (the default), once the response is complete: before the translator's
+//!   future resolves for a whole answer, before the stream's last bytes (the
+//!   `response.completed` / `response.incomplete` event) are released for a streamed one.
+//!
+//! A stored record is JSON: `{"response": <Response object>, "input_items": [<input item with
+//! its "id">...], "context": [<input item>...]}`. `response` is what `GET /v1/responses/{id}`
+//! answers, `input_items` (this request's own input, each item with an `id`) what
+//! `GET /v1/responses/{id}/input_items` lists, and `context` the whole conversation sent to the
+//! model (the previous response's context and output, then `input_items`), which a following
+//! `previous_response_id` continues after `response.output`.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+/// Request extension: the stored record (JSON, see the [module docs](self)) of the response
+/// the request's `previous_response_id` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousResponse(pub Bytes);
+
+/// A response to keep: its id (`resp_...`) and its record (JSON, see the [module docs](self)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// The response's id, as the client sees it.
+    pub id: String,
+    /// The record to keep.
+    pub record: Bytes,
+}
+
+/// Request extension: where the translator hands responses to keep.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use bedrock_translate::responses::{ResponseSink, StoredResponse};
+///
+/// let kept = Arc::new(Mutex::new(Vec::new()));
+/// let sink = ResponseSink::new({
+///     let kept = Arc::clone(&kept);
+///     move |stored: StoredResponse| kept.lock().unwrap().push(stored.id)
+/// });
+/// sink.keep(StoredResponse { id: "resp_1".into(), record: "{}".into() });
+/// assert_eq!(*kept.lock().unwrap(), ["resp_1"]);
+/// ```
+#[derive(Clone)]
+pub struct ResponseSink(Arc<dyn Fn(StoredResponse) + Send + Sync>);
+
+impl ResponseSink {
+    /// A sink calling `keep` with each response to keep.
+    pub fn new(keep: impl Fn(StoredResponse) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(keep))
+    }
+
+    /// Hands over one response to keep.
+    pub fn keep(&self, stored: StoredResponse) {
+        (self.0)(stored)
+    }
+}
+
+impl std::fmt::Debug for ResponseSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseSink").finish_non_exhaustive()
+    }
+}
