@@ -3,7 +3,9 @@
 //! When `BEDROCK_GATEWAY_API_KEYS` holds keys, every `/v1/*` request needs
 //! `Authorization: Bearer <key>` (what the OpenAI SDKs send as `api_key`). Keys are kept only as
 //! SHA-256 digests and compared in constant time, so neither the content nor the length of a
-//! key leaks through timing; their `Debug` shows only how many there are.
+//! key leaks through timing; their `Debug` shows only how many there are. The key a request
+//! presented is known after the check only as its digest ([`MatchedKey`]), which the router
+//! hands to the pipeline as a request extension (stored responses belong to it).
 
 use bedrock_translate::ApiError;
 use http::{HeaderMap, header};
@@ -19,6 +21,17 @@ pub struct GatewayKeys {
 impl std::fmt::Debug for GatewayKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "GatewayKeys({} keys, redacted)", self.digests.len())
+    }
+}
+
+/// Request extension: the SHA-256 digest of the gateway key the request presented (set only
+/// when gateway keys are configured). `Debug` shows nothing of it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct MatchedKey(pub [u8; 32]);
+
+impl std::fmt::Debug for MatchedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MatchedKey(** redacted **)")
     }
 }
 
@@ -39,10 +52,11 @@ impl GatewayKeys {
         self.digests.is_empty()
     }
 
-    /// Checks the request's bearer key; `Ok` when no key is configured.
-    pub fn check(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+    /// Checks the request's bearer key: the key that matched, `Ok(None)` when no key is
+    /// configured.
+    pub fn check(&self, headers: &HeaderMap) -> Result<Option<MatchedKey>, ApiError> {
         if self.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let presented = headers
             .get(header::AUTHORIZATION)
@@ -61,7 +75,8 @@ impl GatewayKeys {
             matched |= known.ct_eq(&digest);
         }
         if bool::from(matched) {
-            Ok(())
+            // The presented key's digest is the matching key's.
+            Ok(Some(MatchedKey(digest)))
         } else {
             Err(ApiError::authentication(
                 "invalid gateway API key",
@@ -87,8 +102,13 @@ mod tests {
     #[test]
     fn checks_bearer_keys() {
         let keys = GatewayKeys::parse(" key-one-0123456789 , ,key-two-0123456789");
-        assert!(keys.check(&bearer("key-one-0123456789")).is_ok());
-        assert!(keys.check(&bearer("key-two-0123456789")).is_ok());
+        let one = keys.check(&bearer("key-one-0123456789")).unwrap().unwrap();
+        let two = keys.check(&bearer("key-two-0123456789")).unwrap().unwrap();
+        assert_ne!(one, two, "each key is told apart");
+        assert_eq!(
+            one.0,
+            <[u8; 32]>::from(Sha256::digest(b"key-one-0123456789"))
+        );
         for bad in ["key-one", "key-one-01234567890", ""] {
             assert_eq!(keys.check(&bearer(bad)).unwrap_err().status, 401, "{bad:?}");
         }
@@ -104,7 +124,10 @@ mod tests {
 
     #[test]
     fn no_keys_means_open_and_debug_redacts() {
-        assert!(GatewayKeys::parse("").check(&HeaderMap::new()).is_ok());
+        assert_eq!(
+            GatewayKeys::parse("").check(&HeaderMap::new()).unwrap(),
+            None
+        );
         let debug = format!("{:?}", GatewayKeys::parse("super-secret-key"));
         assert!(!debug.contains("super-secret-key"), "{debug}");
     }
