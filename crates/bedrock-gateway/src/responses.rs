@@ -607,3 +607,458 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::time::Duration;
+
+    use http_body_util::combinators::BoxBody;
+    use http_body_util::{BodyExt, StreamBody};
+    use response_store::{MemoryLimits, StoreFuture};
+    use serde_json::{Value, json};
+    use tower::{BoxError, ServiceExt, service_fn};
+
+    use super::*;
+
+    type TestBody = BoxBody<Bytes, BoxError>;
+
+    impl FromBytes for TestBody {
+        fn from_bytes(bytes: Bytes) -> Self {
+            Full::new(bytes).map_err(|e: Infallible| match e {}).boxed()
+        }
+    }
+
+    /// A memory store whose writes take a second (tokio's clock), or that is down.
+    #[derive(Debug)]
+    struct TestStore {
+        memory: MemoryStore,
+        down: bool,
+    }
+
+    impl TestStore {
+        fn up() -> Arc<Self> {
+            Arc::new(Self {
+                memory: MemoryStore::new(MemoryLimits::default()),
+                down: false,
+            })
+        }
+
+        fn down() -> Arc<Self> {
+            Arc::new(Self {
+                memory: MemoryStore::new(MemoryLimits::default()),
+                down: true,
+            })
+        }
+
+        fn fail<T: Send + 'static>(&self) -> Option<StoreFuture<'_, T>> {
+            self.down.then(|| -> StoreFuture<'_, T> {
+                Box::pin(async { Err(StoreError::Unavailable("redis is down".into())) })
+            })
+        }
+    }
+
+    impl ResponseStore for TestStore {
+        fn put<'a>(&'a self, t: &'a Tenant, id: &'a ResponseId, r: Bytes) -> StoreFuture<'a, ()> {
+            if let Some(failed) = self.fail() {
+                return failed;
+            }
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                self.memory.put(t, id, r).await
+            })
+        }
+
+        fn get<'a>(&'a self, t: &'a Tenant, id: &'a ResponseId) -> StoreFuture<'a, Option<Bytes>> {
+            self.fail().unwrap_or_else(|| self.memory.get(t, id))
+        }
+
+        fn delete<'a>(&'a self, t: &'a Tenant, id: &'a ResponseId) -> StoreFuture<'a, bool> {
+            self.fail().unwrap_or_else(|| self.memory.delete(t, id))
+        }
+
+        fn check(&self) -> StoreFuture<'_, ()> {
+            self.fail().unwrap_or_else(|| self.memory.check())
+        }
+    }
+
+    /// Stands in for the translator, honouring the contract: the previous record's presence
+    /// is echoed in the answer (`"previous"`), the record is handed to the sink before a whole
+    /// answer resolves, or just before a stream's last event is produced.
+    fn translator() -> impl Service<
+        Request<Full<Bytes>>,
+        Response = Response<TestBody>,
+        Error = GatewayError,
+        Future = impl Send,
+    > + Clone
+    + Send
+    + 'static {
+        service_fn(|request: Request<Full<Bytes>>| async move {
+            let previous = request.extensions().get::<PreviousResponse>().cloned();
+            let sink = request.extensions().get::<ResponseSink>().cloned();
+            let body: Value =
+                serde_json::from_slice(&request.into_body().collect().await.unwrap().to_bytes())
+                    .unwrap();
+            let id = body["id_to_use"].as_str().unwrap().to_owned();
+            let response = json!({"id": id, "object": "response", "previous": previous.is_some()});
+            let record = Bytes::from(
+                json!({
+                    "response": response,
+                    "input_items": [
+                        {"id": "msg_1", "type": "message"},
+                        {"id": "msg_2", "type": "message"},
+                        {"id": "msg_3", "type": "message"},
+                    ],
+                    "context": [],
+                })
+                .to_string(),
+            );
+            let stored = StoredResponse { id, record };
+            if body["stream"] == json!(true) {
+                let events = [
+                    "event: response.created\n\n",
+                    "event: response.completed\n\n",
+                ];
+                let frames = futures_util::stream::iter(events).map(move |event| {
+                    if event.contains("completed")
+                        && let Some(sink) = &sink
+                    {
+                        sink.keep(stored.clone());
+                    }
+                    Ok::<_, BoxError>(Frame::data(Bytes::from_static(event.as_bytes())))
+                });
+                return Ok(Response::new(BodyExt::boxed(StreamBody::new(frames))));
+            }
+            if let Some(sink) = &sink {
+                sink.keep(stored);
+            }
+            Ok(Response::new(TestBody::from_bytes(Bytes::from(
+                response.to_string(),
+            ))))
+        })
+    }
+
+    use futures_util::StreamExt as _;
+
+    fn alice() -> Credentials {
+        Credentials::new("AKIDALICE", "alice-secret", None, None, "test")
+    }
+
+    fn mallory() -> Credentials {
+        // Knows alice's access key id, not her secret.
+        Credentials::new("AKIDALICE", "guessed", None, None, "test")
+    }
+
+    fn request(method: Method, path: &str, body: Value, who: Credentials) -> Request<Full<Bytes>> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap();
+        request.extensions_mut().insert(FrontDoor::Responses);
+        request.extensions_mut().insert(who);
+        request
+    }
+
+    fn post(body: Value, who: Credentials) -> Request<Full<Bytes>> {
+        request(Method::POST, "/v1/responses", body, who)
+    }
+
+    fn get(path: &str, who: Credentials) -> Request<Full<Bytes>> {
+        request(Method::GET, path, Value::Null, who)
+    }
+
+    fn service(
+        store: Arc<TestStore>,
+    ) -> Responses<
+        impl Service<
+            Request<Full<Bytes>>,
+            Response = Response<TestBody>,
+            Error = GatewayError,
+            Future = impl Send,
+        > + Clone
+        + Send
+        + 'static,
+    > {
+        ResponsesLayer::new(store, Metrics::new([])).layer(translator())
+    }
+
+    async fn call<S>(
+        service: &S,
+        request: Request<Full<Bytes>>,
+    ) -> Result<(StatusCode, Value), ApiError>
+    where
+        S: Service<
+                Request<Full<Bytes>>,
+                Response = Response<GatedBody<TestBody>>,
+                Error = GatewayError,
+            > + Clone,
+    {
+        match service.clone().oneshot(request).await {
+            Ok(response) => {
+                let status = response.status();
+                let bytes = response.into_body().collect().await.unwrap().to_bytes();
+                Ok((status, serde_json::from_slice(&bytes).unwrap()))
+            }
+            Err(err) => Err(err.to_api_error()),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_whole_answer_is_returned_once_kept_and_is_then_readable_and_continuable() {
+        let store = TestStore::up();
+        let service = service(Arc::clone(&store));
+        let started = tokio::time::Instant::now();
+        let (status, answer) = call(&service, post(json!({"id_to_use": "resp_1"}), alice()))
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(answer["previous"], false);
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "waited for the write"
+        );
+        let (_, stored) = call(&service, get("/v1/responses/resp_1", alice()))
+            .await
+            .unwrap();
+        assert_eq!(
+            stored,
+            json!({"id": "resp_1", "object": "response", "previous": false})
+        );
+        let next = json!({"id_to_use": "resp_2", "previous_response_id": "resp_1"});
+        let (_, answer) = call(&service, post(next, alice())).await.unwrap();
+        assert_eq!(
+            answer["previous"], true,
+            "the translator got the previous record"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_streams_last_event_waits_for_the_write() {
+        let store = TestStore::up();
+        let service = service(Arc::clone(&store));
+        let body = json!({"id_to_use": "resp_s", "stream": true});
+        let response = service.clone().oneshot(post(body, alice())).await.unwrap();
+        let mut body = response.into_body();
+        let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert!(first.starts_with(b"event: response.created"));
+        let tenant = Tenant::from_aws_keys("AKIDALICE", "alice-secret");
+        let id = ResponseId::parse("resp_s").unwrap();
+        let last = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert!(last.starts_with(b"event: response.completed"));
+        assert!(
+            store.memory.get(&tenant, &id).await.unwrap().is_some(),
+            "kept before the last event was released"
+        );
+        assert!(body.frame().await.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn store_false_keeps_nothing() {
+        let store = TestStore::up();
+        let service = service(Arc::clone(&store));
+        let body = json!({"id_to_use": "resp_1", "store": false});
+        call(&service, post(body, alice())).await.unwrap();
+        assert!(store.memory.is_empty());
+        let err = call(&service, get("/v1/responses/resp_1", alice()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, 404);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_caller_gets_openais_404_for_every_route() {
+        let service = service(TestStore::up());
+        call(&service, post(json!({"id_to_use": "resp_1"}), alice()))
+            .await
+            .unwrap();
+        for path in ["/v1/responses/resp_1", "/v1/responses/resp_1/input_items"] {
+            let err = call(&service, get(path, mallory())).await.unwrap_err();
+            assert_eq!(err.status, 404, "{path}");
+            assert_eq!(
+                serde_json::from_slice::<Value>(&err.to_json()).unwrap(),
+                json!({"error": {
+                    "message": "Response with id 'resp_1' not found.",
+                    "type": "invalid_request_error",
+                    "param": null,
+                    "code": null,
+                }})
+            );
+        }
+        let delete = request(
+            Method::DELETE,
+            "/v1/responses/resp_1",
+            Value::Null,
+            mallory(),
+        );
+        assert_eq!(call(&service, delete).await.unwrap_err().status, 404);
+        let next = json!({"id_to_use": "resp_2", "previous_response_id": "resp_1"});
+        let err = call(&service, post(next, mallory())).await.unwrap_err();
+        assert_eq!(err.status, 404);
+        assert_eq!(err.error.param.as_deref(), Some("previous_response_id"));
+        // Still there for its owner.
+        assert!(
+            call(&service, get("/v1/responses/resp_1", alice()))
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_gateway_key_is_the_tenant_when_keys_are_configured() {
+        let service = service(TestStore::up());
+        let with_key = |mut request: Request<Full<Bytes>>, key: &str| {
+            let digest = <[u8; 32]>::from(<sha2::Sha256 as sha2::Digest>::digest(key));
+            request.extensions_mut().insert(MatchedKey(digest));
+            request
+        };
+        let created = with_key(post(json!({"id_to_use": "resp_k"}), alice()), "key-a");
+        call(&service, created).await.unwrap();
+        // Other AWS credentials, same gateway key: the same tenant.
+        let same_key = with_key(get("/v1/responses/resp_k", mallory()), "key-a");
+        assert!(call(&service, same_key).await.is_ok());
+        let other_key = with_key(get("/v1/responses/resp_k", alice()), "key-b");
+        assert_eq!(call(&service, other_key).await.unwrap_err().status, 404);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delete_answers_openais_shape_then_404() {
+        let service = service(TestStore::up());
+        call(&service, post(json!({"id_to_use": "resp_d"}), alice()))
+            .await
+            .unwrap();
+        let delete = || request(Method::DELETE, "/v1/responses/resp_d", Value::Null, alice());
+        let (_, deleted) = call(&service, delete()).await.unwrap();
+        assert_eq!(
+            deleted,
+            json!({"id": "resp_d", "object": "response", "deleted": true})
+        );
+        assert_eq!(call(&service, delete()).await.unwrap_err().status, 404);
+        let items = request(
+            Method::DELETE,
+            "/v1/responses/resp_d/input_items",
+            Value::Null,
+            alice(),
+        );
+        assert_eq!(call(&service, items).await.unwrap_err().status, 405);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn input_items_are_listed_as_openai_does() {
+        let service = service(TestStore::up());
+        call(&service, post(json!({"id_to_use": "resp_i"}), alice()))
+            .await
+            .unwrap();
+        let list = |query: &str| get(&format!("/v1/responses/resp_i/input_items{query}"), alice());
+        let (_, all) = call(&service, list("")).await.unwrap();
+        assert_eq!(all["object"], "list");
+        let ids: Vec<_> = all["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].clone())
+            .collect();
+        assert_eq!(ids, ["msg_3", "msg_2", "msg_1"], "desc by default");
+        assert_eq!(
+            (all["first_id"].clone(), all["last_id"].clone()),
+            (json!("msg_3"), json!("msg_1"))
+        );
+        assert_eq!(all["has_more"], false);
+        let (_, page) = call(&service, list("?order=asc&limit=1&after=msg_1"))
+            .await
+            .unwrap();
+        assert_eq!(page["data"], json!([{"id": "msg_2", "type": "message"}]));
+        assert_eq!(page["has_more"], true);
+        let (_, end) = call(&service, list("?order=asc&after=msg_3"))
+            .await
+            .unwrap();
+        assert_eq!(
+            end,
+            json!({"object": "list", "data": [], "first_id": null, "last_id": null, "has_more": false})
+        );
+        for bad in [
+            "?limit=0",
+            "?limit=101",
+            "?limit=x",
+            "?order=up",
+            "?after=msg_9",
+        ] {
+            let err = call(&service, list(bad)).await.unwrap_err();
+            assert_eq!(err.status, 400, "{bad}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ids_are_checked_before_the_store() {
+        let service = service(TestStore::down());
+        // Not well-formed: 404 without asking the (down) store.
+        for path in [
+            "/v1/responses/nope",
+            "/v1/responses/resp_a:b",
+            "/v1/responses/resp_1/x/input_items",
+        ] {
+            assert_eq!(
+                call(&service, get(path, alice())).await.unwrap_err().status,
+                404,
+                "{path}"
+            );
+        }
+        let bad = json!({"id_to_use": "resp_1", "previous_response_id": "resp_*"});
+        let err = call(&service, post(bad, alice())).await.unwrap_err();
+        assert_eq!(
+            (err.status.as_u16(), err.error.param.as_deref()),
+            (400, Some("previous_response_id"))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_the_store_down_only_stateless_requests_work() {
+        let service = service(TestStore::down());
+        let (status, _) = call(
+            &service,
+            post(json!({"id_to_use": "resp_1", "store": false}), alice()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 200);
+        let next = json!({"id_to_use": "resp_2", "store": false, "previous_response_id": "resp_1"});
+        let err = call(&service, post(next, alice())).await.unwrap_err();
+        assert_eq!(err.status, 503);
+        assert_eq!(
+            err.error.code.as_deref(),
+            Some("response_store_unavailable")
+        );
+        let err = call(&service, get("/v1/responses/resp_1", alice()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, 503);
+        // A failed write: the answer is still returned (and the failure counted).
+        let metrics = Metrics::new([]);
+        let service =
+            ResponsesLayer::new(TestStore::down(), Arc::clone(&metrics)).layer(translator());
+        let (status, _) = call(&service, post(json!({"id_to_use": "resp_3"}), alice()))
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+        assert!(
+            metrics
+                .encode()
+                .contains(r#"bedrock_gateway_response_store_errors_total{operation="write"} 1"#),
+            "{}",
+            metrics.encode()
+        );
+    }
+
+    #[tokio::test]
+    async fn other_doors_pass_through_untouched() {
+        let store = TestStore::up();
+        let service = service(Arc::clone(&store));
+        let mut chat = post(json!({"id_to_use": "resp_c"}), alice());
+        chat.extensions_mut().insert(FrontDoor::ChatCompletions);
+        call(&service, chat).await.unwrap();
+        assert!(
+            store.memory.is_empty(),
+            "no sink outside the Responses door"
+        );
+    }
+}

@@ -70,7 +70,7 @@ pub trait ResponseStore: Send + Sync + fmt::Debug {
 pub enum StoreError {
     /// The store cannot be reached (Redis down, timed out).
     #[error("the response store is unavailable: {0}")]
-    Unavailable(#[source] redis::RedisError),
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The record is larger than the whole store may hold.
     #[error("the record of {size} bytes is larger than the store's limit of {limit} bytes")]
     TooLarge {

@@ -81,6 +81,10 @@ impl fmt::Debug for RedisStore {
     }
 }
 
+fn unavailable(err: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(Box::new(err))
+}
+
 /// What keys start with.
 const KEY_PREFIX: &str = "bedrock-gateway:response:";
 
@@ -88,14 +92,14 @@ impl RedisStore {
     /// A store on `url` keeping records for `ttl` (at least a millisecond). Connects lazily:
     /// must be called within a tokio runtime.
     pub fn new(url: RedisUrl, ttl: Duration) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url.expose()).map_err(StoreError::Unavailable)?;
+        let client = redis::Client::open(url.expose()).map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_response_timeout(Some(Duration::from_secs(2)))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(200));
         let connection = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(StoreError::Unavailable)?;
+            .map_err(unavailable)?;
         Ok(Self {
             url,
             connection,
@@ -111,7 +115,7 @@ impl RedisStore {
         let mut connection = self.connection.clone();
         cmd.query_async(&mut connection)
             .await
-            .map_err(StoreError::Unavailable)
+            .map_err(unavailable)
     }
 }
 
