@@ -11,7 +11,10 @@
 //! [`GatedBody`] until the write is done. Writes run in tasks of their own, so a client that
 //! goes away does not cut one short. A failed write is logged (without data) and counted in
 //! `bedrock_gateway_response_store_errors_total{operation="write"}`; the answer is still sent:
-//! the client has paid for it, and only a later `previous_response_id` will miss it.
+//! the client has paid for it, and only a later `previous_response_id` will miss it. So that
+//! this stays rare, a request to keep is refused with 503 while the store is unreachable (a
+//! `check` before the request goes on, skipped when the previous response was just loaded);
+//! only `store: false` requests without `previous_response_id` work while it is down.
 //!
 //! It answers `GET /v1/responses/{id}` (the stored `response`), `DELETE /v1/responses/{id}`
 //! and `GET /v1/responses/{id}/input_items` (OpenAI's list, query `limit`, `order`, `after`)
@@ -216,6 +219,13 @@ impl Shared {
                 .await?
                 .ok_or_else(|| previous_not_found(&id))?;
             parts.extensions.insert(PreviousResponse(record));
+        } else if peek.store {
+            // A response that could not be kept would be a broken promise: refuse at once
+            // while the store is known to be down (the load above has just proved it up).
+            self.store.check().await.map_err(|e| {
+                self.metrics.store_error(StoreOperation::Write);
+                GatewayError::StoreUnavailable(e)
+            })?;
         }
         let writes = peek.store.then(|| {
             let writes = Writes::default();
@@ -1032,10 +1042,39 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.status, 503);
-        // A failed write: the answer is still returned (and the failure counted).
+        let err = call(&service, post(json!({"id_to_use": "resp_3"}), alice()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, 503, "store: true (the default) is refused");
+    }
+
+    /// Up for the check, down for the write.
+    #[derive(Debug)]
+    struct FailingWrites;
+
+    impl ResponseStore for FailingWrites {
+        fn put<'a>(&'a self, _: &'a Tenant, _: &'a ResponseId, _: Bytes) -> StoreFuture<'a, ()> {
+            Box::pin(async { Err(StoreError::Unavailable("went down".into())) })
+        }
+
+        fn get<'a>(&'a self, _: &'a Tenant, _: &'a ResponseId) -> StoreFuture<'a, Option<Bytes>> {
+            Box::pin(async { Ok(None) })
+        }
+
+        fn delete<'a>(&'a self, _: &'a Tenant, _: &'a ResponseId) -> StoreFuture<'a, bool> {
+            Box::pin(async { Ok(false) })
+        }
+
+        fn check(&self) -> StoreFuture<'_, ()> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_is_counted_and_the_answer_still_returned() {
         let metrics = Metrics::new([]);
         let service =
-            ResponsesLayer::new(TestStore::down(), Arc::clone(&metrics)).layer(translator());
+            ResponsesLayer::new(Arc::new(FailingWrites), Arc::clone(&metrics)).layer(translator());
         let (status, _) = call(&service, post(json!({"id_to_use": "resp_3"}), alice()))
             .await
             .unwrap();
