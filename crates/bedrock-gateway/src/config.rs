@@ -389,7 +389,7 @@ pub struct Cli {
     )]
     pub response_store_max_entries: usize,
 
-    /// Most bytes of records the memory store keeps (default 256 MiB); beyond it the least
+    /// Most bytes of records the memory store keeps (default 64 MiB); beyond it the least
     /// recently used go first.
     #[arg(
         long,

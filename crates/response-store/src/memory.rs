@@ -23,8 +23,8 @@ pub struct MemoryLimits {
 impl MemoryLimits {
     /// 10,000 responses.
     pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
-    /// 256 MiB.
-    pub const DEFAULT_MAX_BYTES: usize = 256 << 20;
+    /// 64 MiB: room for thousands of conversations within a small container's memory.
+    pub const DEFAULT_MAX_BYTES: usize = 64 << 20;
     /// 30 days, as OpenAI keeps stored responses.
     pub const DEFAULT_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 }

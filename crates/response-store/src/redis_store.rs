@@ -98,8 +98,8 @@ impl RedisStore {
             .set_response_timeout(Some(Duration::from_secs(2)))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(200));
-        let connection = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(unavailable)?;
+        let connection =
+            ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
         Ok(Self {
             url,
             connection,
@@ -113,9 +113,7 @@ impl RedisStore {
 
     async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
         let mut connection = self.connection.clone();
-        cmd.query_async(&mut connection)
-            .await
-            .map_err(unavailable)
+        cmd.query_async(&mut connection).await.map_err(unavailable)
     }
 }
 
