@@ -168,14 +168,11 @@ where
 /// What the layer reads of a `POST /v1/responses` body; everything else is the translator's.
 #[derive(Debug, Deserialize)]
 struct Peek {
-    #[serde(default = "stored_by_default")]
-    store: bool,
+    /// Absent or `null`: true.
+    #[serde(default)]
+    store: Option<bool>,
     #[serde(default)]
     previous_response_id: Option<String>,
-}
-
-fn stored_by_default() -> bool {
-    true
 }
 
 impl Peek {
@@ -183,9 +180,13 @@ impl Peek {
     /// refuse (then nothing is loaded, and a sink the translator never calls does no harm).
     fn of(body: &[u8]) -> Self {
         serde_json::from_slice(body).unwrap_or(Self {
-            store: true,
+            store: None,
             previous_response_id: None,
         })
+    }
+
+    fn store(&self) -> bool {
+        self.store.unwrap_or(true)
     }
 }
 
@@ -219,7 +220,7 @@ impl Shared {
                 .await?
                 .ok_or_else(|| previous_not_found(&id))?;
             parts.extensions.insert(PreviousResponse(record));
-        } else if peek.store {
+        } else if peek.store() {
             // A response that could not be kept would be a broken promise: refuse at once
             // while the store is known to be down (the load above has just proved it up).
             self.store.check().await.map_err(|e| {
@@ -227,7 +228,7 @@ impl Shared {
                 GatewayError::StoreUnavailable(e)
             })?;
         }
-        let writes = peek.store.then(|| {
+        let writes = peek.store().then(|| {
             let writes = Writes::default();
             parts
                 .extensions
@@ -289,6 +290,7 @@ impl Shared {
         match (request.method(), route) {
             (&Method::DELETE, StoredRoute::Response(id)) => self.delete(&tenant, &id).await,
             (&Method::GET, StoredRoute::Response(id)) => {
+                refuse_stream(request.uri().query())?;
                 let record = self.record(&tenant, &id).await?;
                 Ok(json(&record.response))
             }
@@ -452,6 +454,22 @@ impl ListQuery {
             "has_more": rest.len() > data.len(),
         }))
     }
+}
+
+/// `GET /v1/responses/{id}?stream=true` (replaying a response's events) is not offered: a
+/// 400 rather than JSON to a client that waits for events.
+fn refuse_stream(query: Option<&str>) -> Result<(), ApiError> {
+    let streaming = query
+        .unwrap_or_default()
+        .split('&')
+        .any(|pair| pair == "stream=true");
+    if streaming {
+        return Err(ApiError::invalid_request(
+            "stream=true is not supported when retrieving a stored response: omit it to get the response object",
+            Some("stream"),
+        ));
+    }
+    Ok(())
 }
 
 fn item_id(item: &serde_json::Value) -> Option<&str> {
@@ -861,6 +879,35 @@ mod tests {
             "kept before the last event was released"
         );
         assert!(body.frame().await.is_none());
+    }
+
+    #[test]
+    fn the_peek_reads_store_and_previous_response_id() {
+        let peek = Peek::of(br#"{"store": null, "previous_response_id": "resp_1", "input": []}"#);
+        assert!(peek.store());
+        assert_eq!(peek.previous_response_id.as_deref(), Some("resp_1"));
+        assert!(!Peek::of(br#"{"store": false}"#).store());
+        assert!(Peek::of(b"not json").store());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retrieving_as_a_stream_is_refused() {
+        let service = service(TestStore::up());
+        call(&service, post(json!({"id_to_use": "resp_1"}), alice()))
+            .await
+            .unwrap();
+        let err = call(&service, get("/v1/responses/resp_1?stream=true", alice()))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.status.as_u16(), err.error.param.as_deref()),
+            (400, Some("stream"))
+        );
+        assert!(
+            call(&service, get("/v1/responses/resp_1?stream=false", alice()))
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test(start_paused = true)]
