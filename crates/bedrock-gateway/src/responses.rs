@@ -137,31 +137,76 @@ where
 {
     type Response = Response<GatedBody<B>>;
     type Error = GatewayError;
-    type Future = BoxFuture<Result<Self::Response, GatewayError>>;
+    type Future = ResponsesFuture<S::Future, Self::Response>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), GatewayError>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<Full<Bytes>>) -> Self::Future {
+        if request.extensions().get::<FrontDoor>() != Some(&FrontDoor::Responses) {
+            return ResponsesFuture::Passing {
+                inner: self.inner.call(request),
+            };
+        }
         let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(&self.shared);
-        let door = request.extensions().get::<FrontDoor>().copied();
-        let method = request.method().clone();
-        Box::pin(async move {
-            match (door, method) {
-                (Some(FrontDoor::Responses), Method::POST) => shared.create(inner, request).await,
-                (Some(FrontDoor::Responses), _) => {
-                    let response = shared.answer_stored(&request).await?;
-                    Ok(response.map(|bytes| GatedBody::new(B::from_bytes(bytes), None)))
-                }
-                _ => Ok(inner
-                    .call(request)
-                    .await?
-                    .map(|body| GatedBody::new(body, None))),
+        let stored = async move {
+            if request.method() == Method::POST {
+                return shared.create(inner, request).await;
             }
-        })
+            let response = shared.answer_stored(&request).await?;
+            Ok(response.map(|bytes| GatedBody::new(B::from_bytes(bytes), None)))
+        };
+        ResponsesFuture::Storing {
+            stored: Box::pin(stored),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`Responses`]: the inner service's, untouched, for other front
+    /// doors; the store's work, boxed, for the Responses API.
+    #[project = ResponsesProj]
+    #[allow(missing_docs)] // fields of variants; pin-project-lite takes no doc comments there
+    pub enum ResponsesFuture<F, R> {
+        /// Another front door: passed through.
+        Passing {
+            #[pin]
+            inner: F,
+        },
+        /// The Responses API: the store is involved.
+        Storing {
+            stored: BoxFuture<Result<R, GatewayError>>,
+        },
+    }
+}
+
+impl<F, R> std::fmt::Debug for ResponsesFuture<F, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Passing { .. } => f.write_str("ResponsesFuture::Passing"),
+            Self::Storing { .. } => f.write_str("ResponsesFuture::Storing"),
+        }
+    }
+}
+
+impl<F, B> Future for ResponsesFuture<F, Response<GatedBody<B>>>
+where
+    F: Future<Output = Result<Response<B>, GatewayError>>,
+    B: Body,
+{
+    type Output = Result<Response<GatedBody<B>>, GatewayError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            ResponsesProj::Passing { inner } => {
+                let response = ready!(inner.poll(cx))?;
+                Poll::Ready(Ok(response.map(|body| GatedBody::new(body, None))))
+            }
+            ResponsesProj::Storing { stored } => stored.as_mut().poll(cx),
+        }
     }
 }
 
