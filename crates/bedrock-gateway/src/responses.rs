@@ -23,6 +23,41 @@
 //! A stored response belongs to a [`Tenant`]: the gateway key the request presented
 //! ([`MatchedKey`]) when gateway keys are configured, else the AWS identity the context
 //! resolved (access key id and secret, or the Bedrock API key). Only digests are kept.
+//!
+//! # Example
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use aws_credential_types::Credentials;
+//! use bedrock_gateway::error::GatewayError;
+//! use bedrock_gateway::metrics::Metrics;
+//! use bedrock_gateway::responses::ResponsesLayer;
+//! use bedrock_translate::FrontDoor;
+//! use bedrock_translate::body::OpenAiBody;
+//! use bytes::Bytes;
+//! use http::{Request, Response, StatusCode};
+//! use http_body_util::Full;
+//! use response_store::{MemoryLimits, MemoryStore};
+//! use tower::{Layer, ServiceExt, service_fn};
+//!
+//! let translator = service_fn(|_: Request<Full<Bytes>>| async {
+//!     Ok::<_, GatewayError>(Response::new(OpenAiBody::<Full<Bytes>>::full(Bytes::new())))
+//! });
+//! let store = Arc::new(MemoryStore::new(MemoryLimits::default()));
+//! let service = ResponsesLayer::new(store, Metrics::new([])).layer(translator);
+//!
+//! let mut request = Request::get("/v1/responses/resp_1")
+//!     .body(Full::new(Bytes::new()))
+//!     .unwrap();
+//! request.extensions_mut().insert(FrontDoor::Responses);
+//! request
+//!     .extensions_mut()
+//!     .insert(Credentials::new("AKIDEXAMPLE", "secret", None, None, "example"));
+//! let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! let err = runtime.block_on(service.oneshot(request)).unwrap_err();
+//! assert_eq!(err.to_api_error().status, StatusCode::NOT_FOUND);
+//! ```
 
 use std::future::Future;
 use std::pin::Pin;
