@@ -258,3 +258,58 @@ async fn a_redis_password_never_shows() {
         assert!(!shown.contains("hunter2"), "{shown}");
     }
 }
+
+/// With gateway keys, the key is the tenant: whoever presents it sees the key's responses,
+/// whatever AWS credentials they bring, and another key sees none.
+#[tokio::test]
+async fn with_gateway_keys_the_key_owns_the_responses() {
+    let redis = Redis::start();
+    let mock = Mock::start();
+    let url = redis.url();
+    let gateway = Gateway::start(
+        &mock,
+        &[(
+            "BEDROCK_GATEWAY_API_KEYS",
+            "key-a-0123456789,key-b-0123456789",
+        )],
+        &["--response-store", &url],
+    );
+    let store = RedisStore::new(RedisUrl::parse(&url).unwrap(), Duration::from_secs(60)).unwrap();
+    let record = json!({"response": {"id": "resp_k"}, "input_items": [], "context": []});
+    store
+        .put(
+            &Tenant::from_gateway_key("key-a-0123456789"),
+            &ResponseId::parse("resp_k").unwrap(),
+            Bytes::from(record.to_string()),
+        )
+        .await
+        .unwrap();
+    let as_key = |key: &str, who: Vec<(&'static str, &'static str)>| {
+        let mut headers: Vec<(&str, String)> = vec![("authorization", format!("Bearer {key}"))];
+        headers.extend(who.into_iter().map(|(n, v)| (n, v.to_owned())));
+        headers
+    };
+    for (key, who, expected) in [
+        ("key-a-0123456789", credential_headers(), StatusCode::OK),
+        ("key-a-0123456789", someone_else(), StatusCode::OK),
+        (
+            "key-b-0123456789",
+            credential_headers(),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let headers = as_key(key, who);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let (status, body) = call(
+            &gateway,
+            Method::GET,
+            "/v1/responses/resp_k",
+            &headers,
+            None,
+        )
+        .await;
+        assert_eq!(status, expected, "{key}: {body}");
+    }
+    let (status, _) = get(&gateway, "/v1/responses/resp_k").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "no key");
+}
