@@ -65,6 +65,7 @@
 //! ```
 
 pub mod answer;
+pub mod anthropic;
 pub mod eventstream;
 pub mod faults;
 pub mod models;
