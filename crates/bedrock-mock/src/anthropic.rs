@@ -492,3 +492,283 @@ pub fn chunk(event: &Value) -> (&'static str, Value) {
     let bytes = base64::engine::general_purpose::STANDARD.encode(event.to_string());
     ("chunk", json!({ "bytes": bytes }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SONNET: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+    fn body(messages: Value) -> Value {
+        json!({"anthropic_version": VERSION, "max_tokens": 100, "messages": messages})
+    }
+
+    fn invalid_message(body: &Value) -> String {
+        match validate(body) {
+            Err(Invalid(message)) => message,
+            Ok(()) => panic!("{body} accepted"),
+        }
+    }
+
+    #[test]
+    fn model_names_drop_the_provider_and_version() {
+        assert_eq!(model_name(SONNET), "claude-sonnet-4-5-20250929");
+        assert_eq!(
+            model_name("anthropic.claude-3-haiku-20240307-v1:0"),
+            "claude-3-haiku-20240307"
+        );
+        assert_eq!(model_name("anthropic.claude-v2:1"), "claude-v2:1");
+    }
+
+    #[test]
+    fn validation_follows_bedrock() {
+        let ok = body(json!([{"role": "user", "content": "hi"}]));
+        assert!(validate(&ok).is_ok());
+        let with = |key: &str, value: Value| {
+            let mut b = ok.clone();
+            b[key] = value;
+            b
+        };
+        let without = |key: &str| {
+            let mut b = ok.clone();
+            b.as_object_mut().unwrap().remove(key);
+            b
+        };
+        for (bad, needle) in [
+            (
+                with("model", json!("claude")),
+                "extraneous key [model] is not permitted",
+            ),
+            (
+                with("stream", json!(true)),
+                "extraneous key [stream] is not permitted",
+            ),
+            (
+                with("anthropic_version", json!("2023-06-01")),
+                "bedrock-2023-05-31",
+            ),
+            (
+                without("anthropic_version"),
+                "required key [anthropic_version]",
+            ),
+            (without("max_tokens"), "required key [max_tokens]"),
+            (with("max_tokens", json!(0)), "max_tokens"),
+            (with("max_tokens", json!("9")), "max_tokens"),
+            (without("messages"), "required key [messages]"),
+            (with("messages", json!({})), "required key [messages]"),
+            (with("anthropic_beta", json!("a,b")), "anthropic_beta"),
+            (with("anthropic_beta", json!([1])), "anthropic_beta"),
+            (
+                with("messages", json!([{"role": "system", "content": "x"}])),
+                "messages.0.role",
+            ),
+            (
+                with(
+                    "messages",
+                    json!([{"role": "user", "content": [{"text": "x"}]}]),
+                ),
+                "messages.0.content.0.type",
+            ),
+            (json!([1]), "Malformed"),
+        ] {
+            let message = invalid_message(&bad);
+            assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+        }
+        assert!(validate(&with("anthropic_beta", json!(["context-1m-2025-08-07"]))).is_ok());
+        let cc = json!({"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}});
+        let five = body(json!([{"role": "user", "content": [cc, cc, cc, cc, cc]}]));
+        assert!(invalid_message(&five).contains("maximum of 4 blocks with cache_control"));
+    }
+
+    #[test]
+    fn echoes_like_converse_and_counts_words() {
+        let b = body(json!([{"role": "user", "content": "hello there [mock:delay_ms=1]"}]));
+        let reply = reply(SONNET, &b, &PromptCache::default());
+        let message = message_json(&reply);
+        assert_eq!(
+            message["content"],
+            json!([{"type": "text", "text": "You said: hello there"}])
+        );
+        assert_eq!(message["model"], "claude-sonnet-4-5-20250929");
+        assert!(message["id"].as_str().unwrap().starts_with("msg_bdrk_"));
+        assert_eq!(message["stop_reason"], "end_turn");
+        assert_eq!(message["stop_sequence"], Value::Null);
+        assert_eq!(
+            message["usage"],
+            json!({"input_tokens": 3, "output_tokens": 4, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0})
+        );
+        assert_eq!(input_tokens(&b), 3);
+        let mut short = b.clone();
+        short["max_tokens"] = json!(2);
+        let cut = message_json(&reply_of(&short));
+        assert_eq!(
+            (
+                cut["stop_reason"].as_str(),
+                cut["content"][0]["text"].as_str()
+            ),
+            (Some("max_tokens"), Some("You said:"))
+        );
+        let mut stopped = b.clone();
+        stopped["stop_sequences"] = json!(["there"]);
+        let cut = message_json(&reply_of(&stopped));
+        assert_eq!(
+            (cut["stop_reason"].as_str(), cut["stop_sequence"].as_str()),
+            (Some("stop_sequence"), Some("there"))
+        );
+    }
+
+    fn reply_of(body: &Value) -> Reply {
+        reply(SONNET, body, &PromptCache::default())
+    }
+
+    #[test]
+    fn calls_the_first_tool_and_reads_results() {
+        let tools = json!([{"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}},
+            {"name": "other", "input_schema": {"type": "object"}}]);
+        let mut b = body(json!([{"role": "user", "content": "weather?"}]));
+        b["tools"] = tools.clone();
+        let message = message_json(&reply_of(&b));
+        assert_eq!(message["stop_reason"], "tool_use");
+        assert_eq!(
+            message["content"][0],
+            json!({"type": "text", "text": "Calling get_weather."})
+        );
+        let call = &message["content"][1];
+        assert_eq!(
+            (call["type"].as_str(), call["name"].as_str()),
+            (Some("tool_use"), Some("get_weather"))
+        );
+        assert_eq!(call["input"], json!({"city": "mock"}));
+        assert!(call["id"].as_str().unwrap().starts_with("toolu_bdrk_"));
+        let mut after = body(json!([{"role": "user", "content": "weather?"},
+            {"role": "assistant", "content": [call]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call["id"], "content": "18C"}]}]));
+        after["tools"] = tools;
+        let message = message_json(&reply_of(&after));
+        assert_eq!(
+            message["content"][0]["text"],
+            "Tool results: [[{\"text\":\"18C\"}]]"
+        );
+    }
+
+    #[test]
+    fn thinking_is_signed_and_the_signature_checked() {
+        let mut b = body(json!([{"role": "user", "content": "why"}]));
+        b["thinking"] = json!({"type": "enabled", "budget_tokens": 1024});
+        let message = message_json(&reply_of(&b));
+        let thinking = &message["content"][0];
+        assert_eq!(thinking["type"], "thinking");
+        assert_eq!(thinking["thinking"], "Thinking about: why");
+        assert_eq!(
+            thinking["signature"].as_str().unwrap(),
+            thinking_signature("Thinking about: why")
+        );
+        let turn = |block: &Value| {
+            body(json!([{"role": "user", "content": "why"},
+            {"role": "assistant", "content": [block, {"type": "text", "text": "because"}]},
+            {"role": "user", "content": "and?"}]))
+        };
+        assert!(validate(&turn(thinking)).is_ok());
+        let mut forged = thinking.clone();
+        forged["thinking"] = json!("Thinking about: why not");
+        assert!(
+            invalid_message(&turn(&forged))
+                .contains("messages.1.content.0: Invalid `signature` in `thinking` block")
+        );
+        let mut disabled = b.clone();
+        disabled["thinking"] = json!({"type": "disabled"});
+        assert_eq!(
+            message_json(&reply_of(&disabled))["content"][0]["type"],
+            "text"
+        );
+    }
+
+    #[test]
+    fn a_cached_prefix_is_created_then_read() {
+        let cache = PromptCache::default();
+        let mut b = body(json!([{"role": "user", "content": [
+            {"type": "text", "text": "one two three", "cache_control": {"type": "ephemeral"}},
+            {"type": "text", "text": "four"}]}]));
+        b["system"] =
+            json!([{"type": "text", "text": "be brief", "cache_control": {"type": "ephemeral"}}]);
+        let usage = |r: &Reply| (r.input_tokens, r.cache_creation, r.cache_read);
+        assert_eq!(usage(&reply(SONNET, &b, &cache)), (1, 5, 0));
+        assert_eq!(usage(&reply(SONNET, &b, &cache)), (1, 0, 5));
+        assert_eq!(input_tokens(&b), 6);
+        // Another suffix after the same prefix still reads; another prefix creates.
+        let mut other = b.clone();
+        other["messages"][0]["content"][1]["text"] = json!("five six");
+        assert_eq!(usage(&reply(SONNET, &other, &cache)), (2, 0, 5));
+        other["system"][0]["text"] = json!("be long");
+        assert_eq!(usage(&reply(SONNET, &other, &cache)), (2, 5, 0));
+        let no_cache = body(json!([{"role": "user", "content": "a b"}]));
+        assert!(cache_key(SONNET, &no_cache).is_none());
+    }
+
+    #[test]
+    fn the_prompt_cache_is_bounded() {
+        let cache = PromptCache::default();
+        for i in 0..=CACHE_CAPACITY {
+            let mut key = [0u8; 32];
+            key[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            assert!(!cache.hit(key));
+        }
+        assert_eq!(cache.0.lock().unwrap().len(), CACHE_CAPACITY);
+        assert!(!cache.hit([0; 32]), "the oldest key was forgotten");
+    }
+
+    #[test]
+    fn stream_events_follow_anthropic_order() {
+        let mut b = body(json!([{"role": "user", "content": "a b"}]));
+        b["thinking"] = json!({"type": "enabled", "budget_tokens": 1024});
+        b["tools"] =
+            json!([{"name": "t", "input_schema": {"properties": {"q": {"type": "string"}}}}]);
+        let reply = reply_of(&b);
+        let events = stream_events(&reply);
+        let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(types.first(), Some(&"message_start"));
+        assert_eq!(&types[types.len() - 2..], ["message_delta", "message_stop"]);
+        assert_eq!(events[0]["message"]["usage"]["output_tokens"], 1);
+        let deltas = |kind: &str, field: &str| -> String {
+            events
+                .iter()
+                .filter(|e| e["delta"]["type"] == kind)
+                .map(|e| e["delta"][field].as_str().unwrap())
+                .collect()
+        };
+        assert_eq!(deltas("thinking_delta", "thinking"), "Thinking about: a b");
+        assert_eq!(
+            deltas("signature_delta", "signature"),
+            thinking_signature("Thinking about: a b")
+        );
+        assert_eq!(deltas("text_delta", "text"), "Calling t.");
+        assert_eq!(
+            deltas("input_json_delta", "partial_json"),
+            "{\"q\":\"mock\"}"
+        );
+        let starts: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["type"] == "content_block_start")
+            .collect();
+        assert_eq!(
+            starts
+                .iter()
+                .map(|e| e["index"].as_u64().unwrap())
+                .collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
+        let last = events.last().unwrap();
+        assert_eq!(
+            last["amazon-bedrock-invocationMetrics"]["outputTokenCount"],
+            reply.answer.output_tokens
+        );
+        let (kind, payload) = chunk(last);
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(payload["bytes"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            (kind, serde_json::from_slice::<Value>(&decoded).unwrap()),
+            ("chunk", last.clone())
+        );
+    }
+}
