@@ -220,7 +220,7 @@ pub fn cache_key(model: &str, body: &Value) -> Option<[u8; 32]> {
     Some(hasher.finalize().into())
 }
 
-/// The prefixes the mock has cached, at most [`CACHE_CAPACITY`].
+/// The prefixes the mock has cached, at most 1024 (the oldest forgotten first).
 #[derive(Debug, Default)]
 pub struct PromptCache(Mutex<VecDeque<[u8; 32]>>);
 

@@ -1,5 +1,6 @@
 //! The mock in process on `127.0.0.1:0`, driven over HTTP with requests signed by `aws-sigv4`:
-//! Converse, ConverseStream frames, InvokeModel, every fault kind and the control endpoints.
+//! Converse, ConverseStream frames, InvokeModel (Anthropic bodies too), its stream, CountTokens, every
+//! fault kind and the control endpoints.
 
 use std::time::{Duration, Instant, SystemTime};
 
