@@ -1321,6 +1321,13 @@ async fn invoke_model_streams_anthropic_events_in_chunks() {
     assert_eq!(metrics["outputTokenCount"], delta["usage"]["output_tokens"]);
     assert!(metrics["invocationLatency"].is_u64() && metrics["firstByteLatency"].is_u64());
 
+    let titan = "/model/amazon.titan-embed-text-v2%3A0/invoke-with-response-stream";
+    let (status, headers, _) = post(&mock, titan, &json!({"inputText": "x"})).await;
+    assert_eq!(
+        (status, error_code(&headers)),
+        (StatusCode::BAD_REQUEST, "ValidationException")
+    );
+
     // Same answer, not streamed.
     let (_, _, message) = invoke(&mock, SONNET, &body).await;
     assert_eq!(message["content"][2]["input"], json!({"city": "mock"}));
