@@ -61,6 +61,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use openai_types::chat::ChatCompletionRequest;
 use openai_types::completions::CompletionRequest;
 use openai_types::embeddings::EmbeddingsRequest;
+use openai_types::responses::CreateResponse;
 use tower::{BoxError, Layer, Service, ServiceExt as _};
 
 use crate::body::{EventsBody, OpenAiBody};
@@ -71,6 +72,10 @@ use crate::guardrail::{Guardrail, StreamProcessingMode, guardrail_config};
 use crate::model_id::{ModelId, Operation};
 use crate::request::{ConverseOptions, JSON_OUTPUT_TOOL, PromptCaching, chat_to_converse_with};
 use crate::response::{ResponseContext, converse_to_chat};
+use crate::responses::request::{Identity, Inputs, ResponsesCall, responses_to_converse};
+use crate::responses::response::{converse_to_response, record};
+use crate::responses::stream::{Keep, ResponsesEvents};
+use crate::responses::{PreviousResponse, ResponseSink, StoredResponse};
 use crate::stream::StreamOptions;
 use crate::{completions, embeddings};
 
@@ -417,8 +422,11 @@ where
             Some(FrontDoor::Embeddings) => {
                 Box::pin(async move { embeddings(inner, &config, request).await })
             }
-            // Being built (issues #14 and #15): answered as unknown paths until then.
-            Some(FrontDoor::Responses | FrontDoor::Messages | FrontDoor::CountTokens) | None => {
+            Some(FrontDoor::Responses) => {
+                Box::pin(async move { responses(inner, &config, request).await })
+            }
+            // Being built (issue #15): answered as unknown paths until then.
+            Some(FrontDoor::Messages | FrontDoor::CountTokens) | None => {
                 let err = ApiError::invalid_request("unknown path", None)
                     .with_status(StatusCode::NOT_FOUND);
                 Box::pin(std::future::ready(Ok(error_response(err))))
@@ -579,6 +587,138 @@ where
     };
     answer.extensions_mut().insert(ResolvedModel(call.model));
     Ok(answer)
+}
+
+/// A Responses API request: translate, call Bedrock, translate back (and hand the response to
+/// the request's [`ResponseSink`], if any, when `store` is on).
+async fn responses<S, B, RB>(
+    mut inner: S,
+    config: &TranslateConfig,
+    request: Request<B>,
+) -> Result<Response<OpenAiBody<RB>>, Error>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<RB>>,
+    S::Error: Into<BoxError>,
+    B: Body,
+    B::Error: Into<BoxError>,
+    RB: Body<Data = Bytes> + Send + Unpin + 'static,
+    RB::Error: Into<BoxError>,
+{
+    let (parts, body) = match read_post(request).await? {
+        Ok(read) => read,
+        Err(response) => return Ok(response),
+    };
+    let (call, model) = match prepare_responses(config, &parts.extensions, &body) {
+        Ok(prepared) => prepared,
+        Err(err) => return Ok(error_response(err.into())),
+    };
+    let keep = parts
+        .extensions
+        .get::<ResponseSink>()
+        .filter(|_| call.store)
+        .map(|sink| Keep {
+            sink: sink.clone(),
+            input_items: call.input_items.clone(),
+            context: call.context.clone(),
+        });
+    let operation = if call.stream {
+        Operation::ConverseStream
+    } else {
+        Operation::Converse
+    };
+    let converse = serde_json::to_vec(&call.converse).expect("Converse requests always serialise");
+    let endpoint = config.endpoint_for(&parts.extensions);
+    let mut upstream = Request::post(endpoint.uri(&model.path(operation)))
+        .header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )
+        .header(header::ACCEPT, accept(call.stream))
+        .body(Full::new(Bytes::from(converse)))
+        .expect("a validated URI and static headers make a valid request");
+    *upstream.extensions_mut() = parts.extensions;
+    tracing::debug!(model = %model, stream = call.stream, "calling Bedrock (responses)");
+    let response = inner
+        .call(upstream)
+        .await
+        .map_err(|e| Error::Upstream(e.into()))?;
+    let mut answer = if !response.status().is_success() {
+        let err = bedrock_error(response).await;
+        error_response(err.naming_model(requested_model(&body).as_deref(), &model))
+    } else if call.stream {
+        let translator = ResponsesEvents::new(call.template, call.answer, keep);
+        let mut events = EventsBody::with_translator(response.into_body(), Box::new(translator));
+        match events.prime().await {
+            Ok(()) => stream_response(events),
+            Err(err) => error_response(err),
+        }
+    } else {
+        complete_response(response.into_body(), &call, keep, config.max_upstream_body).await?
+    };
+    answer.extensions_mut().insert(ResolvedModel(model));
+    Ok(answer)
+}
+
+/// Parses and translates a Responses body (the guardrail as for chat).
+fn prepare_responses(
+    config: &TranslateConfig,
+    extensions: &http::Extensions,
+    body: &[u8],
+) -> Result<(ResponsesCall, ModelId), TranslateError> {
+    let request: CreateResponse =
+        serde_json::from_slice(body).map_err(|e| TranslateError::Json(e.to_string()))?;
+    let model = config.resolve_model(request.model.as_deref())?;
+    let options = ConverseOptions::default().with_prompt_caching(config.prompt_caching);
+    let inputs = Inputs {
+        model: &model,
+        previous: extensions.get::<PreviousResponse>(),
+        options: &options,
+        defaults: config.model_defaults.get(&model),
+    };
+    let mut call = responses_to_converse(request, inputs, Identity::new())?;
+    let guardrail = extensions.get::<Guardrail>().or(config.guardrail.as_ref());
+    call.converse.guardrail_config = guardrail.map(|guardrail| {
+        let mode = call.stream.then_some(config.guardrail_stream_mode);
+        guardrail_config(guardrail, config.guardrail_trace, mode)
+    });
+    Ok((call, model))
+}
+
+/// Reads a whole Converse answer and answers the `response` object (kept first, if asked).
+async fn complete_response<RB>(
+    body: RB,
+    call: &ResponsesCall,
+    keep: Option<Keep>,
+    limit: usize,
+) -> Result<Response<OpenAiBody<RB>>, Error>
+where
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let bytes = read_answer(body, limit).await?;
+    let converse: ConverseResponse = match serde_json::from_slice(&bytes) {
+        Ok(converse) => converse,
+        Err(e) => {
+            let err = ApiError::server(
+                StatusCode::BAD_GATEWAY,
+                format!("Bedrock answered with an unreadable body: {e}"),
+                "upstream_error",
+            );
+            return Ok(error_response(err));
+        }
+    };
+    let usage = crate::response::usage(&converse.usage);
+    let answer = converse_to_response(converse, &call.template, call.answer);
+    if let Some(keep) = keep.filter(|_| answer.status != "failed") {
+        keep.sink.keep(StoredResponse {
+            id: answer.id.clone(),
+            record: record(&answer, &keep.input_items, &keep.context),
+        });
+    }
+    let json = serde_json::to_vec(&answer).expect("responses always serialise");
+    let mut response = json_response(StatusCode::OK, Bytes::from(json));
+    response.extensions_mut().insert(usage);
+    Ok(response)
 }
 
 /// A response extension: the Bedrock model a request resolved to (for metrics and logs).

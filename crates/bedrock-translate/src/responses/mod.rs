@@ -21,6 +21,10 @@
 //! model (the previous response's context and output, then `input_items`), which a following
 //! `previous_response_id` continues after `response.output`.
 
+pub mod request;
+pub mod response;
+pub mod stream;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
