@@ -762,3 +762,289 @@ fn template(req: &CreateResponse, identity: Identity) -> Response {
         background: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SONNET: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+    const HAIKU3: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+
+    fn translate_with(
+        body: Value,
+        model: &str,
+        previous: Option<&PreviousResponse>,
+    ) -> Result<ResponsesCall, TranslateError> {
+        let model = ModelId::parse(model).unwrap();
+        let inputs = Inputs {
+            model: &model,
+            previous,
+            options: &ConverseOptions::default(),
+            defaults: None,
+        };
+        let identity = Identity {
+            id: "resp_1".to_owned(),
+            created_at: 7,
+        };
+        responses_to_converse(serde_json::from_value(body).unwrap(), inputs, identity)
+    }
+
+    fn converse(body: Value, model: &str) -> Value {
+        serde_json::to_value(translate_with(body, model, None).unwrap().converse).unwrap()
+    }
+
+    fn refused(body: Value) -> (Option<String>, String) {
+        match translate_with(body, HAIKU3, None).unwrap_err() {
+            TranslateError::Invalid { param, message }
+            | TranslateError::Unsupported { param, message } => (param, message),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_notes_example_becomes_converse_with_reasoning_before_the_tool_use() {
+        let body = json!({"model":"claude-sonnet-4-5","instructions":"Be brief.","store":false,
+            "include":["reasoning.encrypted_content"],
+            "input":[{"role":"user","content":[{"type":"input_text","text":"Weather in Paris?"}]},
+                {"type":"reasoning","id":"rs_01","summary":[{"type":"summary_text","text":"Need tool."}],"encrypted_content":"<sig>"},
+                {"type":"function_call","call_id":"tooluse_Ab12","name":"get_weather","arguments":"{\"city\":\"Paris\"}"},
+                {"type":"function_call_output","call_id":"tooluse_Ab12","output":"18C"}],
+            "tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}},"strict":false}],
+            "tool_choice":"auto","reasoning":{"effort":"medium"},"max_output_tokens":1024});
+        assert_eq!(
+            converse(body, SONNET),
+            json!({
+                "system": [{"text": "Be brief."}],
+                "messages": [
+                    {"role": "user", "content": [{"text": "Weather in Paris?"}]},
+                    {"role": "assistant", "content": [
+                        {"reasoningContent": {"reasoningText": {"text": "Need tool.", "signature": "<sig>"}}},
+                        {"toolUse": {"toolUseId": "tooluse_Ab12", "name": "get_weather", "input": {"city": "Paris"}}}]},
+                    {"role": "user", "content": [{"toolResult": {"toolUseId": "tooluse_Ab12", "content": [{"text": "18C"}]}}]}
+                ],
+                "inferenceConfig": {"maxTokens": 1024},
+                "toolConfig": {
+                    "tools": [{"toolSpec": {"name": "get_weather", "inputSchema": {"json": {"type":"object","properties":{"city":{"type":"string"}}}}}}],
+                    "toolChoice": {"auto": {}}
+                },
+                "additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 4096}}
+            })
+        );
+    }
+
+    #[test]
+    fn a_string_input_is_one_user_turn_and_sampling_fields_pass_through() {
+        let body = json!({"input": "Hello", "temperature": 0.5, "top_p": 0.9, "max_output_tokens": 20,
+            "metadata": {"k": "v"}, "user": "u1", "truncation": "disabled", "parallel_tool_calls": false});
+        let call = translate_with(body, HAIKU3, None).unwrap();
+        assert_eq!(
+            serde_json::to_value(&call.converse).unwrap(),
+            json!({"messages": [{"role": "user", "content": [{"text": "Hello"}]}],
+                "inferenceConfig": {"maxTokens": 20, "temperature": 0.5, "topP": 0.9}})
+        );
+        let template = serde_json::to_value(&call.template).unwrap();
+        assert_eq!(template["metadata"], json!({"k": "v"}));
+        assert_eq!(template["user"], "u1");
+        assert_eq!(template["parallel_tool_calls"], false);
+        assert_eq!(template["status"], "in_progress");
+        assert_eq!(template["text"], json!({"format": {"type": "text"}}));
+        assert!(call.store && !call.stream);
+        assert_eq!(call.input_items.len(), 1);
+        assert!(
+            call.input_items[0]["id"]
+                .as_str()
+                .unwrap()
+                .starts_with("msg_")
+        );
+    }
+
+    #[test]
+    fn assistant_items_in_a_row_merge_and_unsigned_reasoning_is_dropped() {
+        let body = json!({"input": [
+            {"role": "developer", "content": "Rules."},
+            {"role": "user", "content": [{"type": "input_text", "text": "a"}, {"type": "input_text", "text": "b"}]},
+            {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "hmm"}]},
+            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Calling.", "annotations": []}]},
+            {"type": "function_call", "call_id": "c1", "name": "f", "arguments": ""},
+            {"type": "function_call_output", "call_id": "c1", "output": [{"type": "input_text", "text": "done"}]},
+            {"role": "user", "content": "next"}],
+            "tools": [{"type": "function", "name": "f"}]});
+        assert_eq!(
+            converse(body, HAIKU3)["messages"],
+            json!([
+                {"role": "user", "content": [{"text": "a"}, {"text": "b"}]},
+                {"role": "assistant", "content": [{"text": "Calling."},
+                    {"toolUse": {"toolUseId": "c1", "name": "f", "input": {}}}]},
+                {"role": "user", "content": [{"toolResult": {"toolUseId": "c1", "content": [{"text": "done"}]}}, {"text": "next"}]}
+            ])
+        );
+    }
+
+    #[test]
+    fn json_schema_goes_native_or_through_the_json_output_tool_like_chat() {
+        let format = json!({"type": "json_schema", "name": "Answer",
+            "schema": {"type": "object", "properties": {"a": {"type": "string"}}}, "strict": true});
+        let body = json!({"input": "x", "text": {"format": format}});
+        assert_eq!(
+            converse(body.clone(), SONNET)["outputConfig"],
+            json!({"textFormat": {"type": "json_schema", "structure": {"jsonSchema": {
+                "schema": "{\"properties\":{\"a\":{\"type\":\"string\"}},\"type\":\"object\"}", "name": "Answer"}}}})
+        );
+        let call = translate_with(body, HAIKU3, None).unwrap();
+        assert!(call.answer.json_output_tool);
+        let tools = serde_json::to_value(&call.converse.tool_config).unwrap();
+        assert_eq!(tools["tools"][0]["toolSpec"]["name"], JSON_OUTPUT_TOOL);
+        assert_eq!(
+            tools["toolChoice"],
+            json!({"tool": {"name": JSON_OUTPUT_TOOL}})
+        );
+        let template = serde_json::to_value(&call.template).unwrap();
+        assert_eq!(template["text"]["format"]["name"], "Answer");
+    }
+
+    #[test]
+    fn tool_choice_modes_and_named_functions_map_like_chat() {
+        let tools = json!([{"type": "function", "name": "f", "parameters": {"type": "object"}}]);
+        let choice = |c: Value| {
+            converse(
+                json!({"input": "x", "tools": tools, "tool_choice": c}),
+                HAIKU3,
+            )
+            .pointer("/toolConfig/toolChoice")
+            .cloned()
+        };
+        assert_eq!(choice(json!("required")), Some(json!({"any": {}})));
+        assert_eq!(
+            choice(json!({"type": "function", "name": "f"})),
+            Some(json!({"tool": {"name": "f"}}))
+        );
+        assert_eq!(choice(json!("none")), None);
+    }
+
+    #[test]
+    fn what_bedrock_or_a_storeless_gateway_cannot_do_is_a_400_naming_it() {
+        let cases = [
+            (
+                json!({"input": "x", "tools": [{"type": "web_search_preview"}]}),
+                "tools[0].type",
+                "web_search_preview",
+            ),
+            (
+                json!({"input": "x", "tools": [{"type": "file_search", "vector_store_ids": []}]}),
+                "tools[0].type",
+                "file_search",
+            ),
+            (
+                json!({"input": "x", "background": true}),
+                "background",
+                "background",
+            ),
+            (
+                json!({"input": "x", "conversation": "conv_1"}),
+                "conversation",
+                "conversation",
+            ),
+            (
+                json!({"input": "x", "truncation": "auto"}),
+                "truncation",
+                "auto",
+            ),
+            (
+                json!({"input": "x", "previous_response_id": "resp_0"}),
+                "previous_response_id",
+                "response store",
+            ),
+            (
+                json!({"input": [{"type": "item_reference", "id": "msg_0"}]}),
+                "input[0].id",
+                "msg_0",
+            ),
+            (
+                json!({"input": [{"type": "function_call_output", "call_id": "nope", "output": "1"}]}),
+                "input[0].call_id",
+                "nope",
+            ),
+            (
+                json!({"input": [{"type": "function_call_output", "output": "1"}]}),
+                "input[0].call_id",
+                "call_id",
+            ),
+            (
+                json!({"input": "x", "temperature": 1.5}),
+                "temperature",
+                "1.5",
+            ),
+            (
+                json!({"input": "x", "tool_choice": {"type": "allowed_tools", "mode": "auto", "tools": []}}),
+                "tool_choice",
+                "allowed_tools",
+            ),
+            (
+                json!({"input": "x", "reasoning": {"effort": "high"}}),
+                "reasoning.effort",
+                "reasoning.effort",
+            ),
+            (
+                json!({"input": "x", "text": {"format": {"type": "yaml"}}}),
+                "text.format.type",
+                "yaml",
+            ),
+        ];
+        for (body, param, needle) in cases {
+            let (got, message) = refused(body.clone());
+            assert_eq!(got.as_deref(), Some(param), "{body}: {message}");
+            assert!(message.contains(needle), "{body}: {message}");
+        }
+        let metadata: BTreeMap<String, String> =
+            (0..17).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+        assert_eq!(
+            refused(json!({"input": "x", "metadata": metadata}))
+                .0
+                .as_deref(),
+            Some("metadata")
+        );
+        let long = json!({"input": "x", "metadata": {"k": "v".repeat(513)}});
+        assert!(refused(long).1.contains("512"));
+        let long_key = json!({"input": "x", "metadata": {"k".repeat(65): "v"}});
+        assert!(refused(long_key).1.contains("64"));
+    }
+
+    #[test]
+    fn a_previous_response_comes_before_the_input_without_its_instructions() {
+        let record = json!({
+            "response": {"id": "resp_0", "instructions": "Old rules.", "output": [
+                {"id": "fc_0", "type": "function_call", "status": "completed", "call_id": "t1", "name": "f", "arguments": "{\"a\":1}"}]},
+            "input_items": [{"id": "msg_0", "type": "message", "role": "user", "content": "first"}],
+            "context": [{"id": "msg_0", "type": "message", "role": "user", "content": "first"}]
+        });
+        let previous = PreviousResponse(record.to_string().into());
+        let body = json!({"previous_response_id": "resp_0", "instructions": "New rules.",
+            "tools": [{"type": "function", "name": "f"}],
+            "input": [{"type": "function_call_output", "call_id": "t1", "output": "2"},
+                {"type": "item_reference", "id": "msg_0"}]});
+        let call = translate_with(body, HAIKU3, Some(&previous)).unwrap();
+        assert_eq!(
+            serde_json::to_value(&call.converse).unwrap()["messages"],
+            json!([
+                {"role": "user", "content": [{"text": "first"}]},
+                {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "f", "input": {"a": 1}}}]},
+                {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "content": [{"text": "2"}]}}, {"text": "first"}]}
+            ])
+        );
+        assert_eq!(call.converse.system.len(), 1);
+        assert_eq!(call.converse.system[0].text.as_deref(), Some("New rules."));
+        assert_eq!(call.context.len(), 2);
+        assert_eq!(call.context[1]["id"], "fc_0");
+        assert_eq!(call.input_items[1]["id"], "msg_0");
+        assert!(
+            call.input_items[0]["id"]
+                .as_str()
+                .unwrap()
+                .starts_with("fco_")
+        );
+        assert_eq!(
+            call.template.previous_response_id.as_deref(),
+            Some("resp_0")
+        );
+    }
+}
