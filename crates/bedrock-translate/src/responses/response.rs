@@ -181,3 +181,132 @@ pub fn record(response: &Response, input_items: &[Value], context: &[Value]) -> 
     });
     bytes::Bytes::from(serde_json::to_vec(&record).expect("records serialise"))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::responses::testing::{stable_ids, template};
+
+    fn answer(converse: Value, options: AnswerOptions) -> Value {
+        let converse: ConverseResponse = serde_json::from_value(converse).unwrap();
+        let mut response =
+            serde_json::to_value(converse_to_response(converse, &template(), options)).unwrap();
+        stable_ids(&mut response, &mut HashMap::new());
+        response
+    }
+
+    fn converse(content: Value, stop_reason: &str) -> Value {
+        json!({"output": {"message": {"role": "assistant", "content": content}}, "stopReason": stop_reason,
+            "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15, "cacheReadInputTokens": 4, "cacheWriteInputTokens": 2}})
+    }
+
+    #[test]
+    fn reasoning_text_and_a_tool_use_become_three_output_items() {
+        let content = json!([
+            {"reasoningContent": {"reasoningText": {"text": "Need tool.", "signature": "sig"}}},
+            {"text": "Checking."},
+            {"toolUse": {"toolUseId": "tooluse_Ab12", "name": "get_weather", "input": {"city": "Paris"}}}]);
+        let options = AnswerOptions {
+            json_output_tool: false,
+            encrypted_reasoning: true,
+        };
+        let mut expected = serde_json::to_value(template()).unwrap();
+        expected["status"] = json!("completed");
+        expected["output"] = json!([
+            {"id": "rs_1", "type": "reasoning", "status": "completed", "summary": [{"type": "summary_text", "text": "Need tool."}], "encrypted_content": "sig"},
+            {"id": "msg_2", "type": "message", "status": "completed", "role": "assistant", "content": [{"type": "output_text", "text": "Checking.", "annotations": []}]},
+            {"id": "fc_3", "type": "function_call", "status": "completed", "call_id": "tooluse_Ab12", "name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}]);
+        expected["usage"] = json!({"input_tokens": 16, "input_tokens_details": {"cached_tokens": 4, "cache_write_tokens": 2},
+            "output_tokens": 5, "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 21});
+        assert_eq!(
+            answer(converse(content.clone(), "tool_use"), options),
+            expected
+        );
+        // Without `include`, no signature.
+        let plain = answer(converse(content, "tool_use"), AnswerOptions::default());
+        assert!(
+            plain["output"][0].get("encrypted_content").is_none(),
+            "{plain}"
+        );
+    }
+
+    #[test]
+    fn stop_reasons_set_the_status() {
+        let text = json!([{"text": "cut"}]);
+        let cases = [
+            ("end_turn", "completed", Value::Null, Value::Null),
+            (
+                "max_tokens",
+                "incomplete",
+                json!({"reason": "max_output_tokens"}),
+                Value::Null,
+            ),
+            (
+                "model_context_window_exceeded",
+                "incomplete",
+                json!({"reason": "max_output_tokens"}),
+                Value::Null,
+            ),
+            (
+                "guardrail_intervened",
+                "incomplete",
+                json!({"reason": "content_filter"}),
+                Value::Null,
+            ),
+            (
+                "content_filtered",
+                "incomplete",
+                json!({"reason": "content_filter"}),
+                Value::Null,
+            ),
+            (
+                "malformed_model_output",
+                "failed",
+                Value::Null,
+                json!({"code": "server_error", "message": "the model's answer could not be used (malformed_model_output)"}),
+            ),
+        ];
+        for (stop, status, incomplete, error) in cases {
+            let response = answer(converse(text.clone(), stop), AnswerOptions::default());
+            assert_eq!(response["status"], status, "{stop}");
+            assert_eq!(response["incomplete_details"], incomplete, "{stop}");
+            assert_eq!(response["error"], error, "{stop}");
+        }
+    }
+
+    #[test]
+    fn the_json_output_tool_answers_as_text() {
+        let content =
+            json!([{"toolUse": {"toolUseId": "t", "name": JSON_OUTPUT_TOOL, "input": {"a": 1}}}]);
+        let options = AnswerOptions {
+            json_output_tool: true,
+            encrypted_reasoning: false,
+        };
+        let response = answer(converse(content, "tool_use"), options);
+        assert_eq!(
+            response["output"],
+            json!([{"id": "msg_1", "type": "message", "status": "completed", "role": "assistant",
+                "content": [{"type": "output_text", "text": "{\"a\":1}", "annotations": []}]}])
+        );
+        assert_eq!(response["status"], "completed");
+    }
+
+    #[test]
+    fn the_record_holds_the_response_the_input_and_the_whole_context() {
+        let response = template();
+        let input =
+            vec![json!({"id": "msg_9", "type": "message", "role": "user", "content": "hi"})];
+        let context =
+            vec![json!({"id": "msg_8", "type": "message", "role": "user", "content": "before"})];
+        let record: Value = serde_json::from_slice(&record(&response, &input, &context)).unwrap();
+        assert_eq!(
+            record,
+            json!({"response": serde_json::to_value(&response).unwrap(), "input_items": input,
+                "context": [context[0].clone(), input[0].clone()]})
+        );
+    }
+}

@@ -564,3 +564,358 @@ impl SseTranslator for ResponsesEvents {
         self.usage.as_ref().map(crate::response::usage)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::converse::ConverseResponse;
+    use crate::responses::response::converse_to_response;
+    use crate::responses::testing::{stable_ids, template};
+
+    /// Feeds `events` (then the end of the stream, or `error`) and returns the SSE events'
+    /// data, ids made stable, after checking that each `event:` line names its data's type.
+    fn run(
+        events: &[(&str, Value)],
+        options: AnswerOptions,
+        keep: Option<Keep>,
+        error: Option<ApiError>,
+    ) -> (Vec<Value>, Option<openai_types::chat::Usage>) {
+        let mut translator = ResponsesEvents::new(template(), options, keep);
+        let mut out = BytesMut::new();
+        for (kind, payload) in events {
+            translator
+                .on_event(kind, payload.to_string().as_bytes(), &mut out)
+                .unwrap();
+        }
+        match error {
+            Some(err) => translator.on_error(&err, &mut out),
+            None => translator.on_end(&mut out).unwrap(),
+        }
+        let text = String::from_utf8(out.to_vec()).unwrap();
+        let mut seen = HashMap::new();
+        let parsed = text
+            .split_terminator("\n\n")
+            .map(|event| {
+                let (name, data) = event.split_once('\n').unwrap();
+                let mut data: Value =
+                    serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
+                assert_eq!(name.strip_prefix("event: ").unwrap(), data["type"]);
+                stable_ids(&mut data, &mut seen);
+                data
+            })
+            .collect();
+        (parsed, translator.usage())
+    }
+
+    fn delta(index: u32, delta: Value) -> (&'static str, Value) {
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": index, "delta": delta, "p": "pad"}),
+        )
+    }
+
+    fn stop(index: u32) -> (&'static str, Value) {
+        ("contentBlockStop", json!({"contentBlockIndex": index}))
+    }
+
+    fn end(stop_reason: &str) -> [(&'static str, Value); 2] {
+        [
+            ("messageStop", json!({"stopReason": stop_reason})),
+            (
+                "metadata",
+                json!({"usage": {"inputTokens": 3, "outputTokens": 2, "totalTokens": 5}, "metrics": {"latencyMs": 1}}),
+            ),
+        ]
+    }
+
+    fn usage() -> Value {
+        json!({"input_tokens": 3, "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": 2, "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 5})
+    }
+
+    fn response(status: &str, output: Value, usage: Value) -> Value {
+        let mut response = serde_json::to_value(template()).unwrap();
+        response["status"] = json!(status);
+        response["output"] = output;
+        response["usage"] = usage;
+        response
+    }
+
+    fn lifecycle(kind: &str, seq: u64, response: Value) -> Value {
+        json!({"type": kind, "sequence_number": seq, "response": response})
+    }
+
+    fn message(id: &str, status: &str, text: Option<&str>) -> Value {
+        let content = match text {
+            Some(text) => json!([{"type": "output_text", "text": text, "annotations": []}]),
+            None => json!([]),
+        };
+        json!({"id": id, "type": "message", "status": status, "role": "assistant", "content": content})
+    }
+
+    #[test]
+    fn a_text_answer_is_the_full_typed_sequence_and_the_final_event_waits_for_usage() {
+        let mut events = vec![
+            ("messageStart", json!({"role": "assistant"})),
+            delta(0, json!({"text": "Hello"})),
+            delta(0, json!({"text": " there"})),
+            stop(0),
+        ];
+        events.extend(end("end_turn"));
+        let (sse, metered) = run(&events, AnswerOptions::default(), None, None);
+        let created = response("in_progress", json!([]), Value::Null);
+        let part = |text: &str| json!({"type": "output_text", "text": text, "annotations": []});
+        let at = json!({"item_id": "msg_1", "output_index": 0, "content_index": 0});
+        let with = |mut v: Value, extra: Value| {
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            v
+        };
+        assert_eq!(
+            sse,
+            vec![
+                lifecycle("response.created", 0, created.clone()),
+                lifecycle("response.in_progress", 1, created),
+                json!({"type": "response.output_item.added", "sequence_number": 2, "output_index": 0, "item": message("msg_1", "in_progress", None)}),
+                with(
+                    at.clone(),
+                    json!({"type": "response.content_part.added", "sequence_number": 3, "part": part("")})
+                ),
+                with(
+                    at.clone(),
+                    json!({"type": "response.output_text.delta", "sequence_number": 4, "delta": "Hello", "logprobs": []})
+                ),
+                with(
+                    at.clone(),
+                    json!({"type": "response.output_text.delta", "sequence_number": 5, "delta": " there", "logprobs": []})
+                ),
+                with(
+                    at.clone(),
+                    json!({"type": "response.output_text.done", "sequence_number": 6, "text": "Hello there", "logprobs": []})
+                ),
+                with(
+                    at,
+                    json!({"type": "response.content_part.done", "sequence_number": 7, "part": part("Hello there")})
+                ),
+                json!({"type": "response.output_item.done", "sequence_number": 8, "output_index": 0, "item": message("msg_1", "completed", Some("Hello there"))}),
+                lifecycle(
+                    "response.completed",
+                    9,
+                    response(
+                        "completed",
+                        json!([message("msg_1", "completed", Some("Hello there"))]),
+                        usage()
+                    )
+                ),
+            ]
+        );
+        assert_eq!(metered.unwrap().total_tokens, 5);
+    }
+
+    #[test]
+    fn a_tool_call_streams_its_arguments_and_empty_arguments_are_braces() {
+        let mut events = vec![
+            (
+                "contentBlockStart",
+                json!({"contentBlockIndex": 0, "start": {"toolUse": {"toolUseId": "tooluse_Ab12", "name": "get_weather"}}}),
+            ),
+            delta(0, json!({"toolUse": {"input": "{\"city\":"}})),
+            delta(0, json!({"toolUse": {"input": "\"Paris\"}"}})),
+            stop(0),
+            (
+                "contentBlockStart",
+                json!({"contentBlockIndex": 1, "start": {"toolUse": {"toolUseId": "t2", "name": "now"}}}),
+            ),
+            stop(1),
+        ];
+        events.extend(end("tool_use"));
+        let (sse, _) = run(&events, AnswerOptions::default(), None, None);
+        let call = |id: &str, call_id: &str, name: &str, status: &str, arguments: &str| json!({"id": id, "type": "function_call", "status": status, "call_id": call_id, "name": name, "arguments": arguments});
+        let weather = call(
+            "fc_1",
+            "tooluse_Ab12",
+            "get_weather",
+            "completed",
+            "{\"city\":\"Paris\"}",
+        );
+        let now = call("fc_2", "t2", "now", "completed", "{}");
+        assert_eq!(
+            sse[2..],
+            [
+                json!({"type": "response.output_item.added", "sequence_number": 2, "output_index": 0, "item": call("fc_1", "tooluse_Ab12", "get_weather", "in_progress", "")}),
+                json!({"type": "response.function_call_arguments.delta", "sequence_number": 3, "item_id": "fc_1", "output_index": 0, "delta": "{\"city\":"}),
+                json!({"type": "response.function_call_arguments.delta", "sequence_number": 4, "item_id": "fc_1", "output_index": 0, "delta": "\"Paris\"}"}),
+                json!({"type": "response.function_call_arguments.done", "sequence_number": 5, "item_id": "fc_1", "output_index": 0, "arguments": "{\"city\":\"Paris\"}"}),
+                json!({"type": "response.output_item.done", "sequence_number": 6, "output_index": 0, "item": weather}),
+                json!({"type": "response.output_item.added", "sequence_number": 7, "output_index": 1, "item": call("fc_2", "t2", "now", "in_progress", "")}),
+                json!({"type": "response.function_call_arguments.done", "sequence_number": 8, "item_id": "fc_2", "output_index": 1, "arguments": "{}"}),
+                json!({"type": "response.output_item.done", "sequence_number": 9, "output_index": 1, "item": now}),
+                lifecycle(
+                    "response.completed",
+                    10,
+                    response("completed", json!([weather, now]), usage())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn reasoning_then_text_opens_two_items_and_keeps_the_signature_when_included() {
+        let mut events = vec![
+            delta(0, json!({"reasoningContent": {"text": "Think"}})),
+            delta(0, json!({"reasoningContent": {"signature": "sig"}})),
+            stop(0),
+            delta(1, json!({"text": "Hi"})),
+            stop(1),
+        ];
+        events.extend(end("end_turn"));
+        let options = AnswerOptions {
+            json_output_tool: false,
+            encrypted_reasoning: true,
+        };
+        let (sse, _) = run(&events, options, None, None);
+        let types: Vec<&str> = sse.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            types,
+            [
+                "response.created",
+                "response.in_progress",
+                "response.output_item.added",
+                "response.reasoning_summary_part.added",
+                "response.reasoning_summary_text.delta",
+                "response.reasoning_summary_text.done",
+                "response.reasoning_summary_part.done",
+                "response.output_item.done",
+                "response.output_item.added",
+                "response.content_part.added",
+                "response.output_text.delta",
+                "response.output_text.done",
+                "response.content_part.done",
+                "response.output_item.done",
+                "response.completed"
+            ]
+        );
+        assert_eq!(
+            sse[3],
+            json!({"type": "response.reasoning_summary_part.added", "sequence_number": 3,
+            "item_id": "rs_1", "output_index": 0, "summary_index": 0, "part": {"type": "summary_text", "text": ""}})
+        );
+        let reasoning = json!({"id": "rs_1", "type": "reasoning", "status": "completed",
+            "summary": [{"type": "summary_text", "text": "Think"}], "encrypted_content": "sig"});
+        assert_eq!(sse[7]["item"], reasoning);
+        assert_eq!(sse[8]["output_index"], 1);
+        assert_eq!(
+            sse[14]["response"]["output"],
+            json!([reasoning, message("msg_2", "completed", Some("Hi"))])
+        );
+    }
+
+    #[test]
+    fn max_tokens_ends_incomplete_and_a_cut_stream_is_an_error() {
+        let mut events = vec![delta(0, json!({"text": "cut"})), stop(0)];
+        events.extend(end("max_tokens"));
+        let (sse, _) = run(&events, AnswerOptions::default(), None, None);
+        let last = sse.last().unwrap();
+        assert_eq!(last["type"], "response.incomplete");
+        assert_eq!(last["response"]["status"], "incomplete");
+        assert_eq!(
+            last["response"]["incomplete_details"],
+            json!({"reason": "max_output_tokens"})
+        );
+        let mut translator = ResponsesEvents::new(template(), AnswerOptions::default(), None);
+        let mut out = BytesMut::new();
+        translator
+            .on_event(
+                "contentBlockDelta",
+                br#"{"contentBlockIndex":0,"delta":{"text":"x"}}"#,
+                &mut out,
+            )
+            .unwrap();
+        assert_eq!(
+            translator.on_end(&mut out).unwrap_err().status,
+            StatusCode::BAD_GATEWAY
+        );
+    }
+
+    #[test]
+    fn an_exception_mid_stream_is_response_failed_with_the_items_so_far() {
+        let events = vec![
+            delta(0, json!({"text": "partial"})),
+            stop(0),
+            delta(1, json!({"text": "more"})),
+        ];
+        let err = ApiError::server(
+            StatusCode::TOO_MANY_REQUESTS,
+            "slow down",
+            "rate_limit_exceeded",
+        );
+        let (sse, _) = run(&events, AnswerOptions::default(), None, Some(err));
+        let last = sse.last().unwrap();
+        let mut failed = response(
+            "failed",
+            json!([message("msg_1", "completed", Some("partial"))]),
+            Value::Null,
+        );
+        failed["error"] = json!({"code": "rate_limit_exceeded", "message": "slow down"});
+        assert_eq!(last, &lifecycle("response.failed", 11, failed));
+    }
+
+    #[test]
+    fn the_streamed_final_response_equals_the_whole_answer_and_is_kept_first() {
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let sink = ResponseSink::new({
+            let kept = Arc::clone(&kept);
+            move |stored: StoredResponse| kept.lock().unwrap().push(stored)
+        });
+        let input =
+            vec![json!({"id": "msg_in", "type": "message", "role": "user", "content": "hi"})];
+        let keep = Keep {
+            sink,
+            input_items: input.clone(),
+            context: Vec::new(),
+        };
+        let mut events = vec![
+            delta(0, json!({"reasoningContent": {"text": "Think"}})),
+            stop(0),
+            delta(1, json!({"text": "Calling."})),
+            stop(1),
+            (
+                "contentBlockStart",
+                json!({"contentBlockIndex": 2, "start": {"toolUse": {"toolUseId": "t1", "name": "f"}}}),
+            ),
+            delta(2, json!({"toolUse": {"input": "{\"a\":1}"}})),
+            stop(2),
+        ];
+        events.extend(end("tool_use"));
+        let (sse, _) = run(&events, AnswerOptions::default(), Some(keep), None);
+        let streamed = sse.last().unwrap()["response"].clone();
+        let whole: ConverseResponse = serde_json::from_value(json!({
+            "output": {"message": {"role": "assistant", "content": [
+                {"reasoningContent": {"reasoningText": {"text": "Think"}}}, {"text": "Calling."},
+                {"toolUse": {"toolUseId": "t1", "name": "f", "input": {"a": 1}}}]}},
+            "stopReason": "tool_use", "usage": {"inputTokens": 3, "outputTokens": 2, "totalTokens": 5}})).unwrap();
+        let mut whole = serde_json::to_value(converse_to_response(
+            whole,
+            &template(),
+            AnswerOptions::default(),
+        ))
+        .unwrap();
+        stable_ids(&mut whole, &mut HashMap::new());
+        assert_eq!(streamed, whole);
+        let kept = kept.lock().unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].id, "resp_1");
+        let mut record: Value = serde_json::from_slice(&kept[0].record).unwrap();
+        stable_ids(&mut record, &mut HashMap::new());
+        assert_eq!(
+            record,
+            json!({"response": whole, "input_items": input, "context": input})
+        );
+    }
+}
