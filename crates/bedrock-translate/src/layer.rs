@@ -1328,4 +1328,83 @@ mod tests {
             "http://127.0.0.1:8"
         );
     }
+
+    /// Sends a Responses body through the layer to a fake Converse answering `answer`.
+    async fn respond(
+        body: serde_json::Value,
+        extensions: http::Extensions,
+        answer: &'static str,
+    ) -> (StatusCode, serde_json::Value) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let service = TranslateLayer::from_config(TranslateConfig::default())
+            .layer(fake_bedrock(&calls, answer));
+        let mut request = Request::post("/v1/responses")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap();
+        *request.extensions_mut() = extensions;
+        let response = service.oneshot(request).await.unwrap();
+        let status = response.status();
+        if status.is_success() {
+            assert!(response.extensions().get::<ResolvedModel>().is_some());
+            assert!(
+                response
+                    .extensions()
+                    .get::<openai_types::chat::Usage>()
+                    .is_some()
+            );
+        }
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    const HELLO: &str = r#"{"output":{"message":{"role":"assistant","content":[{"text":"Hello"}]}},
+        "stopReason":"end_turn","usage":{"inputTokens":2,"outputTokens":1,"totalTokens":3}}"#;
+
+    #[tokio::test]
+    async fn a_whole_response_is_kept_when_stored_and_a_sink_is_there() {
+        let kept = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut extensions = http::Extensions::new();
+        extensions.insert(ResponseSink::new({
+            let kept = Arc::clone(&kept);
+            move |stored: StoredResponse| kept.lock().unwrap().push(stored)
+        }));
+        let body = serde_json::json!({"model": "gpt-x", "input": "Hi", "metadata": {"a": "b"}});
+        let (status, answer) = respond(body.clone(), extensions.clone(), HELLO).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["output"][0]["content"][0]["text"], "Hello");
+        assert_eq!(answer["model"], "gpt-x");
+        assert_eq!(answer["metadata"], serde_json::json!({"a": "b"}));
+        assert_eq!(answer["usage"]["total_tokens"], 3);
+        {
+            let kept = kept.lock().unwrap();
+            assert_eq!(kept.len(), 1);
+            assert_eq!(kept[0].id, answer["id"].as_str().unwrap());
+            let record: serde_json::Value = serde_json::from_slice(&kept[0].record).unwrap();
+            assert_eq!(record["response"], answer);
+            let item = &record["input_items"][0];
+            assert_eq!(item["role"], "user");
+            assert!(item["id"].as_str().unwrap().starts_with("msg_"));
+            assert_eq!(record["context"], record["input_items"]);
+        }
+        let mut unstored = body;
+        unstored["store"] = serde_json::json!(false);
+        let (status, _) = respond(unstored, extensions, HELLO).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(kept.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_previous_response_extension_feeds_the_conversation_and_without_it_is_a_400() {
+        let body = serde_json::json!({"input": "again", "previous_response_id": "resp_0"});
+        let (status, error) = respond(body.clone(), http::Extensions::new(), HELLO).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(error["error"]["param"], "previous_response_id");
+        let mut extensions = http::Extensions::new();
+        let record =
+            serde_json::json!({"response": {"output": []}, "input_items": [], "context": []});
+        extensions.insert(PreviousResponse(Bytes::from(record.to_string())));
+        let (status, answer) = respond(body, extensions, HELLO).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["previous_response_id"], "resp_0");
+    }
 }
