@@ -540,16 +540,13 @@ where
         Ok(call) => call,
         Err(err) => return Ok(error_response(err.into())),
     };
-    let endpoint = config.endpoint_for(&parts.extensions);
-    let mut upstream = Request::post(endpoint.uri(&call.model.path(call.operation())))
-        .header(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )
-        .header(header::ACCEPT, accept(call.stream.is_some()))
-        .body(Full::new(call.body))
-        .expect("a validated URI and static headers make a valid request");
-    *upstream.extensions_mut() = parts.extensions;
+    let upstream = converse_request(
+        config,
+        parts.extensions,
+        &call.model,
+        call.stream.is_some(),
+        call.body,
+    );
     tracing::debug!(model = %call.model, stream = call.stream.is_some(), "calling Bedrock");
     let response = inner
         .call(upstream)
@@ -621,22 +618,14 @@ where
             input_items: call.input_items.clone(),
             context: call.context.clone(),
         });
-    let operation = if call.stream {
-        Operation::ConverseStream
-    } else {
-        Operation::Converse
-    };
     let converse = serde_json::to_vec(&call.converse).expect("Converse requests always serialise");
-    let endpoint = config.endpoint_for(&parts.extensions);
-    let mut upstream = Request::post(endpoint.uri(&model.path(operation)))
-        .header(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )
-        .header(header::ACCEPT, accept(call.stream))
-        .body(Full::new(Bytes::from(converse)))
-        .expect("a validated URI and static headers make a valid request");
-    *upstream.extensions_mut() = parts.extensions;
+    let upstream = converse_request(
+        config,
+        parts.extensions,
+        &model,
+        call.stream,
+        Bytes::from(converse),
+    );
     tracing::debug!(model = %model, stream = call.stream, "calling Bedrock (responses)");
     let response = inner
         .call(upstream)
@@ -695,17 +684,9 @@ where
     RB: Body<Data = Bytes>,
     RB::Error: Into<BoxError>,
 {
-    let bytes = read_answer(body, limit).await?;
-    let converse: ConverseResponse = match serde_json::from_slice(&bytes) {
+    let converse = match read_converse(body, limit).await? {
         Ok(converse) => converse,
-        Err(e) => {
-            let err = ApiError::server(
-                StatusCode::BAD_GATEWAY,
-                format!("Bedrock answered with an unreadable body: {e}"),
-                "upstream_error",
-            );
-            return Ok(error_response(err));
-        }
+        Err(err) => return Ok(error_response(err)),
     };
     let usage = crate::response::usage(&converse.usage);
     let answer = converse_to_response(converse, &call.template, call.answer);
@@ -927,16 +908,6 @@ struct PreparedCall {
     stream: Option<StreamOptions>,
 }
 
-impl PreparedCall {
-    fn operation(&self) -> Operation {
-        if self.stream.is_some() {
-            Operation::ConverseStream
-        } else {
-            Operation::Converse
-        }
-    }
-}
-
 /// Parses and translates the OpenAI body: a chat request, or a legacy completion request as
 /// the chat request it means; the guardrail is the request's [`Guardrail`] extension, else the
 /// configured one.
@@ -1001,6 +972,33 @@ fn prepare(
     })
 }
 
+/// The Converse (or, for a stream, ConverseStream) request of `body` for `model`, carrying the
+/// client request's extensions to the layers below.
+fn converse_request(
+    config: &TranslateConfig,
+    extensions: http::Extensions,
+    model: &ModelId,
+    stream: bool,
+    body: Bytes,
+) -> Request<Full<Bytes>> {
+    let operation = if stream {
+        Operation::ConverseStream
+    } else {
+        Operation::Converse
+    };
+    let endpoint = config.endpoint_for(&extensions);
+    let mut upstream = Request::post(endpoint.uri(&model.path(operation)))
+        .header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )
+        .header(header::ACCEPT, accept(stream))
+        .body(Full::new(body))
+        .expect("a validated URI and static headers make a valid request");
+    *upstream.extensions_mut() = extensions;
+    upstream
+}
+
 fn accept(stream: bool) -> HeaderValue {
     if stream {
         HeaderValue::from_static("application/vnd.amazon.eventstream")
@@ -1040,17 +1038,9 @@ where
     RB: Body<Data = Bytes>,
     RB::Error: Into<BoxError>,
 {
-    let bytes = read_answer(body, limit).await?;
-    let converse: ConverseResponse = match serde_json::from_slice(&bytes) {
+    let converse = match read_converse(body, limit).await? {
         Ok(converse) => converse,
-        Err(e) => {
-            let err = ApiError::server(
-                StatusCode::BAD_GATEWAY,
-                format!("Bedrock answered with an unreadable body: {e}"),
-                "upstream_error",
-            );
-            return Ok(error_response(err));
-        }
+        Err(err) => return Ok(error_response(err)),
     };
     let chat = converse_to_chat(converse, ctx);
     let usage = chat.usage;
@@ -1064,6 +1054,26 @@ where
     // The usage, for whoever meters tokens above (streams report theirs via the body).
     response.extensions_mut().insert(usage);
     Ok(response)
+}
+
+/// Reads a whole Converse answer of at most `limit` bytes: the answer, or the 502 an
+/// unreadable one is.
+async fn read_converse<RB>(
+    body: RB,
+    limit: usize,
+) -> Result<Result<ConverseResponse, ApiError>, Error>
+where
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let bytes = read_answer(body, limit).await?;
+    Ok(serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::server(
+            StatusCode::BAD_GATEWAY,
+            format!("Bedrock answered with an unreadable body: {e}"),
+            "upstream_error",
+        )
+    }))
 }
 
 /// Reads a whole Bedrock answer of at most `limit` bytes.

@@ -93,10 +93,7 @@ impl Default for Identity {
 
 /// A random id: `prefix` and 24 alphanumerics.
 pub fn new_id(prefix: &str) -> String {
-    let mut id = String::with_capacity(prefix.len() + 24);
-    id.push_str(prefix);
-    id.extend(std::iter::repeat_with(fastrand::alphanumeric).take(24));
-    id
+    crate::response::random_id(prefix, 24)
 }
 
 /// What the translation needs besides the request itself.
