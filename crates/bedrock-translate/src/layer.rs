@@ -342,7 +342,8 @@ impl<S> Layer<S> for TranslateLayer {
 }
 
 /// Serves one OpenAI front door per request by calling Bedrock through the inner service:
-/// chat completions through Converse / ConverseStream, embeddings through InvokeModel.
+/// chat completions and the Responses API ([`crate::responses`]) through Converse /
+/// ConverseStream, embeddings through InvokeModel.
 ///
 /// The front door is the request's [`FrontDoor`] extension (set by a router); without one it
 /// follows from the exact path ([`FrontDoor::from_path`]), and any other path is a 404.

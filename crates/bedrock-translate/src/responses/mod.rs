@@ -1,5 +1,10 @@
 //! The OpenAI Responses API (`POST /v1/responses`) on Converse / ConverseStream.
 //!
+//! Like every front door: [`request`] maps the request onto Converse (through the chat path),
+//! [`response`] maps a whole answer back to the `response` object, and [`stream`] is the state
+//! machine from ConverseStream events to the API's typed server-sent events. The layer
+//! ([`crate::layer::Translate`]) serves it for [`crate::FrontDoor::Responses`].
+//!
 //! # Keeping responses: the contract with a store
 //!
 //! This crate does no I/O, so it does not keep responses itself. Whoever does (the gateway's

@@ -6,6 +6,29 @@
 //! documents, tools, structured output (native or the `json_output` tool), thinking budgets
 //! and prompt caching behave exactly as they do for chat. What chat has no words for is added
 //! after: signed reasoning goes back before the tool calls it led to.
+//!
+//! # Example
+//!
+//! ```
+//! use bedrock_translate::model_id::ModelId;
+//! use bedrock_translate::request::ConverseOptions;
+//! use bedrock_translate::responses::request::{Identity, Inputs, responses_to_converse};
+//!
+//! let req = serde_json::from_str(r#"{"model":"m","instructions":"Be brief.","input":"Hi","max_output_tokens":20}"#).unwrap();
+//! let model = ModelId::parse("anthropic.claude-3-haiku-20240307-v1:0").unwrap();
+//! let inputs = Inputs { model: &model, previous: None, options: &ConverseOptions::default(), defaults: None };
+//! let call = responses_to_converse(req, inputs, Identity::new()).unwrap();
+//! assert_eq!(
+//!     serde_json::to_value(&call.converse).unwrap(),
+//!     serde_json::json!({
+//!         "system": [{"text": "Be brief."}],
+//!         "messages": [{"role": "user", "content": [{"text": "Hi"}]}],
+//!         "inferenceConfig": {"maxTokens": 20}
+//!     })
+//! );
+//! assert_eq!(call.template.instructions.as_deref(), Some("Be brief."));
+//! assert!(call.store);
+//! ```
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

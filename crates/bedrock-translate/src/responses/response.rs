@@ -5,6 +5,28 @@
 //! `msg_` message with one `output_text` part; the `json_output` tool's input counts as text)
 //! and tool uses (`fc_` function calls, `call_id` = Bedrock's `toolUseId`). The stream state
 //! machine ([`super::stream`]) makes the same items, so a streamed answer ends as the whole one.
+//!
+//! # Example
+//!
+//! ```
+//! use bedrock_translate::converse::ConverseResponse;
+//! use bedrock_translate::model_id::ModelId;
+//! use bedrock_translate::request::ConverseOptions;
+//! use bedrock_translate::responses::request::{Identity, Inputs, responses_to_converse};
+//! use bedrock_translate::responses::response::converse_to_response;
+//!
+//! let model = ModelId::parse("anthropic.claude-3-haiku-20240307-v1:0").unwrap();
+//! let inputs = Inputs { model: &model, previous: None, options: &ConverseOptions::default(), defaults: None };
+//! let call = responses_to_converse(serde_json::from_str(r#"{"input":"Hi"}"#).unwrap(), inputs, Identity::new()).unwrap();
+//! let answer: ConverseResponse = serde_json::from_str(r#"{
+//!   "output":{"message":{"role":"assistant","content":[{"text":"Hello"}]}},
+//!   "stopReason":"max_tokens","usage":{"inputTokens":3,"outputTokens":1,"totalTokens":4}}"#).unwrap();
+//! let response = serde_json::to_value(converse_to_response(answer, &call.template, call.answer)).unwrap();
+//! assert_eq!(response["status"], "incomplete");
+//! assert_eq!(response["incomplete_details"]["reason"], "max_output_tokens");
+//! assert_eq!(response["output"][0]["content"][0]["text"], "Hello");
+//! assert_eq!(response["usage"]["total_tokens"], 4);
+//! ```
 
 use openai_types::responses::{
     FunctionCallItem, IncompleteDetails, InputTokensDetails, OutputContent, OutputItem,
