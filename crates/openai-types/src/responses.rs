@@ -208,6 +208,9 @@ pub enum ContentPart {
     InputText {
         /// The text.
         text: String,
+        /// `{"mode":"explicit","ttl"?:"30m"|"12h"}`: cache the prompt up to here.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt_cache_breakpoint: Option<CacheBreakpoint>,
     },
     /// An image: `image_url` (a URL or a `data:` URL) or `file_id`.
     InputImage {
@@ -220,6 +223,9 @@ pub enum ContentPart {
         /// `low`, `high`, `auto` or `original`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
+        /// Cache the prompt up to here.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt_cache_breakpoint: Option<CacheBreakpoint>,
     },
     /// A file: `file_data` (a `data:` URL), `file_url` or `file_id`.
     InputFile {
@@ -235,6 +241,9 @@ pub enum ContentPart {
         /// The file name.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         filename: Option<String>,
+        /// Cache the prompt up to here.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt_cache_breakpoint: Option<CacheBreakpoint>,
     },
     /// Assistant text (echoed output).
     OutputText {
@@ -249,6 +258,17 @@ pub enum ContentPart {
         /// The refusal text.
         refusal: String,
     },
+}
+
+/// `prompt_cache_breakpoint` of an input part.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct CacheBreakpoint {
+    /// `explicit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// `30m` or `12h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
 }
 
 /// A function call item (input or output).

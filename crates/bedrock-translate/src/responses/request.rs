@@ -37,8 +37,8 @@ use openai_types::chat::{
     ImageUrl, NamedToolChoice, Tool, ToolCall,
 };
 use openai_types::responses::{
-    ContentPart, CreateResponse, FunctionCallItem, FunctionCallOutputItem, Input, InputItem,
-    InputMessage, MessageContent, ReasoningItem, Response,
+    CacheBreakpoint, ContentPart, CreateResponse, FunctionCallItem, FunctionCallOutputItem, Input,
+    InputItem, InputMessage, MessageContent, ReasoningItem, Response,
 };
 use serde_json::{Value, json};
 
@@ -489,7 +489,7 @@ fn assistant_text(content: &MessageContent) -> String {
         MessageContent::Parts(parts) => parts
             .iter()
             .filter_map(|part| match part {
-                ContentPart::InputText { text } | ContentPart::OutputText { text, .. } => {
+                ContentPart::InputText { text, .. } | ContentPart::OutputText { text, .. } => {
                     Some(text.as_str())
                 }
                 ContentPart::Refusal { refusal } => Some(refusal.as_str()),
@@ -533,23 +533,28 @@ fn user_content(
 }
 
 fn chat_part(part: &ContentPart, param: &str) -> Result<chat::ContentPart, TranslateError> {
-    let text = |text: &str| chat::ContentPart::Text {
+    let text = |text: &str, cache_control| chat::ContentPart::Text {
         text: text.to_owned(),
-        cache_control: None,
+        cache_control,
     };
     match part {
-        ContentPart::InputText { text: t } | ContentPart::OutputText { text: t, .. } => Ok(text(t)),
-        ContentPart::Refusal { refusal } => Ok(text(refusal)),
+        ContentPart::InputText {
+            text: t,
+            prompt_cache_breakpoint,
+        } => Ok(text(t, cache_control(prompt_cache_breakpoint.as_ref()))),
+        ContentPart::OutputText { text: t, .. } => Ok(text(t, None)),
+        ContentPart::Refusal { refusal } => Ok(text(refusal, None)),
         ContentPart::InputImage {
             image_url: Some(url),
             detail,
+            prompt_cache_breakpoint,
             ..
         } => Ok(chat::ContentPart::ImageUrl {
             image_url: ImageUrl {
                 url: url.clone(),
                 detail: detail.clone(),
             },
-            cache_control: None,
+            cache_control: cache_control(prompt_cache_breakpoint.as_ref()),
         }),
         ContentPart::InputImage { .. } => Err(TranslateError::unsupported(
             param,
@@ -558,16 +563,26 @@ fn chat_part(part: &ContentPart, param: &str) -> Result<chat::ContentPart, Trans
         ContentPart::InputFile {
             file_data: Some(data),
             filename,
+            prompt_cache_breakpoint,
             ..
         } => Ok(chat::ContentPart::File {
             file: json!({ "file_data": data, "filename": filename }),
-            cache_control: None,
+            cache_control: cache_control(prompt_cache_breakpoint.as_ref()),
         }),
         ContentPart::InputFile { .. } => Err(TranslateError::unsupported(
             param,
             "input_file needs file_data (a data: URL): file_id and file_url are not supported",
         )),
     }
+}
+
+/// A cache breakpoint as chat's cache marker: Bedrock's longest TTL (`1h`) for OpenAI's `30m`
+/// and `12h`, its default (5 minutes) otherwise.
+fn cache_control(breakpoint: Option<&CacheBreakpoint>) -> Option<chat::CacheControl> {
+    breakpoint.map(|b| chat::CacheControl {
+        kind: "ephemeral".to_owned(),
+        ttl: b.ttl.as_ref().map(|_| "1h".to_owned()),
+    })
 }
 
 /// The chat request the Responses request means.
@@ -1065,6 +1080,18 @@ mod tests {
         assert_eq!(
             call.template.previous_response_id.as_deref(),
             Some("resp_0")
+        );
+    }
+
+    #[test]
+    fn a_prompt_cache_breakpoint_is_a_cache_point_after_its_block() {
+        let body = json!({"input": [{"role": "user", "content": [
+            {"type": "input_text", "text": "long context", "prompt_cache_breakpoint": {"mode": "explicit", "ttl": "12h"}},
+            {"type": "input_text", "text": "question", "prompt_cache_breakpoint": {"mode": "explicit"}}]}]});
+        assert_eq!(
+            converse(body, SONNET)["messages"][0]["content"],
+            json!([{"text": "long context"}, {"cachePoint": {"type": "default", "ttl": "1h"}},
+                {"text": "question"}, {"cachePoint": {"type": "default"}}])
         );
     }
 }
