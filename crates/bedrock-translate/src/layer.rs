@@ -1417,5 +1417,6 @@ mod tests {
         let (status, answer) = respond(body, extensions, HELLO).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
         assert_eq!(answer["previous_response_id"], "resp_0");
+        assert_eq!(answer["model"], DEFAULT_MODEL);
     }
 }

@@ -143,7 +143,11 @@ pub fn responses_to_converse(
     let own = own_items(req.input.clone(), &context)?;
     let input_items = own.iter().map(with_id).collect();
     let (messages, reasoning) = to_chat_messages(&req, context.iter().chain(&own))?;
-    let template = template(&req, identity);
+    let mut template = template(&req, identity);
+    if template.model.is_empty() {
+        // No model named: the default one, by its Bedrock id.
+        template.model = inputs.model.to_string();
+    }
     let chat = chat_request(&req, messages, inputs.defaults)?;
     let wants_json = chat.response_format.is_some();
     let mut converse =
