@@ -608,3 +608,50 @@ pub enum EventBody {
         arguments: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn items_parse_by_type_and_unknown_types_are_named() {
+        let items: Vec<InputItem> = serde_json::from_value(json!([
+            {"role": "user", "content": [{"type": "input_text", "text": "hi", "prompt_cache_breakpoint": {"mode": "explicit"}}]},
+            {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "sig"},
+            {"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}", "id": "fc_1"},
+            {"type": "item_reference", "id": "msg_1"}
+        ]))
+        .unwrap();
+        let ids: Vec<Option<&str>> = items.iter().map(InputItem::id).collect();
+        assert_eq!(ids, [None, Some("rs_1"), Some("fc_1"), Some("msg_1")]);
+        let err =
+            serde_json::from_value::<InputItem>(json!({"type": "web_search_call", "id": "ws_1"}))
+                .unwrap_err();
+        assert!(err.to_string().contains("'web_search_call'"), "{err}");
+        // Serialised back with its type.
+        assert_eq!(
+            serde_json::to_value(&items[3]).unwrap(),
+            json!({"type": "item_reference", "id": "msg_1"})
+        );
+    }
+
+    #[test]
+    fn stream_events_flatten_their_fields_beside_type_and_sequence_number() {
+        let event = StreamEvent {
+            kind: "response.function_call_arguments.done".to_owned(),
+            sequence_number: 5,
+            body: EventBody::ArgumentsDone {
+                item_id: "fc_1".to_owned(),
+                output_index: 0,
+                arguments: "{}".to_owned(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            json!({"type": "response.function_call_arguments.done", "sequence_number": 5,
+                "item_id": "fc_1", "output_index": 0, "arguments": "{}"})
+        );
+    }
+}
