@@ -4,8 +4,9 @@
 //!   `ADDR`), with the README's curl examples to try; `--check` starts them on free ports, runs
 //!   every curl example of the README against them and exits.
 //! - `integration`: the end-to-end tests (real binaries on loopback), the official OpenAI Python
-//!   SDK and botocore against them (in a venv under `target/`, created here), and the README
-//!   curl examples (`demo --check`).
+//!   SDK and botocore against them (in a venv under `target/`, created here), Claude Code
+//!   (`claude -p`, the npm package installed under `target/`), and the README curl examples
+//!   (`demo --check`).
 //! - `ci`: format check, clippy with `-D warnings`, the binaries, the Python venv, `redis-server`
 //!   (`scripts/install-redis.sh`, when missing), every test of
 //!   the workspace (unit, doc and end-to-end, in one cargo run; the botocore checks with the
@@ -22,6 +23,7 @@
 
 mod cargo_env;
 mod children;
+mod claude_code;
 mod demo;
 mod python;
 mod util;
@@ -58,9 +60,11 @@ fn integration() -> Result<()> {
     Ok(())
 }
 
-/// The Python clients against the binaries, then the README's curl examples.
+/// The Python clients against the binaries, Claude Code itself, then the README's curl
+/// examples.
 fn clients() -> Result<()> {
     python::run_clients()?;
+    claude_code::run_check()?;
     demo::run(&demo::Options::check())
 }
 

@@ -14,8 +14,20 @@ use crate::util;
 pub(crate) const PYTHON_VAR: &str = "BEDROCK_TEST_PYTHON";
 
 /// What the venv gets; lower bounds only, so that a fresh machine takes current releases.
-/// `langchain-openai` for its `OpenAIEmbeddings`, which sends token arrays by default.
-const REQUIREMENTS: &[&str] = &["openai>=1.40", "botocore>=1.34", "langchain-openai>=0.3"];
+/// `langchain-openai` for its `OpenAIEmbeddings`, which sends token arrays by default;
+/// `openai-agents` (the OpenAI Agents SDK) for the Responses API as agents use it.
+const REQUIREMENTS: &[&str] = &[
+    "openai>=1.40",
+    "botocore>=1.34",
+    "langchain-openai>=0.3",
+    "openai-agents>=0.24",
+];
+
+/// The model the OpenAI Agents SDK sends when an agent names none (`openai-agents` 0.24:
+/// `agents.models.default_models.get_default_model()`), and the Bedrock model the client
+/// scripts' gateway maps it to: Claude 3 Haiku, which the fake Bedrock knows and which takes
+/// structured output through the `json_output` tool beside the agent's own tools.
+const AGENTS_DEFAULT_MODEL_ALIAS: &str = "gpt-5.6-luna=anthropic.claude-3-haiku-20240307-v1:0";
 
 /// Creates (once) the venv and returns its python. `ci` creates it before the tests, whose
 /// botocore checks run with it ([`PYTHON_VAR`]).
@@ -42,7 +54,7 @@ pub(crate) fn venv() -> Result<PathBuf> {
                     "--disable-pip-version-check",
                 ])
                 .args(REQUIREMENTS),
-            "installing the OpenAI SDK, botocore and langchain-openai",
+            "installing the OpenAI SDK, botocore, langchain-openai and the OpenAI Agents SDK",
         )?;
         std::fs::write(&marker, REQUIREMENTS.join("\n"))?;
     }
@@ -85,6 +97,8 @@ pub(crate) fn run_clients() -> Result<()> {
             "--fetch-remote-media-allow-http",
             "--fetch-remote-media-allow-cidr",
             "127.0.0.1/32",
+            "--model-alias",
+            AGENTS_DEFAULT_MODEL_ALIAS,
         ],
     )?;
     let root = util::root();

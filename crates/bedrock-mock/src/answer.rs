@@ -32,6 +32,8 @@ pub struct Answer {
     pub blocks: Vec<Block>,
     /// Bedrock stop reason.
     pub stop_reason: &'static str,
+    /// The stop sequence that ended the answer, when `stop_reason` is `stop_sequence`.
+    pub stop_sequence: Option<String>,
     /// Input words.
     pub input_tokens: u64,
     /// Output words.
@@ -558,6 +560,7 @@ pub fn answer(body: &Value) -> Answer {
             output_tokens: words(&text),
             blocks: vec![Block::Text(text)],
             stop_reason: "guardrail_intervened",
+            stop_sequence: None,
             input_tokens: input_words(body),
             cache_read_tokens: 0,
             cache_write_tokens: 0,
@@ -583,6 +586,7 @@ pub fn answer(body: &Value) -> Answer {
         .get("messages")
         .is_some_and(|m| last_user_text(m).contains("[mock:parallel_tools]"));
     let mut stop_reason = "end_turn";
+    let mut stop_sequence = None;
     if !tool_results.is_empty() && !any_tool {
         let contents: Vec<&Value> = tool_results
             .iter()
@@ -645,8 +649,9 @@ pub fn answer(body: &Value) -> Answer {
         if body.pointer("/outputConfig/textFormat").is_some() {
             text = json!({ "echo": user_text(&last) }).to_string();
         }
-        let (text, reason) = limit(text, body);
+        let (text, reason, sequence) = limit(text, body);
         stop_reason = reason;
+        stop_sequence = sequence;
         blocks.push(Block::Text(text));
     }
     let output_tokens = blocks
@@ -665,6 +670,7 @@ pub fn answer(body: &Value) -> Answer {
     Answer {
         blocks,
         stop_reason,
+        stop_sequence,
         input_tokens: input_words(body).saturating_sub(cached).max(1),
         output_tokens,
         cache_read_tokens,
@@ -685,8 +691,9 @@ fn called_tools(body: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Stop sequences and `maxTokens` (in words) applied to the echo.
-fn limit(text: String, body: &Value) -> (String, &'static str) {
+/// Stop sequences and `maxTokens` (in words) applied to the echo: the text, the stop reason and
+/// the stop sequence met.
+fn limit(text: String, body: &Value) -> (String, &'static str, Option<String>) {
     let config = body.get("inferenceConfig");
     for stop in config
         .and_then(|c| c.get("stopSequences"))
@@ -694,12 +701,15 @@ fn limit(text: String, body: &Value) -> (String, &'static str) {
         .into_iter()
         .flatten()
     {
-        if let Some(at) = stop
-            .as_str()
-            .filter(|s| !s.is_empty())
-            .and_then(|s| text.find(s))
-        {
-            return (text[..at].to_owned(), "stop_sequence");
+        let Some(stop) = stop.as_str().filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        if let Some(at) = text.find(stop) {
+            return (
+                text[..at].to_owned(),
+                "stop_sequence",
+                Some(stop.to_owned()),
+            );
         }
     }
     match config
@@ -708,22 +718,27 @@ fn limit(text: String, body: &Value) -> (String, &'static str) {
     {
         Some(max) if words(&text) > max => {
             let cut: Vec<&str> = text.split_whitespace().take(max as usize).collect();
-            (cut.join(" "), "max_tokens")
+            (cut.join(" "), "max_tokens", None)
         }
-        _ => (text, "end_turn"),
+        _ => (text, "end_turn", None),
     }
 }
 
-/// The text blocks of the last user message, joined (where `[mock:...]` directives live).
+/// The text blocks of the last user message, joined (where `[mock:...]` directives live); an
+/// Anthropic message's content may be a plain string.
 pub fn last_user_text(messages: &Value) -> String {
-    messages
+    let content = messages
         .as_array()
         .and_then(|m| {
             m.iter()
                 .rev()
                 .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
         })
-        .and_then(|m| m.get("content"))
+        .and_then(|m| m.get("content"));
+    if let Some(text) = content.and_then(Value::as_str) {
+        return text.to_owned();
+    }
+    content
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -899,6 +914,7 @@ pub fn benchmark_answer(n: usize) -> Answer {
     Answer {
         blocks: vec![Block::Text(text)],
         stop_reason: "end_turn",
+        stop_sequence: None,
         input_tokens: 1,
         output_tokens: n as u64,
         cache_read_tokens: 0,

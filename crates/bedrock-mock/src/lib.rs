@@ -1,8 +1,9 @@
 //! A fake AWS Bedrock Runtime, for tests, benchmarks and the demo; never for production.
 //!
 //! It verifies SigV4 with its own implementation (independent of the gateway's `sigv4-layer`,
-//! which signs with the `aws-sigv4` crate), answers Converse, ConverseStream (real event-stream frames, split across writes) and
-//! InvokeModel (Titan and Cohere embeddings, Titan text), and fails on demand. Answers are
+//! which signs with the `aws-sigv4` crate), answers Converse, ConverseStream (real event-stream frames, split across writes),
+//! InvokeModel (Titan and Cohere embeddings, Titan text, Anthropic Messages bodies),
+//! InvokeModelWithResponseStream (Anthropic) and CountTokens, and fails on demand. Answers are
 //! deterministic: the echo `You said: <last user text>`, a tool call when tools are offered
 //! (`Calling <name>.` then a `toolUse` with an input built from the schema), `Tool results: <json>`
 //! after tool results; usage counts words. For benchmarks, `--fixed-answers` skips reading the
@@ -43,7 +44,8 @@
 //!
 //! The same faults per request, so that concurrent tests do not interfere: `[mock:key=value,...]`
 //! in the last user message's text of a Converse body (anywhere in the body of other operations),
-//! with the keys above (`after` for `after_events`, a bare key for `true`). Directives override a
+//! with the keys above (`after` for `after_events`, a bare key for `true`); for Anthropic
+//! bodies, in the last user message's text (a string content or its text blocks). Directives override a
 //! queued fault and are left out of the echo. Examples: `[mock:error=ThrottlingException]`,
 //! `[mock:error=ModelErrorException,status=424,message=boom]`, `[mock:delay_ms=200]`,
 //! `[mock:stream_exception=modelStreamErrorException,after=3]`, `[mock:stream_cut_after_events=2]`,
@@ -51,6 +53,58 @@
 //! shapes the answer instead: `[mock:parallel_tools]`, with `toolChoice: {any: {}}`, calls every
 //! declared tool in one answer (otherwise `any` calls the first tool the conversation has not
 //! called yet, without text, as a model made to call a tool does).
+//!
+//! # Operations
+//!
+//! Every operation is `POST /model/{modelId}/{operation}`, SigV4-signed for service `bedrock`
+//! (or a Bedrock API key as `Bearer`); the model id may be a foundation model, an
+//! inference-profile id (`us.`, `eu.`, `apac.`, `global.`, …) or an ARN, with `:` raw or as
+//! `%3A`.
+//!
+//! - `converse`, `converse-stream`: as above.
+//! - `invoke` with a Titan or Cohere body: embeddings or Titan text, with Bedrock's
+//!   `x-amzn-bedrock-input-token-count`, `-output-token-count` and `-invocation-latency`.
+//! - `invoke` with an Anthropic model (`anthropic.claude-…`, or a profile of one): the body
+//!   must be a JSON object with `anthropic_version: "bedrock-2023-05-31"`, `max_tokens` (an
+//!   integer ≥ 1) and `messages` (an array; content a string or typed blocks), no `model` or
+//!   `stream` (`Malformed input request: extraneous key [model] is not permitted, …`),
+//!   `anthropic_beta` an array of strings, at most 4 `cache_control` blocks; otherwise a 400
+//!   `ValidationException`. The answer is Anthropic's Message: `id` `msg_bdrk_…`, `model` the
+//!   Claude name (`claude-sonnet-4-5-20250929` for `anthropic.claude-sonnet-4-5-20250929-v1:0`),
+//!   the Converse echo as content (`You said: <last user text>`; with `tools`,
+//!   `Calling <first tool>.` and a `tool_use` block `toolu_bdrk_…` with stop reason `tool_use`;
+//!   `Tool results: …` after `tool_result`s; `max_tokens` and `stop_sequences` cut the echo in
+//!   words, stop reasons `max_tokens` and `stop_sequence`), `usage` with `input_tokens`,
+//!   `output_tokens`, `cache_creation_input_tokens` and `cache_read_input_tokens`, and the token
+//!   headers above (plus `x-amzn-bedrock-cache-read-input-token-count` and
+//!   `-cache-write-input-token-count` when the cache was used).
+//!   - Thinking: with `"thinking": {"type": "enabled", …}` the answer starts with
+//!     `{"type":"thinking","thinking":"Thinking about: <last user text>","signature":S}` where
+//!     S is [`anthropic::thinking_signature`]: base64 of SHA-256 of
+//!     `bedrock-mock thinking\n<thinking>`. A thinking block in an assistant turn must carry
+//!     that signature, else 400
+//!     ``messages.{i}.content.{j}: Invalid `signature` in `thinking` block``.
+//!   - Prompt cache: the prefix is every tool, system block and message block up to the last
+//!     one with `cache_control`, with the model. The first time a prefix is seen its tokens are
+//!     `cache_creation_input_tokens`, later they are `cache_read_input_tokens`; the rest is
+//!     `input_tokens`. The mock remembers the last 1024 prefixes.
+//! - `invoke-with-response-stream` (Anthropic only): the same answer as
+//!   `application/vnd.amazon.eventstream` `chunk` events (`x-amzn-bedrock-content-type:
+//!   application/json`) whose `bytes` are base64 of Anthropic's stream events: `message_start`
+//!   (usage with `output_tokens` 1), per block `content_block_start`, deltas (`text_delta` per
+//!   word, `thinking_delta` in two pieces then `signature_delta`, `input_json_delta` `""` then
+//!   two pieces), `content_block_stop`, then `message_delta` (stop reason, `output_tokens`) and
+//!   `message_stop` with `amazon-bedrock-invocationMetrics`. Stream faults and directives
+//!   (exception frames, cuts, pacing) apply as to ConverseStream.
+//! - `count-tokens`: `{"input":{"converse":{messages,system?,toolConfig?,
+//!   additionalModelRequestFields?}}}` or `{"input":{"invokeModel":{"body":"<base64>"}}}`
+//!   (exactly one; the body an Anthropic body as above, `max_tokens` included) →
+//!   `{"inputTokens":N}`. Foundation-model ids only: an inference profile is a 400.
+//!
+//! Tokens are words (whitespace-separated) of the text blocks (not tool results) of the system
+//! prompt and the messages (at least 1), the same for every operation, so that N equals Converse's
+//! `inputTokens` + cache tokens, and Anthropic's `input_tokens` +
+//! `cache_creation_input_tokens` + `cache_read_input_tokens`.
 //!
 //! # Example
 //!
@@ -65,6 +119,7 @@
 //! ```
 
 pub mod answer;
+pub mod anthropic;
 pub mod eventstream;
 pub mod faults;
 pub mod models;

@@ -51,11 +51,29 @@ pub enum Kind {
     CohereEmbed,
 }
 
+/// The geography prefixes of inference-profile ids (`us.anthropic.claude-…`).
+const PROFILE_PREFIXES: &[&str] = &["us", "eu", "apac", "global", "us-gov", "ca", "jp", "au"];
+
+/// Whether an id names an inference profile (`us.…`, or an `inference-profile/` ARN) rather
+/// than a foundation model.
+pub fn is_inference_profile(id: &str) -> bool {
+    let base = id.rsplit('/').next().unwrap_or(id);
+    id.contains(":inference-profile/")
+        || base
+            .split_once('.')
+            .is_some_and(|(prefix, _)| PROFILE_PREFIXES.contains(&prefix))
+}
+
+/// Whether a known model id is an Anthropic Claude model (InvokeModel takes Anthropic bodies).
+pub fn is_anthropic(known: &str) -> bool {
+    known.starts_with("anthropic.claude")
+}
+
 /// The foundation model behind an id, inference-profile id or ARN, if the mock knows it.
 pub fn resolve(id: &str) -> Option<(&'static str, Kind)> {
     let base = id.rsplit('/').next().unwrap_or(id);
     let base = match base.split_once('.') {
-        Some(("us" | "eu" | "apac" | "global" | "us-gov" | "ca" | "jp" | "au", rest)) => rest,
+        Some((prefix, rest)) if PROFILE_PREFIXES.contains(&prefix) => rest,
         _ => base,
     };
     if id.starts_with("arn:")
@@ -109,5 +127,13 @@ mod tests {
         );
         assert!(resolve("acme.unknown-v1:0").is_none());
         assert!(parse_path("/model/arn:aws:x/inference-profile/y/converse").is_none());
+        assert!(is_inference_profile(
+            "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        ));
+        assert!(is_inference_profile(&id));
+        assert!(!is_inference_profile(
+            "anthropic.claude-3-haiku-20240307-v1:0"
+        ));
+        assert!(is_anthropic("anthropic.claude-v2:1") && !is_anthropic("amazon.nova-pro-v1:0"));
     }
 }

@@ -21,7 +21,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::answer::{self, Answer};
+use crate::answer;
+use crate::anthropic::{self, PromptCache};
 use crate::eventstream;
 use crate::faults::{Fault, status_of};
 use crate::models::{self, Kind};
@@ -87,6 +88,8 @@ struct State {
     faults: Mutex<VecDeque<(Fault, u32)>>,
     recorded: Mutex<VecDeque<Value>>,
     stats: Stats,
+    /// The prefixes Anthropic bodies marked with `cache_control`.
+    prompt_cache: PromptCache,
 }
 
 /// A running mock; stops when dropped.
@@ -155,6 +158,7 @@ pub async fn serve(
         faults: Mutex::default(),
         recorded: Mutex::default(),
         stats: Stats::default(),
+        prompt_cache: PromptCache::default(),
     });
     let builder = auto::Builder::new(TokioExecutor::new());
     tokio::pin!(shutdown);
@@ -309,8 +313,8 @@ async fn model_request(
             }
             Some("converse-stream") => {
                 let events = state.config.stream_events.max(1);
-                let answer = answer::benchmark_answer(events);
-                return Ok(stream(state, answer, Fault::default(), guard));
+                let events = answer::stream_events(&answer::benchmark_answer(events));
+                return Ok(stream(state, events, Fault::default(), guard));
             }
             _ => {}
         }
@@ -337,7 +341,7 @@ async fn model_request(
     let Some((model_id, operation)) = models::parse_path(parts.uri.path()) else {
         return Ok(bedrock_error(404, "UnknownOperationException", "", None));
     };
-    let Some((_, kind)) = models::resolve(&model_id) else {
+    let Some((known, kind)) = models::resolve(&model_id) else {
         return Ok(bedrock_error(
             400,
             "ValidationException",
@@ -371,18 +375,31 @@ async fn model_request(
                 0 => answer::answer(&json),
                 n => answer::benchmark_answer(n),
             };
-            Ok(stream(state, answer, fault, guard))
+            Ok(stream(state, answer::stream_events(&answer), fault, guard))
+        }
+        ("count-tokens", _) => Ok(count_tokens(&model_id, known, kind, &json)),
+        ("invoke" | "invoke-with-response-stream", _) if !is_json(&parts.headers) => {
+            Ok(bedrock_error(
+                400,
+                "ValidationException",
+                "The provided Content-Type header is not supported. Specify application/json and try again.",
+                None,
+            ))
+        }
+        ("invoke" | "invoke-with-response-stream", Kind::Text) if models::is_anthropic(known) => {
+            if let Err(invalid) = anthropic::validate(&json) {
+                return Ok(bedrock_error(400, "ValidationException", &invalid.0, None));
+            }
+            let reply = anthropic::reply(known, &json, &state.prompt_cache);
+            if operation == "invoke" {
+                return Ok(answer_faults(anthropic_message(&reply), &fault).await);
+            }
+            Ok(anthropic_stream(state, &reply, fault, guard))
         }
         ("converse" | "converse-stream", _) => Ok(bedrock_error(
             400,
             "ValidationException",
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
-            None,
-        )),
-        ("invoke", _) if !is_json(&parts.headers) => Ok(bedrock_error(
-            400,
-            "ValidationException",
-            "The provided Content-Type header is not supported. Specify application/json and try again.",
             None,
         )),
         ("invoke", Kind::Text) => Ok(answer_faults(invoke_text(&json), &fault).await),
@@ -395,8 +412,132 @@ async fn model_request(
             }
             Err(invalid) => Ok(bedrock_error(400, "ValidationException", &invalid.0, None)),
         },
+        ("invoke-with-response-stream", _) => Ok(bedrock_error(
+            400,
+            "ValidationException",
+            "The model is unsupported for streaming.",
+            None,
+        )),
         _ => Ok(bedrock_error(404, "UnknownOperationException", "", None)),
     }
+}
+
+/// An Anthropic InvokeModel answer: the Message JSON and Bedrock's token-count headers.
+fn anthropic_message(reply: &anthropic::Reply) -> Response<MockBody> {
+    let mut response = json_response(StatusCode::OK, &anthropic::message_json(reply));
+    let headers = response.headers_mut();
+    invoke_headers(headers, reply.input_tokens, reply.answer.output_tokens);
+    cache_headers(headers, reply);
+    response
+}
+
+/// Bedrock's prompt-cache token headers, when the request used the cache.
+fn cache_headers(headers: &mut HeaderMap, reply: &anthropic::Reply) {
+    if reply.cache_read + reply.cache_creation > 0 {
+        headers.insert(
+            "x-amzn-bedrock-cache-read-input-token-count",
+            HeaderValue::from(reply.cache_read),
+        );
+        headers.insert(
+            "x-amzn-bedrock-cache-write-input-token-count",
+            HeaderValue::from(reply.cache_creation),
+        );
+    }
+}
+
+/// An Anthropic InvokeModelWithResponseStream answer: each event a `chunk` frame.
+fn anthropic_stream(
+    state: &Arc<State>,
+    reply: &anthropic::Reply,
+    fault: Fault,
+    guard: InFlight,
+) -> Response<MockBody> {
+    let events = anthropic::stream_events(reply)
+        .iter()
+        .map(anthropic::chunk)
+        .collect();
+    let mut response = stream(state, events, fault, guard);
+    response.headers_mut().insert(
+        "x-amzn-bedrock-content-type",
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// CountTokens: `{"inputTokens": N}` for a Converse or an Anthropic InvokeModel input, N as the
+/// same request's usage would count it; foundation-model ids only.
+fn count_tokens(model_id: &str, known: &str, kind: Kind, body: &Value) -> Response<MockBody> {
+    let counted = if models::is_inference_profile(model_id) {
+        Err(answer::Invalid(
+            "The provided model identifier is invalid. CountTokens takes a foundation model id, not an inference profile."
+                .to_owned(),
+        ))
+    } else if kind != Kind::Text {
+        Err(answer::Invalid(
+            "The provided model doesn't support counting tokens.".to_owned(),
+        ))
+    } else {
+        count_input(known, body)
+    };
+    match counted {
+        Ok(tokens) => json_response(StatusCode::OK, &json!({ "inputTokens": tokens })),
+        Err(invalid) => bedrock_error(400, "ValidationException", &invalid.0, None),
+    }
+}
+
+/// The input tokens of CountTokens' `input`: exactly one of `converse` and `invokeModel`.
+fn count_input(known: &str, body: &Value) -> Result<u64, answer::Invalid> {
+    let invalid = |m: &str| Err(answer::Invalid(m.to_owned()));
+    let input = body.get("input").and_then(Value::as_object);
+    let Some((member, value)) = input.filter(|i| i.len() == 1).and_then(|i| i.iter().next()) else {
+        return invalid(
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have exactly one member set: [converse, invokeModel]",
+        );
+    };
+    match member.as_str() {
+        "converse" => count_converse(value),
+        "invokeModel" if models::is_anthropic(known) => {
+            let body = value
+                .get("body")
+                .and_then(Value::as_str)
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+            let Some(body) = body else {
+                return invalid(
+                    "Malformed input request: input.invokeModel.body must be base64 of a JSON object, please reformat your input and try again.",
+                );
+            };
+            anthropic::validate(&body)?;
+            Ok(anthropic::input_tokens(&body))
+        }
+        "invokeModel" => {
+            invalid("The provided model doesn't support counting tokens for InvokeModel bodies.")
+        }
+        other => Err(answer::Invalid(format!(
+            "Malformed input request: extraneous key [input.{other}] is not permitted, please reformat your input and try again."
+        ))),
+    }
+}
+
+/// A Converse input's tokens, as `inputTokens` plus the cache tokens of Converse's usage.
+fn count_converse(converse: &Value) -> Result<u64, answer::Invalid> {
+    const MEMBERS: &[&str] = &[
+        "messages",
+        "system",
+        "toolConfig",
+        "additionalModelRequestFields",
+    ];
+    if let Some(unknown) = converse
+        .as_object()
+        .and_then(|o| o.keys().find(|k| !MEMBERS.contains(&k.as_str())))
+    {
+        return Err(answer::Invalid(format!(
+            "Malformed input request: extraneous key [input.converse.{unknown}] is not permitted, please reformat your input and try again."
+        )));
+    }
+    answer::validate(converse)?;
+    let answer = answer::answer(converse);
+    Ok(answer.input_tokens + answer.cache_read_tokens + answer.cache_write_tokens)
 }
 
 /// A complete answer as the fault's `pad_answer` and `truncate_body` make it.
@@ -662,8 +803,13 @@ impl Body for ChannelBody {
     }
 }
 
-/// A ConverseStream answer as real event-stream frames, paced and broken as the fault says.
-fn stream(state: &Arc<State>, answer: Answer, fault: Fault, guard: InFlight) -> Response<MockBody> {
+/// Stream events as real event-stream frames, paced and broken as the fault says.
+fn stream(
+    state: &Arc<State>,
+    events: Vec<(&'static str, Value)>,
+    fault: Fault,
+    guard: InFlight,
+) -> Response<MockBody> {
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let state = Arc::clone(state);
     state.stats.streams_started.fetch_add(1, Ordering::Relaxed);
@@ -675,7 +821,7 @@ fn stream(state: &Arc<State>, answer: Answer, fault: Fault, guard: InFlight) -> 
     }
     tokio::spawn(async move {
         let _guard = guard;
-        let outcome = send_events(&tx, answer, &fault, split).await;
+        let outcome = send_events(&tx, events, &fault, split).await;
         let counter = match outcome {
             Outcome::Completed => &state.stats.streams_completed,
             Outcome::Cancelled => &state.stats.streams_cancelled,
@@ -702,11 +848,10 @@ enum Outcome {
 
 async fn send_events(
     tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
-    answer: Answer,
+    events: Vec<(&'static str, Value)>,
     fault: &Fault,
     split: bool,
 ) -> Outcome {
-    let events = answer::stream_events(&answer);
     let total = events.len();
     // An exception asked for after more events than the answer has comes last.
     let exception_at = fault.after_events.min(total);

@@ -4,7 +4,8 @@ Usage: python botocore_check.py MOCK_URL
 
 Proves both directions: the mock accepts botocore's SigV4 signatures (with the model id
 percent-encoded in the path as botocore does it), and botocore parses the mock's answers:
-Converse JSON, ConverseStream event-stream frames, InvokeModel, and Bedrock's error shapes.
+Converse JSON, ConverseStream event-stream frames, InvokeModel (Titan, Cohere and Anthropic bodies),
+InvokeModelWithResponseStream chunks, CountTokens, and Bedrock's error shapes.
 Exits non-zero on the first mismatch.
 """
 
@@ -153,5 +154,47 @@ for name, call_, code in [
         raise SystemExit(f"FAIL: {name} accepted")
     except ClientError as error:
         check(f"{name} -> {code}", error.response["Error"]["Code"] == code, error.response)
+
+# Anthropic bodies: InvokeModel, its stream's chunk frames, CountTokens agreeing with the usage.
+claude_body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100,
+               "messages": [{"role": "user", "content": "hello from botocore"}],
+               "thinking": {"type": "enabled", "budget_tokens": 1024}}
+answer = bedrock.invoke_model(modelId=CLAUDE, body=json.dumps(claude_body), contentType="application/json",
+                              accept="application/json")
+message = json.loads(answer["body"].read())
+check("invoke_model anthropic", message["type"] == "message" and message["id"].startswith("msg_bdrk_")
+      and message["content"][-1] == {"type": "text", "text": "You said: hello from botocore"}
+      and message["content"][0]["type"] == "thinking", message)
+check("invoke_model anthropic token headers", answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-bedrock-input-token-count"]
+      == str(message["usage"]["input_tokens"]), answer["ResponseMetadata"])
+stream = bedrock.invoke_model_with_response_stream(modelId=CLAUDE, body=json.dumps(claude_body),
+                                                   contentType="application/json", accept="application/json")
+events = [json.loads(e["chunk"]["bytes"]) for e in stream["body"]]
+types = [e["type"] for e in events]
+text = "".join(e["delta"]["text"] for e in events if e["type"] == "content_block_delta" and e["delta"]["type"] == "text_delta")
+check("invoke_model_with_response_stream chunks", stream["contentType"] == "application/json"
+      and types[0] == "message_start" and types[-2:] == ["message_delta", "message_stop"]
+      and text == "You said: hello from botocore"
+      and "amazon-bedrock-invocationMetrics" in events[-1], types)
+counted = bedrock.count_tokens(modelId=CLAUDE, input={"invokeModel": {"body": json.dumps(claude_body).encode()}})
+check("count_tokens invokeModel equals the usage", counted["inputTokens"] == message["usage"]["input_tokens"], counted)
+counted = bedrock.count_tokens(modelId=CLAUDE, input={"converse": {"messages": messages}})
+answer = bedrock.converse(modelId=CLAUDE, messages=messages)
+check("count_tokens converse equals the usage", counted["inputTokens"] == answer["usage"]["inputTokens"], counted)
+check("count_tokens travelled percent-encoded", recorded()[-2]["path"]
+      == "/model/anthropic.claude-3-haiku-20240307-v1%3A0/count-tokens", recorded()[-2]["path"])
+try:
+    bedrock.count_tokens(modelId="us." + CLAUDE, input={"converse": {"messages": messages}})
+    raise SystemExit("FAIL: count_tokens took an inference profile")
+except ClientError as error:
+    check("count_tokens with a profile -> ValidationException", error.response["Error"]["Code"] == "ValidationException", error.response)
+try:
+    list(bedrock.invoke_model_with_response_stream(modelId=CLAUDE, body=json.dumps(dict(claude_body, messages=[
+        {"role": "user", "content": "x [mock:stream_exception=modelStreamErrorException,after=2]"}])),
+        contentType="application/json")["body"])
+    raise SystemExit("FAIL: the exception frame was not raised")
+except EventStreamError as error:
+    check("an invoke stream exception frame raises EventStreamError",
+          error.response["Error"]["Code"] == "modelStreamErrorException", error.response)
 
 print("botocore: all checks passed")

@@ -1,5 +1,6 @@
 //! The mock in process on `127.0.0.1:0`, driven over HTTP with requests signed by `aws-sigv4`:
-//! Converse, ConverseStream frames, InvokeModel, every fault kind and the control endpoints.
+//! Converse, ConverseStream frames, InvokeModel (Anthropic bodies too), its stream, CountTokens, every
+//! fault kind and the control endpoints.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -953,5 +954,402 @@ async fn fixed_answers_ignore_the_conversation_but_keep_directives() {
         status,
         StatusCode::TOO_MANY_REQUESTS,
         "directives still apply"
+    );
+}
+
+const SONNET: &str = "anthropic.claude-sonnet-4-5-20250929-v1%3A0";
+
+fn anthropic(content: Value) -> Value {
+    json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 200,
+        "messages": [{"role": "user", "content": content}]})
+}
+
+async fn invoke(mock: &MockServer, model: &str, body: &Value) -> (StatusCode, HeaderMap, Value) {
+    let (status, headers, bytes) = post(mock, &format!("/model/{model}/invoke"), body).await;
+    (status, headers, serde_json::from_slice(&bytes).unwrap())
+}
+
+async fn count_tokens(mock: &MockServer, model: &str, input: Value) -> (StatusCode, Value) {
+    let body = json!({ "input": input });
+    let (status, _, bytes) = post(mock, &format!("/model/{model}/count-tokens"), &body).await;
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+fn invoke_model_input(body: &Value) -> Value {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(body.to_string());
+    json!({"invokeModel": {"body": encoded}})
+}
+
+/// The Anthropic events inside an InvokeModelWithResponseStream body's `chunk` frames.
+fn chunk_events(messages: &[Message]) -> Vec<Value> {
+    use base64::Engine as _;
+    messages
+        .iter()
+        .filter(|m| header(m, ":event-type") == "chunk")
+        .map(|m| {
+            let bytes = payload(m)["bytes"].as_str().unwrap().to_owned();
+            let json = base64::engine::general_purpose::STANDARD
+                .decode(bytes)
+                .unwrap();
+            serde_json::from_slice(&json).unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn invoke_model_answers_anthropic_messages_and_records_them() {
+    let mock = start().await;
+    let mut body = anthropic(json!("hello claude"));
+    body["anthropic_beta"] = json!(["context-1m-2025-08-07"]);
+    let (status, headers, message) = invoke(&mock, SONNET, &body).await;
+    assert_eq!(status, StatusCode::OK, "{message}");
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(
+        message["content"],
+        json!([{"type": "text", "text": "You said: hello claude"}])
+    );
+    assert_eq!(
+        (&message["type"], &message["role"], &message["model"]),
+        (
+            &json!("message"),
+            &json!("assistant"),
+            &json!("claude-sonnet-4-5-20250929")
+        )
+    );
+    assert!(message["id"].as_str().unwrap().starts_with("msg_bdrk_"));
+    assert_eq!(message["stop_reason"], "end_turn");
+    assert_eq!(message["usage"]["input_tokens"], 2);
+    assert_eq!(headers["x-amzn-bedrock-input-token-count"], "2");
+    assert_eq!(
+        headers["x-amzn-bedrock-output-token-count"]
+            .to_str()
+            .unwrap(),
+        message["usage"]["output_tokens"].to_string()
+    );
+    assert!(headers.contains_key("x-amzn-bedrock-invocation-latency"));
+
+    // An inference profile, with the `:` raw in the path as Anthropic's SDK sends it.
+    let url = format!(
+        "{}/model/global.anthropic.claude-sonnet-4-5-20250929-v1:0/invoke",
+        mock.url()
+    );
+    let mut request = signed(&url, &body.to_string(), &Signer::default());
+    request
+        .headers_mut()
+        .insert("anthropic-beta", "context-1m-2025-08-07".parse().unwrap());
+    let (status, _, bytes) = send(request).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    let recorded = control(&mock, Method::GET, "requests", None).await;
+    let last = recorded.as_array().unwrap().last().unwrap();
+    assert_eq!(
+        last["path"],
+        "/model/global.anthropic.claude-sonnet-4-5-20250929-v1:0/invoke"
+    );
+    assert_eq!(last["auth"], "sigv4");
+    assert_eq!(last["headers"]["anthropic-beta"], "context-1m-2025-08-07");
+    let sent: Value = serde_json::from_str(last["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent["anthropic_beta"], json!(["context-1m-2025-08-07"]));
+
+    let mut bad_signature = signed(&url, &body.to_string(), &Signer::default());
+    *bad_signature.body_mut() = Full::new(Bytes::from(anthropic(json!("changed")).to_string()));
+    let (status, headers, _) = send(bad_signature).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&headers), "InvalidSignatureException");
+}
+
+#[tokio::test]
+async fn invoke_model_validates_anthropic_bodies_like_bedrock() {
+    let mock = start().await;
+    let ok = anthropic(json!("hi"));
+    for (key, value, needle) in [
+        (
+            "model",
+            json!("claude-sonnet-4-5"),
+            "extraneous key [model] is not permitted",
+        ),
+        (
+            "stream",
+            json!(true),
+            "extraneous key [stream] is not permitted",
+        ),
+        (
+            "anthropic_version",
+            json!("2023-06-01"),
+            "bedrock-2023-05-31",
+        ),
+        ("max_tokens", json!(0), "max_tokens"),
+        ("anthropic_beta", json!("context-1m"), "anthropic_beta"),
+        ("messages", json!("hi"), "messages"),
+    ] {
+        let mut bad = ok.clone();
+        bad[key] = value;
+        for operation in ["invoke", "invoke-with-response-stream"] {
+            let (status, headers, bytes) =
+                post(&mock, &format!("/model/{SONNET}/{operation}"), &bad).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+            assert_eq!(error_code(&headers), "ValidationException");
+            let message: Value = serde_json::from_slice(&bytes).unwrap();
+            let message = message["message"].as_str().unwrap();
+            assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+        }
+    }
+    let mut missing = ok.clone();
+    missing.as_object_mut().unwrap().remove("max_tokens");
+    let (status, _, answer) = invoke(&mock, SONNET, &missing).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(answer["message"].as_str().unwrap().contains("[max_tokens]"));
+    let (status, headers, _) = invoke(
+        &mock,
+        SONNET,
+        &anthropic(json!("x [mock:error=ThrottlingException]")),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&headers)),
+        (StatusCode::TOO_MANY_REQUESTS, "ThrottlingException")
+    );
+}
+
+#[tokio::test]
+async fn invoke_model_thinking_signatures_round_trip() {
+    let mock = start().await;
+    let mut body = anthropic(json!([{"type": "text", "text": "why is the sky blue"}]));
+    body["thinking"] = json!({"type": "enabled", "budget_tokens": 1024});
+    let (status, _, message) = invoke(&mock, SONNET, &body).await;
+    assert_eq!(status, StatusCode::OK, "{message}");
+    let thinking = message["content"][0].clone();
+    assert_eq!(thinking["type"], "thinking");
+    assert_eq!(thinking["thinking"], "Thinking about: why is the sky blue");
+    assert!(!thinking["signature"].as_str().unwrap().is_empty());
+    let text = message["content"][1].clone();
+    let next = |block: &Value| {
+        let mut next = body.clone();
+        next["messages"] = json!([body["messages"][0],
+            {"role": "assistant", "content": [block, text]},
+            {"role": "user", "content": "go on"}]);
+        next
+    };
+    let (status, _, answer) = invoke(&mock, SONNET, &next(&thinking)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["content"][1]["text"], "You said: go on");
+    let mut forged = thinking.clone();
+    forged["signature"] = json!(format!("{}x", thinking["signature"].as_str().unwrap()));
+    let (status, headers, answer) = invoke(&mock, SONNET, &next(&forged)).await;
+    assert_eq!(
+        (status, error_code(&headers)),
+        (StatusCode::BAD_REQUEST, "ValidationException")
+    );
+    assert_eq!(
+        answer["message"],
+        "messages.1.content.0: Invalid `signature` in `thinking` block"
+    );
+}
+
+#[tokio::test]
+async fn invoke_model_caches_prefixes_and_count_tokens_agrees() {
+    let mock = start().await;
+    let marker = fastrand::u64(..).to_string();
+    let mut body = anthropic(json!([
+        {"type": "text", "text": format!("a long shared document {marker}"), "cache_control": {"type": "ephemeral"}},
+        {"type": "text", "text": "question one"}]));
+    body["system"] = json!("be brief");
+    let (_, first_headers, first) = invoke(&mock, SONNET, &body).await;
+    assert_eq!(
+        first["usage"],
+        json!({"input_tokens": 2, "output_tokens": first["usage"]["output_tokens"],
+            "cache_creation_input_tokens": 7, "cache_read_input_tokens": 0})
+    );
+    assert_eq!(
+        first_headers["x-amzn-bedrock-cache-write-input-token-count"],
+        "7"
+    );
+    let (_, headers, second) = invoke(&mock, SONNET, &body).await;
+    assert_eq!(second["usage"]["cache_creation_input_tokens"], 0);
+    assert_eq!(second["usage"]["cache_read_input_tokens"], 7);
+    assert_eq!(headers["x-amzn-bedrock-cache-read-input-token-count"], "7");
+    let (status, count) = count_tokens(&mock, SONNET, invoke_model_input(&body)).await;
+    assert_eq!(status, StatusCode::OK, "{count}");
+    assert_eq!(
+        count["inputTokens"], 9,
+        "input + cache creation + cache read"
+    );
+
+    let converse = json!({"system": [{"text": "be brief"}, {"cachePoint": {"type": "default"}}],
+        "messages": [{"role": "user", "content": [{"text": "one two three"}]}]});
+    let (_, _, answer) = post(&mock, &format!("/model/{SONNET}/converse"), &converse).await;
+    let usage = serde_json::from_slice::<Value>(&answer).unwrap()["usage"].clone();
+    let (status, count) = count_tokens(&mock, SONNET, json!({ "converse": converse })).await;
+    assert_eq!(status, StatusCode::OK, "{count}");
+    assert_eq!(
+        count["inputTokens"].as_u64(),
+        Some(usage["totalTokens"].as_u64().unwrap() - usage["outputTokens"].as_u64().unwrap())
+    );
+    assert_eq!(count["inputTokens"], 5);
+}
+
+#[tokio::test]
+async fn count_tokens_validates_its_input_and_model() {
+    let mock = start().await;
+    let messages = json!([{"role": "user", "content": [{"text": "hi"}]}]);
+    let anthropic_body = anthropic(json!("hi"));
+    let mut no_max_tokens = anthropic_body.clone();
+    no_max_tokens.as_object_mut().unwrap().remove("max_tokens");
+    let (status, count) = count_tokens(
+        &mock,
+        "amazon.nova-pro-v1%3A0",
+        json!({"converse": {"messages": messages}}),
+    )
+    .await;
+    assert_eq!((status, count), (StatusCode::OK, json!({"inputTokens": 1})));
+    for (model, input, needle) in [
+        (
+            "us.anthropic.claude-sonnet-4-5-20250929-v1%3A0",
+            json!({"converse": {"messages": messages}}),
+            "not an inference profile",
+        ),
+        (SONNET, json!({}), "exactly one member"),
+        (
+            SONNET,
+            json!({"converse": {"messages": messages}, "invokeModel": {"body": "e30="}}),
+            "exactly one member",
+        ),
+        (
+            SONNET,
+            json!({"converse": {"messages": messages, "inferenceConfig": {"maxTokens": 5}}}),
+            "extraneous key [input.converse.inferenceConfig]",
+        ),
+        (
+            SONNET,
+            json!({"converse": {"messages": []}}),
+            "must start with a user message",
+        ),
+        (
+            SONNET,
+            json!({"invokeModel": {"body": "not base64!"}}),
+            "base64",
+        ),
+        (SONNET, invoke_model_input(&no_max_tokens), "[max_tokens]"),
+        (
+            "amazon.nova-pro-v1%3A0",
+            invoke_model_input(&anthropic_body),
+            "InvokeModel bodies",
+        ),
+        (
+            "amazon.titan-embed-text-v2%3A0",
+            json!({"converse": {"messages": messages}}),
+            "doesn't support counting",
+        ),
+    ] {
+        let (status, answer) = count_tokens(&mock, model, input.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{model} {input}");
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+    }
+}
+
+#[tokio::test]
+async fn invoke_model_streams_anthropic_events_in_chunks() {
+    let mock = start().await;
+    let mut body = anthropic(json!("weather in paris"));
+    body["thinking"] = json!({"type": "enabled", "budget_tokens": 1024});
+    body["tools"] = json!([{"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]);
+    let path = format!("/model/{SONNET}/invoke-with-response-stream");
+    let (status, headers, bytes) = post(&mock, &path, &body).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    assert_eq!(
+        headers["content-type"],
+        "application/vnd.amazon.eventstream"
+    );
+    assert_eq!(headers["x-amzn-bedrock-content-type"], "application/json");
+    let messages = decode(&bytes);
+    assert!(
+        messages
+            .iter()
+            .all(|m| header(m, ":event-type") == "chunk" && header(m, ":message-type") == "event")
+    );
+    let events = chunk_events(&messages);
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types[0], "message_start");
+    assert_eq!(&types[types.len() - 2..], ["message_delta", "message_stop"]);
+    let start = &events[0]["message"];
+    assert_eq!(
+        (
+            start["model"].as_str(),
+            start["usage"]["output_tokens"].as_u64()
+        ),
+        (Some("claude-sonnet-4-5-20250929"), Some(1))
+    );
+    assert_eq!(start["usage"]["input_tokens"], 3);
+    let blocks: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "content_block_start")
+        .map(|e| e["content_block"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(blocks, ["thinking", "text", "tool_use"]);
+    let joined = |kind: &str, field: &str| -> String {
+        events
+            .iter()
+            .filter(|e| e["delta"]["type"] == kind)
+            .map(|e| e["delta"][field].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        joined("thinking_delta", "thinking"),
+        "Thinking about: weather in paris"
+    );
+    assert!(!joined("signature_delta", "signature").is_empty());
+    assert_eq!(joined("text_delta", "text"), "Calling get_weather.");
+    assert_eq!(
+        serde_json::from_str::<Value>(&joined("input_json_delta", "partial_json")).unwrap(),
+        json!({"city": "mock"})
+    );
+    let delta = &events[events.len() - 2];
+    assert_eq!(delta["delta"]["stop_reason"], "tool_use");
+    let metrics = &events[events.len() - 1]["amazon-bedrock-invocationMetrics"];
+    assert_eq!(metrics["inputTokenCount"], 3);
+    assert_eq!(metrics["outputTokenCount"], delta["usage"]["output_tokens"]);
+    assert!(metrics["invocationLatency"].is_u64() && metrics["firstByteLatency"].is_u64());
+
+    let titan = "/model/amazon.titan-embed-text-v2%3A0/invoke-with-response-stream";
+    let (status, headers, _) = post(&mock, titan, &json!({"inputText": "x"})).await;
+    assert_eq!(
+        (status, error_code(&headers)),
+        (StatusCode::BAD_REQUEST, "ValidationException")
+    );
+
+    // Same answer, not streamed.
+    let (_, _, message) = invoke(&mock, SONNET, &body).await;
+    assert_eq!(message["content"][2]["input"], json!({"city": "mock"}));
+    assert_eq!(
+        message["usage"]["output_tokens"],
+        delta["usage"]["output_tokens"]
+    );
+
+    let broken = anthropic(json!(
+        "hi [mock:stream_exception=throttlingException,after=2]"
+    ));
+    let (status, _, bytes) = post(&mock, &path, &broken).await;
+    assert_eq!(status, StatusCode::OK);
+    let messages = decode(&bytes);
+    assert_eq!(messages.len(), 3);
+    assert_eq!(chunk_events(&messages).len(), 2);
+    let last = messages.last().unwrap();
+    assert_eq!(
+        (
+            header(last, ":message-type"),
+            header(last, ":exception-type")
+        ),
+        ("exception", "throttlingException")
     );
 }

@@ -48,10 +48,7 @@ pub const OBJECT: &str = "text_completion";
 
 /// A random `cmpl-` id, as OpenAI's legacy completions have.
 pub fn completion_id() -> String {
-    let mut id = String::with_capacity(29);
-    id.push_str("cmpl-");
-    id.extend(std::iter::repeat_with(fastrand::alphanumeric).take(24));
-    id
+    crate::response::random_id("cmpl-", 24)
 }
 
 /// The chat request a completion request means: its prompt as the one user turn.

@@ -61,6 +61,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use openai_types::chat::ChatCompletionRequest;
 use openai_types::completions::CompletionRequest;
 use openai_types::embeddings::EmbeddingsRequest;
+use openai_types::responses::CreateResponse;
 use tower::{BoxError, Layer, Service, ServiceExt as _};
 
 use crate::body::{EventsBody, OpenAiBody};
@@ -71,6 +72,10 @@ use crate::guardrail::{Guardrail, StreamProcessingMode, guardrail_config};
 use crate::model_id::{ModelId, Operation};
 use crate::request::{ConverseOptions, JSON_OUTPUT_TOOL, PromptCaching, chat_to_converse_with};
 use crate::response::{ResponseContext, converse_to_chat};
+use crate::responses::request::{Identity, Inputs, ResponsesCall, responses_to_converse};
+use crate::responses::response::{converse_to_response, record};
+use crate::responses::stream::{Keep, ResponsesEvents};
+use crate::responses::{PreviousResponse, ResponseSink, StoredResponse};
 use crate::stream::StreamOptions;
 use crate::{completions, embeddings};
 
@@ -337,7 +342,8 @@ impl<S> Layer<S> for TranslateLayer {
 }
 
 /// Serves one OpenAI front door per request by calling Bedrock through the inner service:
-/// chat completions through Converse / ConverseStream, embeddings through InvokeModel.
+/// chat completions and the Responses API ([`crate::responses`]) through Converse /
+/// ConverseStream, embeddings through InvokeModel.
 ///
 /// The front door is the request's [`FrontDoor`] extension (set by a router); without one it
 /// follows from the exact path ([`FrontDoor::from_path`]), and any other path is a 404.
@@ -417,8 +423,11 @@ where
             Some(FrontDoor::Embeddings) => {
                 Box::pin(async move { embeddings(inner, &config, request).await })
             }
-            // Being built (issues #14 and #15): answered as unknown paths until then.
-            Some(FrontDoor::Responses | FrontDoor::Messages | FrontDoor::CountTokens) | None => {
+            Some(FrontDoor::Responses) => {
+                Box::pin(async move { responses(inner, &config, request).await })
+            }
+            // Being built (issue #15): answered as unknown paths until then.
+            Some(FrontDoor::Messages | FrontDoor::CountTokens) | None => {
                 let err = ApiError::invalid_request("unknown path", None)
                     .with_status(StatusCode::NOT_FOUND);
                 Box::pin(std::future::ready(Ok(error_response(err))))
@@ -532,16 +541,13 @@ where
         Ok(call) => call,
         Err(err) => return Ok(error_response(err.into())),
     };
-    let endpoint = config.endpoint_for(&parts.extensions);
-    let mut upstream = Request::post(endpoint.uri(&call.model.path(call.operation())))
-        .header(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )
-        .header(header::ACCEPT, accept(call.stream.is_some()))
-        .body(Full::new(call.body))
-        .expect("a validated URI and static headers make a valid request");
-    *upstream.extensions_mut() = parts.extensions;
+    let upstream = converse_request(
+        config,
+        parts.extensions,
+        &call.model,
+        call.stream.is_some(),
+        call.body,
+    );
     tracing::debug!(model = %call.model, stream = call.stream.is_some(), "calling Bedrock");
     let response = inner
         .call(upstream)
@@ -579,6 +585,122 @@ where
     };
     answer.extensions_mut().insert(ResolvedModel(call.model));
     Ok(answer)
+}
+
+/// A Responses API request: translate, call Bedrock, translate back (and hand the response to
+/// the request's [`ResponseSink`], if any, when `store` is on).
+async fn responses<S, B, RB>(
+    mut inner: S,
+    config: &TranslateConfig,
+    request: Request<B>,
+) -> Result<Response<OpenAiBody<RB>>, Error>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<RB>>,
+    S::Error: Into<BoxError>,
+    B: Body,
+    B::Error: Into<BoxError>,
+    RB: Body<Data = Bytes> + Send + Unpin + 'static,
+    RB::Error: Into<BoxError>,
+{
+    let (parts, body) = match read_post(request).await? {
+        Ok(read) => read,
+        Err(response) => return Ok(response),
+    };
+    let (call, model) = match prepare_responses(config, &parts.extensions, &body) {
+        Ok(prepared) => prepared,
+        Err(err) => return Ok(error_response(err.into())),
+    };
+    let keep = parts
+        .extensions
+        .get::<ResponseSink>()
+        .filter(|_| call.store)
+        .map(|sink| Keep {
+            sink: sink.clone(),
+            input_items: call.input_items.clone(),
+            context: call.context.clone(),
+        });
+    let converse = serde_json::to_vec(&call.converse).expect("Converse requests always serialise");
+    let upstream = converse_request(
+        config,
+        parts.extensions,
+        &model,
+        call.stream,
+        Bytes::from(converse),
+    );
+    tracing::debug!(model = %model, stream = call.stream, "calling Bedrock (responses)");
+    let response = inner
+        .call(upstream)
+        .await
+        .map_err(|e| Error::Upstream(e.into()))?;
+    let mut answer = if !response.status().is_success() {
+        let err = bedrock_error(response).await;
+        error_response(err.naming_model(requested_model(&body).as_deref(), &model))
+    } else if call.stream {
+        let translator = ResponsesEvents::new(call.template, call.answer, keep);
+        let mut events = EventsBody::with_translator(response.into_body(), Box::new(translator));
+        match events.prime().await {
+            Ok(()) => stream_response(events),
+            Err(err) => error_response(err),
+        }
+    } else {
+        complete_response(response.into_body(), &call, keep, config.max_upstream_body).await?
+    };
+    answer.extensions_mut().insert(ResolvedModel(model));
+    Ok(answer)
+}
+
+/// Parses and translates a Responses body (the guardrail as for chat).
+fn prepare_responses(
+    config: &TranslateConfig,
+    extensions: &http::Extensions,
+    body: &[u8],
+) -> Result<(ResponsesCall, ModelId), TranslateError> {
+    let request: CreateResponse =
+        serde_json::from_slice(body).map_err(|e| TranslateError::Json(e.to_string()))?;
+    let model = config.resolve_model(request.model.as_deref())?;
+    let options = ConverseOptions::default().with_prompt_caching(config.prompt_caching);
+    let inputs = Inputs {
+        model: &model,
+        previous: extensions.get::<PreviousResponse>(),
+        options: &options,
+        defaults: config.model_defaults.get(&model),
+    };
+    let mut call = responses_to_converse(request, inputs, Identity::new())?;
+    let guardrail = extensions.get::<Guardrail>().or(config.guardrail.as_ref());
+    call.converse.guardrail_config = guardrail.map(|guardrail| {
+        let mode = call.stream.then_some(config.guardrail_stream_mode);
+        guardrail_config(guardrail, config.guardrail_trace, mode)
+    });
+    Ok((call, model))
+}
+
+/// Reads a whole Converse answer and answers the `response` object (kept first, if asked).
+async fn complete_response<RB>(
+    body: RB,
+    call: &ResponsesCall,
+    keep: Option<Keep>,
+    limit: usize,
+) -> Result<Response<OpenAiBody<RB>>, Error>
+where
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let converse = match read_converse(body, limit).await? {
+        Ok(converse) => converse,
+        Err(err) => return Ok(error_response(err)),
+    };
+    let usage = crate::response::usage(&converse.usage);
+    let answer = converse_to_response(converse, &call.template, call.answer);
+    if let Some(keep) = keep.filter(|_| answer.status != "failed") {
+        keep.sink.keep(StoredResponse {
+            id: answer.id.clone(),
+            record: record(&answer, &keep.input_items, &keep.context),
+        });
+    }
+    let json = serde_json::to_vec(&answer).expect("responses always serialise");
+    let mut response = json_response(StatusCode::OK, Bytes::from(json));
+    response.extensions_mut().insert(usage);
+    Ok(response)
 }
 
 /// A response extension: the Bedrock model a request resolved to (for metrics and logs).
@@ -787,16 +909,6 @@ struct PreparedCall {
     stream: Option<StreamOptions>,
 }
 
-impl PreparedCall {
-    fn operation(&self) -> Operation {
-        if self.stream.is_some() {
-            Operation::ConverseStream
-        } else {
-            Operation::Converse
-        }
-    }
-}
-
 /// Parses and translates the OpenAI body: a chat request, or a legacy completion request as
 /// the chat request it means; the guardrail is the request's [`Guardrail`] extension, else the
 /// configured one.
@@ -861,6 +973,33 @@ fn prepare(
     })
 }
 
+/// The Converse (or, for a stream, ConverseStream) request of `body` for `model`, carrying the
+/// client request's extensions to the layers below.
+fn converse_request(
+    config: &TranslateConfig,
+    extensions: http::Extensions,
+    model: &ModelId,
+    stream: bool,
+    body: Bytes,
+) -> Request<Full<Bytes>> {
+    let operation = if stream {
+        Operation::ConverseStream
+    } else {
+        Operation::Converse
+    };
+    let endpoint = config.endpoint_for(&extensions);
+    let mut upstream = Request::post(endpoint.uri(&model.path(operation)))
+        .header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )
+        .header(header::ACCEPT, accept(stream))
+        .body(Full::new(body))
+        .expect("a validated URI and static headers make a valid request");
+    *upstream.extensions_mut() = extensions;
+    upstream
+}
+
 fn accept(stream: bool) -> HeaderValue {
     if stream {
         HeaderValue::from_static("application/vnd.amazon.eventstream")
@@ -900,17 +1039,9 @@ where
     RB: Body<Data = Bytes>,
     RB::Error: Into<BoxError>,
 {
-    let bytes = read_answer(body, limit).await?;
-    let converse: ConverseResponse = match serde_json::from_slice(&bytes) {
+    let converse = match read_converse(body, limit).await? {
         Ok(converse) => converse,
-        Err(e) => {
-            let err = ApiError::server(
-                StatusCode::BAD_GATEWAY,
-                format!("Bedrock answered with an unreadable body: {e}"),
-                "upstream_error",
-            );
-            return Ok(error_response(err));
-        }
+        Err(err) => return Ok(error_response(err)),
     };
     let chat = converse_to_chat(converse, ctx);
     let usage = chat.usage;
@@ -924,6 +1055,26 @@ where
     // The usage, for whoever meters tokens above (streams report theirs via the body).
     response.extensions_mut().insert(usage);
     Ok(response)
+}
+
+/// Reads a whole Converse answer of at most `limit` bytes: the answer, or the 502 an
+/// unreadable one is.
+async fn read_converse<RB>(
+    body: RB,
+    limit: usize,
+) -> Result<Result<ConverseResponse, ApiError>, Error>
+where
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let bytes = read_answer(body, limit).await?;
+    Ok(serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::server(
+            StatusCode::BAD_GATEWAY,
+            format!("Bedrock answered with an unreadable body: {e}"),
+            "upstream_error",
+        )
+    }))
 }
 
 /// Reads a whole Bedrock answer of at most `limit` bytes.
@@ -1187,5 +1338,85 @@ mod tests {
             regional.endpoint_for(&extensions).to_string(),
             "http://127.0.0.1:8"
         );
+    }
+
+    /// Sends a Responses body through the layer to a fake Converse answering `answer`.
+    async fn respond(
+        body: serde_json::Value,
+        extensions: http::Extensions,
+        answer: &'static str,
+    ) -> (StatusCode, serde_json::Value) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let service = TranslateLayer::from_config(TranslateConfig::default())
+            .layer(fake_bedrock(&calls, answer));
+        let mut request = Request::post("/v1/responses")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap();
+        *request.extensions_mut() = extensions;
+        let response = service.oneshot(request).await.unwrap();
+        let status = response.status();
+        if status.is_success() {
+            assert!(response.extensions().get::<ResolvedModel>().is_some());
+            assert!(
+                response
+                    .extensions()
+                    .get::<openai_types::chat::Usage>()
+                    .is_some()
+            );
+        }
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    const HELLO: &str = r#"{"output":{"message":{"role":"assistant","content":[{"text":"Hello"}]}},
+        "stopReason":"end_turn","usage":{"inputTokens":2,"outputTokens":1,"totalTokens":3}}"#;
+
+    #[tokio::test]
+    async fn a_whole_response_is_kept_when_stored_and_a_sink_is_there() {
+        let kept = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut extensions = http::Extensions::new();
+        extensions.insert(ResponseSink::new({
+            let kept = Arc::clone(&kept);
+            move |stored: StoredResponse| kept.lock().unwrap().push(stored)
+        }));
+        let body = serde_json::json!({"model": "gpt-x", "input": "Hi", "metadata": {"a": "b"}});
+        let (status, answer) = respond(body.clone(), extensions.clone(), HELLO).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["output"][0]["content"][0]["text"], "Hello");
+        assert_eq!(answer["model"], "gpt-x");
+        assert_eq!(answer["metadata"], serde_json::json!({"a": "b"}));
+        assert_eq!(answer["usage"]["total_tokens"], 3);
+        {
+            let kept = kept.lock().unwrap();
+            assert_eq!(kept.len(), 1);
+            assert_eq!(kept[0].id, answer["id"].as_str().unwrap());
+            let record: serde_json::Value = serde_json::from_slice(&kept[0].record).unwrap();
+            assert_eq!(record["response"], answer);
+            let item = &record["input_items"][0];
+            assert_eq!(item["role"], "user");
+            assert!(item["id"].as_str().unwrap().starts_with("msg_"));
+            assert_eq!(record["context"], record["input_items"]);
+        }
+        let mut unstored = body;
+        unstored["store"] = serde_json::json!(false);
+        let (status, _) = respond(unstored, extensions, HELLO).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(kept.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_previous_response_extension_feeds_the_conversation_and_without_it_is_a_400() {
+        let body = serde_json::json!({"input": "again", "previous_response_id": "resp_0"});
+        let (status, error) = respond(body.clone(), http::Extensions::new(), HELLO).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(error["error"]["param"], "previous_response_id");
+        let mut extensions = http::Extensions::new();
+        let record =
+            serde_json::json!({"response": {"output": []}, "input_items": [], "context": []});
+        extensions.insert(PreviousResponse(Bytes::from(record.to_string())));
+        let (status, answer) = respond(body, extensions, HELLO).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["previous_response_id"], "resp_0");
+        assert_eq!(answer["model"], DEFAULT_MODEL);
     }
 }

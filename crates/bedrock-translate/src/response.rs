@@ -55,9 +55,14 @@ impl ResponseContext {
 
 /// A random `chatcmpl-` id of 29 characters, as OpenAI's.
 pub fn completion_id() -> String {
-    let mut id = String::with_capacity(29);
-    id.push_str("chatcmpl-");
-    id.extend(std::iter::repeat_with(fastrand::alphanumeric).take(20));
+    random_id("chatcmpl-", 20)
+}
+
+/// A random id: `prefix` then `len` alphanumerics.
+pub fn random_id(prefix: &str, len: usize) -> String {
+    let mut id = String::with_capacity(prefix.len() + len);
+    id.push_str(prefix);
+    id.extend(std::iter::repeat_with(fastrand::alphanumeric).take(len));
     id
 }
 

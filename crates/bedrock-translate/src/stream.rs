@@ -46,70 +46,74 @@ pub struct StreamOptions {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct BlockStart {
+pub(crate) struct BlockStart {
     #[serde(default)]
-    content_block_index: u32,
+    pub(crate) content_block_index: u32,
     #[serde(default)]
-    start: StartMember,
+    pub(crate) start: StartMember,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct StartMember {
+pub(crate) struct StartMember {
     #[serde(default)]
-    tool_use: Option<ToolUseStart>,
+    pub(crate) tool_use: Option<ToolUseStart>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ToolUseStart {
-    tool_use_id: String,
-    name: String,
+pub(crate) struct ToolUseStart {
+    pub(crate) tool_use_id: String,
+    pub(crate) name: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct BlockDelta {
+pub(crate) struct BlockDelta {
     #[serde(default)]
-    content_block_index: u32,
+    pub(crate) content_block_index: u32,
     #[serde(default)]
-    delta: DeltaMember,
+    pub(crate) delta: DeltaMember,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct DeltaMember {
+pub(crate) struct DeltaMember {
     #[serde(default)]
-    text: Option<String>,
+    pub(crate) text: Option<String>,
     #[serde(default)]
-    tool_use: Option<ToolUseDelta>,
+    pub(crate) tool_use: Option<ToolUseDelta>,
     #[serde(default)]
-    reasoning_content: Option<ReasoningDelta>,
+    pub(crate) reasoning_content: Option<ReasoningDelta>,
 }
 
 #[derive(Debug, Deserialize)]
-struct ToolUseDelta {
+pub(crate) struct ToolUseDelta {
     #[serde(default)]
-    input: String,
+    pub(crate) input: String,
 }
 
 #[derive(Debug, Deserialize)]
-struct ReasoningDelta {
+pub(crate) struct ReasoningDelta {
     #[serde(default)]
-    text: Option<String>,
+    pub(crate) text: Option<String>,
+    #[serde(default)]
+    pub(crate) signature: Option<String>,
+    #[serde(default, rename = "redactedContent")]
+    pub(crate) redacted_content: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct MessageStop {
+pub(crate) struct MessageStop {
     #[serde(default)]
-    stop_reason: String,
+    pub(crate) stop_reason: String,
 }
 
 #[derive(Debug, Deserialize)]
-struct Metadata {
+pub(crate) struct Metadata {
     #[serde(default)]
-    usage: Option<TokenUsage>,
+    pub(crate) usage: Option<TokenUsage>,
 }
 
 /// The state of one streamed answer.

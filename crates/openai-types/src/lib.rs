@@ -19,5 +19,6 @@ pub mod completions;
 pub mod embeddings;
 pub mod error;
 pub mod models;
+pub mod responses;
 
 pub use error::{ErrorBody, ErrorObject};

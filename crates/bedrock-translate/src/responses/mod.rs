@@ -1,5 +1,10 @@
 //! The OpenAI Responses API (`POST /v1/responses`) on Converse / ConverseStream.
 //!
+//! Like every front door: [`request`] maps the request onto Converse (through the chat path),
+//! [`response`] maps a whole answer back to the `response` object, and [`stream`] is the state
+//! machine from ConverseStream events to the API's typed server-sent events. The layer
+//! ([`crate::layer::Translate`]) serves it for [`crate::FrontDoor::Responses`].
+//!
 //! # Keeping responses: the contract with a store
 //!
 //! This crate does no I/O, so it does not keep responses itself. Whoever does (the gateway's
@@ -20,6 +25,10 @@
 //! `GET /v1/responses/{id}/input_items` lists, and `context` the whole conversation sent to the
 //! model (the previous response's context and output, then `input_items`), which a following
 //! `previous_response_id` continues after `response.output`.
+
+pub mod request;
+pub mod response;
+pub mod stream;
 
 use std::sync::Arc;
 
@@ -71,5 +80,49 @@ impl ResponseSink {
 impl std::fmt::Debug for ResponseSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseSink").finish_non_exhaustive()
+    }
+}
+
+/// Helpers of this module's tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::collections::HashMap;
+
+    use openai_types::responses::Response;
+    use serde_json::{Value, json};
+
+    /// A response as created, for `model` "m".
+    pub(crate) fn template() -> Response {
+        serde_json::from_value(
+            json!({"id": "resp_1", "object": "response", "created_at": 7,
+            "status": "in_progress", "model": "m", "output": [], "usage": null, "error": null,
+            "incomplete_details": null, "instructions": null, "metadata": {}, "temperature": null,
+            "top_p": null, "parallel_tool_calls": true, "tool_choice": "auto", "tools": [],
+            "text": {"format": {"type": "text"}}, "reasoning": null, "max_output_tokens": null,
+            "store": true, "previous_response_id": null, "truncation": "disabled", "user": null,
+            "background": false}),
+        )
+        .unwrap()
+    }
+
+    /// `value` with each random item id (`msg_`, `fc_`, `rs_` and 24 characters) replaced by
+    /// its prefix and the order in which it first appears: `msg_1`, `fc_2`, ...
+    pub(crate) fn stable_ids(value: &mut Value, seen: &mut HashMap<String, String>) {
+        match value {
+            Value::String(s) => {
+                for prefix in ["msg_", "fc_", "rs_"] {
+                    if s.starts_with(prefix) && s.len() == prefix.len() + 24 {
+                        let next = seen.len() + 1;
+                        *s = seen
+                            .entry(s.clone())
+                            .or_insert_with(|| format!("{prefix}{next}"))
+                            .clone();
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| stable_ids(v, seen)),
+            Value::Object(map) => map.values_mut().for_each(|v| stable_ids(v, seen)),
+            _ => {}
+        }
     }
 }

@@ -1,0 +1,165 @@
+"""The Responses API (`/v1/responses`) through the official OpenAI Python SDK and the OpenAI
+Agents SDK, against the gateway (which fronts the fake Bedrock).
+
+Usage: python openai_responses_test.py GATEWAY_URL MOCK_URL
+
+Run by `cargo xtask integration` in a venv it creates; the gateway it starts maps the Agents
+SDK's default model (`gpt-5.6-luna` in openai-agents 0.24) to Claude 3 Haiku with
+`--model-alias`. Every request says `store=False`: this gateway keeps no responses. Every check
+raises on failure, so the script exits non-zero; it prints one line per passing check.
+"""
+
+import asyncio
+import json
+import sys
+import urllib.request
+
+import openai
+import pydantic
+
+GATEWAY, MOCK = sys.argv[1], sys.argv[2]
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+# Native structured output and extended thinking.
+SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+WEATHER_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Current weather in a city",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+        "additionalProperties": False,
+    },
+    "strict": True,
+}
+
+client = openai.OpenAI(base_url=f"{GATEWAY}/v1", api_key="unused-by-the-gateway", max_retries=0)
+
+
+class Echo(pydantic.BaseModel):
+    """What the fake Bedrock answers to a JSON schema: the user's words, or "mock"."""
+
+    echo: str
+
+
+def check(name, condition, detail=""):
+    if not condition:
+        raise AssertionError(f"{name} failed: {detail}")
+    print(f"ok - {name}")
+
+
+def last_sent():
+    """The Converse body the fake Bedrock received last."""
+    with urllib.request.urlopen(f"{MOCK}/__mock/requests") as answer:
+        requests = json.load(answer)
+    return json.loads(requests[-1]["body"])
+
+
+def shape(response):
+    """A response without what differs between two answers of the same content (ids, time) and
+    without what the stream accumulator adds (its parsed copies of text and arguments)."""
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in ("id", "created_at", "parsed", "parsed_arguments")}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(response.model_dump())
+
+
+def text():
+    r = client.responses.create(model=HAIKU, instructions="Be brief.", input="Hello responses", store=False)
+    check("responses.create text", r.output_text == "You said: Hello responses", r)
+    check("response status and ids", r.status == "completed" and r.id.startswith("resp_") and r.output[0].id.startswith("msg_"), r)
+    check("response usage", r.usage.total_tokens == r.usage.input_tokens + r.usage.output_tokens
+          and r.usage.input_tokens_details.cached_tokens == 0, r.usage)
+    check("instructions echoed", r.instructions == "Be brief.", r.instructions)
+
+
+def function_tool_round_trip():
+    history = [{"role": "user", "content": "Weather in Paris?"}]
+    r = client.responses.create(model=HAIKU, input=history, tools=[WEATHER_TOOL], tool_choice="required", store=False)
+    calls = [item for item in r.output if item.type == "function_call"]
+    check("function_call output item", len(calls) == 1 and calls[0].name == "get_weather", r.output)
+    check("function_call arguments are JSON", json.loads(calls[0].arguments) == {"city": "mock"}, calls[0].arguments)
+    history += r.output
+    history.append({"type": "function_call_output", "call_id": calls[0].call_id, "output": "18C and sunny"})
+    r = client.responses.create(model=HAIKU, input=history, tools=[WEATHER_TOOL], store=False)
+    check("function_call_output answered", "18C and sunny" in r.output_text, r.output_text)
+
+
+def parse():
+    for model in (SONNET, HAIKU):
+        r = client.responses.parse(model=model, input="parse me", text_format=Echo, store=False)
+        check(f"responses.parse with a Pydantic model ({model})", isinstance(r.output_parsed, Echo), r)
+    check("native structured output echoes", client.responses.parse(
+        model=SONNET, input="parse me", text_format=Echo, store=False).output_parsed.echo == "parse me")
+
+
+def reasoning_round_trip():
+    history = [{"role": "user", "content": "Weather in Paris?"}]
+    r = client.responses.create(model=SONNET, input=history, tools=[WEATHER_TOOL], reasoning={"effort": "low"},
+                                include=["reasoning.encrypted_content"], store=False)
+    reasoning = [item for item in r.output if item.type == "reasoning"]
+    check("reasoning item with encrypted_content", len(reasoning) == 1 and reasoning[0].encrypted_content
+          and reasoning[0].summary[0].text.startswith("Thinking about"), r.output)
+    call = next(item for item in r.output if item.type == "function_call")
+    history += r.output
+    history.append({"type": "function_call_output", "call_id": call.call_id, "output": "18C"})
+    r = client.responses.create(model=SONNET, input=history, tools=[WEATHER_TOOL], reasoning={"effort": "low"},
+                                include=["reasoning.encrypted_content"], store=False)
+    check("reasoning round trip answered", r.status == "completed", r)
+    assistant = last_sent()["messages"][1]["content"]
+    signed = assistant[0].get("reasoningContent", {}).get("reasoningText", {})
+    check("reasoning sent back signed before the tool use", signed.get("signature") == reasoning[0].encrypted_content
+          and any("toolUse" in block for block in assistant), assistant)
+
+
+def streamed_text():
+    whole = client.responses.create(model=HAIKU, input="Stream me", store=False)
+    with client.responses.stream(model=HAIKU, input="Stream me", store=False) as stream:
+        deltas = [e.delta for e in stream if e.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+    check("responses.stream text deltas", "".join(deltas) == "You said: Stream me", deltas)
+    check("streamed final response equals the whole one", shape(final) == shape(whole), (shape(final), shape(whole)))
+
+
+def streamed_tool_call():
+    args = dict(model=HAIKU, input="Weather in Paris?", tools=[WEATHER_TOOL], tool_choice="required", store=False)
+    whole = client.responses.create(**args)
+    with client.responses.stream(**args) as stream:
+        done = [e for e in stream if e.type == "response.function_call_arguments.done"]
+        final = stream.get_final_response()
+    check("responses.stream tool call arguments", len(done) == 1 and json.loads(done[0].arguments) == {"city": "mock"}, done)
+    check("streamed tool call parsed", final.output[0].parsed_arguments == {"city": "mock"}, final.output)
+    check("streamed tool-call response equals the whole one", shape(final) == shape(whole), (shape(final), shape(whole)))
+
+
+def agents_sdk():
+    from agents import Agent, Runner, function_tool, set_default_openai_api, set_default_openai_client, set_tracing_disabled
+    from agents.models.default_models import get_default_model
+
+    set_tracing_disabled(True)
+    set_default_openai_client(openai.AsyncOpenAI(base_url=f"{GATEWAY}/v1", api_key="unused-by-the-gateway", max_retries=0),
+                              use_for_tracing=False)
+    set_default_openai_api("responses")
+    called = []
+
+    @function_tool
+    def get_weather(city: str) -> str:
+        """Current weather in a city."""
+        called.append(city)
+        return f"18C in {city}"
+
+    agent = Agent(name="weather", instructions="Answer with the weather.", tools=[get_weather], output_type=Echo)
+    result = asyncio.run(Runner.run(agent, "Weather in Paris?"))
+    check(f"agents SDK default model ({get_default_model()}) calls the function tool", called == ["mock"], called)
+    check("agents SDK typed final output", isinstance(result.final_output, Echo), result.final_output)
+
+
+for test in (text, function_tool_round_trip, parse, reasoning_round_trip, streamed_text, streamed_tool_call, agents_sdk):
+    test()
+print("openai responses: all checks passed")

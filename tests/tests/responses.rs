@@ -1,0 +1,373 @@
+//! End to end, the Responses API (`POST /v1/responses`): the real gateway binary against the
+//! real mock binary, whole and streamed answers.
+
+use e2e_tests::{Gateway, Mock, credential_headers, send};
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+const SONNET_45: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+fn weather_tool() -> Value {
+    json!({"type": "function", "name": "get_weather", "description": "The weather in a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}})
+}
+
+async fn post(gateway: &Gateway, body: &Value) -> (StatusCode, Vec<u8>) {
+    let url = format!("{}/v1/responses", gateway.url());
+    let (status, _, bytes) = send(
+        Method::POST,
+        &url,
+        &credential_headers(),
+        Some(body.to_string()),
+    )
+    .await;
+    (status, bytes.to_vec())
+}
+
+async fn create(gateway: &Gateway, body: &Value) -> (StatusCode, Value) {
+    let (status, bytes) = post(gateway, body).await;
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)));
+    (status, json)
+}
+
+/// The events of a streamed answer, after checking that each `event:` line names its data's
+/// type and that sequence numbers count from 0.
+async fn stream(gateway: &Gateway, body: &Value) -> Vec<Value> {
+    let (status, bytes) = post(gateway, body).await;
+    let text = String::from_utf8(bytes).unwrap();
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let events: Vec<Value> = text
+        .split_terminator("\n\n")
+        .map(|event| {
+            let (name, data) = event.split_once('\n').unwrap();
+            let data: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
+            assert_eq!(
+                name.strip_prefix("event: ").unwrap(),
+                data["type"],
+                "{event}"
+            );
+            data
+        })
+        .collect();
+    for (i, event) in events.iter().enumerate() {
+        assert_eq!(event["sequence_number"], i, "{event}");
+    }
+    events
+}
+
+fn types(events: &[Value]) -> Vec<&str> {
+    events.iter().map(|e| e["type"].as_str().unwrap()).collect()
+}
+
+/// The text of a response's message items.
+fn output_text(response: &Value) -> String {
+    response["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["type"] == "message")
+        .flat_map(|item| item["content"].as_array().unwrap().clone())
+        .filter_map(|part| part["text"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The Converse body the mock received last.
+async fn last_sent(mock: &Mock) -> Value {
+    let requests = mock.requests().await;
+    let last = requests.last().unwrap();
+    serde_json::from_str(last["body"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_text_answer_is_a_completed_response_with_usage_and_echoes() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let body = json!({"model": HAIKU, "instructions": "Be brief.", "input": "Hello there",
+        "store": false, "metadata": {"run": "e2e"}, "temperature": 0.5});
+    let (status, response) = create(&gateway, &body).await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    assert!(response["id"].as_str().unwrap().starts_with("resp_"));
+    assert_eq!(response["object"], "response");
+    assert_eq!(response["status"], "completed");
+    assert_eq!(response["model"], HAIKU);
+    assert_eq!(output_text(&response), "You said: Hello there");
+    assert!(
+        response["output"][0]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("msg_")
+    );
+    assert_eq!(response["instructions"], "Be brief.");
+    assert_eq!(response["metadata"], json!({"run": "e2e"}));
+    assert_eq!(response["temperature"], 0.5);
+    assert_eq!(response["store"], false);
+    assert_eq!(response["error"], Value::Null);
+    let usage = &response["usage"];
+    assert_eq!(
+        usage["total_tokens"].as_u64().unwrap(),
+        usage["input_tokens"].as_u64().unwrap() + usage["output_tokens"].as_u64().unwrap()
+    );
+    assert_eq!(usage["input_tokens_details"]["cache_write_tokens"], 0);
+    assert_eq!(usage["output_tokens_details"]["reasoning_tokens"], 0);
+    assert_eq!(
+        last_sent(&mock).await,
+        json!({"system": [{"text": "Be brief."}],
+            "messages": [{"role": "user", "content": [{"text": "Hello there"}]}],
+            "inferenceConfig": {"temperature": 0.5}})
+    );
+}
+
+#[tokio::test]
+async fn a_function_tool_round_trip_through_function_call_output() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let input = json!([{"role": "user", "content": "Weather in Paris?"}]);
+    let body = json!({"model": HAIKU, "input": input, "tools": [weather_tool()], "tool_choice": "required", "store": false});
+    let (status, first) = create(&gateway, &body).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let call = first["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["type"] == "function_call")
+        .unwrap_or_else(|| panic!("no call: {first}"))
+        .clone();
+    assert_eq!(call["name"], "get_weather");
+    assert!(call["id"].as_str().unwrap().starts_with("fc_"));
+    let arguments: Value = serde_json::from_str(call["arguments"].as_str().unwrap()).unwrap();
+    assert!(arguments.is_object(), "{arguments}");
+
+    let mut items = input.as_array().unwrap().clone();
+    items.extend(first["output"].as_array().unwrap().iter().cloned());
+    items.push(json!({"type": "function_call_output", "call_id": call["call_id"], "output": "18C and sunny"}));
+    let body = json!({"model": HAIKU, "input": items, "tools": [weather_tool()], "store": false});
+    let (status, second) = create(&gateway, &body).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert!(output_text(&second).contains("18C and sunny"), "{second}");
+    let sent = last_sent(&mock).await;
+    assert_eq!(
+        sent["messages"][2]["content"][0]["toolResult"]["toolUseId"],
+        call["call_id"]
+    );
+
+    // An output answering no call is refused before Bedrock is called.
+    let calls_before = mock.requests().await.len();
+    let orphan = json!({"model": HAIKU, "input": [{"type": "function_call_output", "call_id": "nope", "output": "x"}]});
+    let (status, error) = create(&gateway, &orphan).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["error"]["param"], "input[0].call_id");
+    assert_eq!(mock.requests().await.len(), calls_before);
+}
+
+#[tokio::test]
+async fn a_streamed_text_answer_ends_as_the_whole_one() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let body = json!({"model": HAIKU, "input": "Stream me please", "store": false});
+    let (_, whole) = create(&gateway, &body).await;
+    let mut streamed_body = body.clone();
+    streamed_body["stream"] = json!(true);
+    let events = stream(&gateway, &streamed_body).await;
+    let kinds = types(&events);
+    assert_eq!(
+        kinds[..4],
+        [
+            "response.created",
+            "response.in_progress",
+            "response.output_item.added",
+            "response.content_part.added"
+        ]
+    );
+    assert_eq!(
+        kinds[kinds.len() - 4..],
+        [
+            "response.output_text.done",
+            "response.content_part.done",
+            "response.output_item.done",
+            "response.completed"
+        ]
+    );
+    let deltas: String = events
+        .iter()
+        .filter(|e| e["type"] == "response.output_text.delta")
+        .map(|e| e["delta"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, "You said: Stream me please");
+    let id = &events[0]["response"]["id"];
+    assert!(
+        events
+            .iter()
+            .filter(|e| e.get("response").is_some())
+            .all(|e| &e["response"]["id"] == id)
+    );
+    let last = &events.last().unwrap()["response"];
+    assert_eq!(last["status"], "completed");
+    assert_eq!(output_text(last), output_text(&whole));
+    assert_eq!(last["usage"], whole["usage"]);
+}
+
+#[tokio::test]
+async fn a_streamed_tool_call_has_its_arguments_and_a_completed_item() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let body = json!({"model": HAIKU, "input": "Weather in Paris?", "tools": [weather_tool()],
+        "tool_choice": {"type": "function", "name": "get_weather"}, "stream": true, "store": false});
+    let events = stream(&gateway, &body).await;
+    let added = events
+        .iter()
+        .find(|e| e["type"] == "response.output_item.added" && e["item"]["type"] == "function_call")
+        .unwrap();
+    assert_eq!(added["item"]["arguments"], "");
+    let done = events
+        .iter()
+        .find(|e| e["type"] == "response.function_call_arguments.done")
+        .unwrap();
+    assert_eq!(done["item_id"], added["item"]["id"]);
+    let arguments: Value = serde_json::from_str(done["arguments"].as_str().unwrap()).unwrap();
+    assert!(arguments.is_object());
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "response.completed");
+    let call = &last["response"]["output"][0];
+    assert_eq!(call["call_id"], added["item"]["call_id"]);
+    assert_eq!(call["arguments"], done["arguments"]);
+    assert_eq!(call["status"], "completed");
+}
+
+#[tokio::test]
+async fn json_schema_format_answers_json_text_natively_and_through_the_tool() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let format = json!({"type": "json_schema", "name": "Echo", "strict": true,
+        "schema": {"type": "object", "properties": {"echo": {"type": "string"}}, "required": ["echo"], "additionalProperties": false}});
+    for model in [SONNET_45, HAIKU] {
+        let body = json!({"model": model, "input": "json please", "text": {"format": format}, "store": false});
+        let (status, response) = create(&gateway, &body).await;
+        assert_eq!(status, StatusCode::OK, "{response}");
+        let text = output_text(&response);
+        let parsed: Value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{model}: {response}"));
+        assert!(parsed.is_object(), "{model}: {parsed}");
+        assert_eq!(response["text"]["format"]["name"], "Echo");
+        assert_eq!(
+            response["output"].as_array().unwrap().len(),
+            1,
+            "{response}"
+        );
+        let sent = last_sent(&mock).await;
+        if model == SONNET_45 {
+            assert!(sent.get("outputConfig").is_some(), "{sent}");
+        } else {
+            assert_eq!(
+                sent["toolConfig"]["toolChoice"],
+                json!({"tool": {"name": "json_output"}})
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn hosted_tools_and_storeless_continuations_are_400s() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let cases = [
+        (
+            json!({"model": HAIKU, "input": "x", "tools": [{"type": "web_search_preview"}]}),
+            "tools[0].type",
+            "web_search_preview",
+        ),
+        (
+            json!({"model": HAIKU, "input": "x", "tools": [{"type": "code_interpreter", "container": {"type": "auto"}}]}),
+            "tools[0].type",
+            "code_interpreter",
+        ),
+        (
+            json!({"model": HAIKU, "input": "x", "previous_response_id": "resp_123"}),
+            "previous_response_id",
+            "response store",
+        ),
+        (
+            json!({"model": HAIKU, "input": "x", "background": true}),
+            "background",
+            "background",
+        ),
+    ];
+    for (body, param, needle) in cases {
+        let (status, error) = create(&gateway, &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+        assert_eq!(error["error"]["type"], "invalid_request_error");
+        assert_eq!(error["error"]["param"], param);
+        assert!(
+            error["error"]["message"].as_str().unwrap().contains(needle),
+            "{error}"
+        );
+    }
+    assert!(mock.requests().await.is_empty());
+}
+
+#[tokio::test]
+async fn max_tokens_is_incomplete_and_an_exception_mid_stream_is_response_failed() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let body = json!({"model": HAIKU, "input": "one two three four five six", "max_output_tokens": 3, "store": false});
+    let (status, response) = create(&gateway, &body).await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    assert_eq!(response["status"], "incomplete");
+    assert_eq!(
+        response["incomplete_details"],
+        json!({"reason": "max_output_tokens"})
+    );
+
+    mock.fault(json!({"stream_exception": "modelStreamErrorException", "after_events": 3}))
+        .await;
+    let body = json!({"model": HAIKU, "input": "a b c d e f g h", "stream": true, "store": false});
+    let events = stream(&gateway, &body).await;
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "response.failed", "{last}");
+    assert_eq!(last["response"]["status"], "failed");
+    assert_eq!(last["response"]["error"]["code"], "server_error");
+    assert!(events.iter().all(|e| e["type"] != "response.completed"));
+}
+
+#[tokio::test]
+async fn reasoning_comes_back_signed_before_its_tool_use() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let input = json!([{"role": "user", "content": "Weather in Paris?"}]);
+    let body = json!({"model": SONNET_45, "input": input, "tools": [weather_tool()], "store": false,
+        "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]});
+    let (status, first) = create(&gateway, &body).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let reasoning = &first["output"][0];
+    assert_eq!(reasoning["type"], "reasoning", "{first}");
+    assert_eq!(reasoning["encrypted_content"], "mock-signature");
+    let call = first["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["type"] == "function_call")
+        .unwrap()
+        .clone();
+    let mut items = input.as_array().unwrap().clone();
+    items.extend(first["output"].as_array().unwrap().iter().cloned());
+    items
+        .push(json!({"type": "function_call_output", "call_id": call["call_id"], "output": "18C"}));
+    let mut again = body.clone();
+    again["input"] = Value::Array(items);
+    let (status, second) = create(&gateway, &again).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let sent = last_sent(&mock).await;
+    let assistant = &sent["messages"][1]["content"];
+    assert_eq!(
+        assistant[0]["reasoningContent"]["reasoningText"]["signature"], "mock-signature",
+        "{sent}"
+    );
+    assert!(
+        assistant
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b.get("toolUse").is_some())
+    );
+}
