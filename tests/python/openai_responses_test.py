@@ -5,7 +5,8 @@ Usage: python openai_responses_test.py GATEWAY_URL MOCK_URL
 
 Run by `cargo xtask integration` in a venv it creates; the gateway it starts maps the Agents
 SDK's default model (`gpt-5.6-luna` in openai-agents 0.24) to Claude 3 Haiku with
-`--model-alias`. Every request says `store=False`: this gateway keeps no responses. Every check
+`--model-alias`. The requests say `store=False` except those of `stored_conversation`, which
+keeps responses in the gateway's (memory) store, reads them back and continues them. Every check
 raises on failure, so the script exits non-zero; it prints one line per passing check.
 """
 
@@ -160,6 +161,30 @@ def agents_sdk():
     check("agents SDK typed final output", isinstance(result.final_output, Echo), result.final_output)
 
 
-for test in (text, function_tool_round_trip, parse, reasoning_round_trip, streamed_text, streamed_tool_call, agents_sdk):
+def stored_conversation():
+    first = client.responses.create(model=HAIKU, input="Remember me")
+    check("responses.retrieve of a stored response", client.responses.retrieve(first.id).id == first.id)
+    question = [{"role": "user", "content": "And now?"}, {"role": "user", "content": "Still there?"}]
+    second = client.responses.create(model=HAIKU, input=question, previous_response_id=first.id)
+    sent = last_sent()["messages"]
+    check("previous_response_id continues the stored conversation",
+          [m["role"] for m in sent][:2] == ["user", "assistant"] and "Remember me" in json.dumps(sent[0])
+          and "Still there?" in json.dumps(sent[-1]), sent)
+    items = list(client.responses.input_items.list(second.id, limit=1, order="asc"))
+    check("input_items pages one by one with after", len(items) == 2 and items[0].id != items[1].id
+          and "And now?" in json.dumps(items[0].model_dump(warnings=False)), items)
+    with client.responses.stream(model=HAIKU, input="Stream and keep") as stream:
+        streamed = stream.get_final_response()
+    check("a streamed response is readable once its stream ended", client.responses.retrieve(streamed.id).id == streamed.id)
+    client.responses.delete(first.id)
+    try:
+        client.responses.retrieve(first.id)
+        raise AssertionError("a deleted response was still found")
+    except openai.NotFoundError:
+        print("ok - responses.delete, then retrieve is a 404")
+
+
+for test in (text, function_tool_round_trip, parse, reasoning_round_trip, streamed_text, streamed_tool_call,
+             stored_conversation, agents_sdk):
     test()
 print("openai responses: all checks passed")

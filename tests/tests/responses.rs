@@ -268,7 +268,7 @@ async fn json_schema_format_answers_json_text_natively_and_through_the_tool() {
 }
 
 #[tokio::test]
-async fn hosted_tools_and_storeless_continuations_are_400s() {
+async fn hosted_tools_are_400s_and_an_unknown_previous_response_a_404() {
     let mock = Mock::start();
     let gateway = Gateway::start(&mock, &[], &[]);
     let cases = [
@@ -281,11 +281,6 @@ async fn hosted_tools_and_storeless_continuations_are_400s() {
             json!({"model": HAIKU, "input": "x", "tools": [{"type": "code_interpreter", "container": {"type": "auto"}}]}),
             "tools[0].type",
             "code_interpreter",
-        ),
-        (
-            json!({"model": HAIKU, "input": "x", "previous_response_id": "resp_123"}),
-            "previous_response_id",
-            "response store",
         ),
         (
             json!({"model": HAIKU, "input": "x", "background": true}),
@@ -303,6 +298,12 @@ async fn hosted_tools_and_storeless_continuations_are_400s() {
             "{error}"
         );
     }
+    // The gateway keeps responses (memory by default): an id it never kept is OpenAI's 404.
+    let body = json!({"model": HAIKU, "input": "x", "previous_response_id": "resp_123"});
+    let (status, error) = create(&gateway, &body).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
+    assert_eq!(error["error"]["type"], "invalid_request_error");
+    assert_eq!(error["error"]["param"], "previous_response_id");
     assert!(mock.requests().await.is_empty());
 }
 
