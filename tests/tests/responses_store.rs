@@ -159,18 +159,45 @@ async fn a_response_created_through_one_gateway_is_read_and_continued_through_an
     let id = created["id"].as_str().expect("an id").to_owned();
     let (status, read) = get(&b, &format!("/v1/responses/{id}")).await;
     assert_eq!(status, StatusCode::OK, "{read}");
-    assert_eq!(read["id"], created["id"]);
+    assert_eq!(read, created, "the stored response is the one answered");
     let (status, items) = get(&b, &format!("/v1/responses/{id}/input_items")).await;
     assert_eq!(status, StatusCode::OK, "{items}");
     assert_eq!(items["data"].as_array().map(Vec::len), Some(1));
     let next = json!({"input": "And then?", "previous_response_id": id});
     let (status, continued) = post(&b, next).await;
     assert_eq!(status, StatusCode::OK, "{continued}");
+    let streamed = streamed_id(&a, json!({"input": "Stream it", "stream": true})).await;
+    let (status, read) = get(&b, &format!("/v1/responses/{streamed}")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "kept before the stream's end: {read}"
+    );
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(
         get(&a, &format!("/v1/responses/{id}")).await,
         (StatusCode::NOT_FOUND, not_found(&id))
     );
+}
+
+/// Streams a `POST /v1/responses` to its end; the id of its `response.completed` event.
+async fn streamed_id(gateway: &Gateway, body: Value) -> String {
+    let url = format!("{}/v1/responses", gateway.url());
+    let (status, _, bytes) = send(
+        Method::POST,
+        &url,
+        &credential_headers(),
+        Some(body.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8(bytes.to_vec()).expect("SSE is UTF-8");
+    text.lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter_map(|data| serde_json::from_str::<Value>(data).ok())
+        .find(|event| event["type"] == "response.completed")
+        .and_then(|event| event["response"]["id"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no response.completed in {text}"))
 }
 
 async fn ready(gateway: &Gateway) -> (StatusCode, Value) {
