@@ -233,6 +233,13 @@ impl TranslateConfig {
         self
     }
 
+    /// The inference-profile prefix of Anthropic model names (default
+    /// [`InferenceProfilePrefix::Auto`]).
+    pub fn with_inference_profile_prefix(mut self, prefix: InferenceProfilePrefix) -> Self {
+        self.inference_profile_prefix = prefix;
+        self
+    }
+
     /// Defaults for `model`'s requests.
     pub fn with_model_defaults(mut self, model: ModelId, defaults: ModelDefaults) -> Self {
         self.model_defaults.insert(model, defaults);
