@@ -15,7 +15,12 @@ pub(crate) const PYTHON_VAR: &str = "BEDROCK_TEST_PYTHON";
 
 /// What the venv gets; lower bounds only, so that a fresh machine takes current releases.
 /// `langchain-openai` for its `OpenAIEmbeddings`, which sends token arrays by default.
-const REQUIREMENTS: &[&str] = &["openai>=1.40", "botocore>=1.34", "langchain-openai>=0.3"];
+const REQUIREMENTS: &[&str] = &[
+    "openai>=1.40",
+    "botocore>=1.34",
+    "langchain-openai>=0.3",
+    "anthropic>=0.40",
+];
 
 /// Creates (once) the venv and returns its python. `ci` creates it before the tests, whose
 /// botocore checks run with it ([`PYTHON_VAR`]).
