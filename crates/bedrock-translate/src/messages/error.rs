@@ -89,11 +89,10 @@ mod tests {
     use super::*;
 
     fn kind(status: u16, code: &str) -> (u16, String) {
-        let body = format!(r#"{{"message":"m"}}"#);
         let err = ApiError::from_bedrock(
             StatusCode::from_u16(status).unwrap(),
             Some(code),
-            body.as_bytes(),
+            br#"{"message":"m"}"#,
         );
         let (status, body) = anthropic_error(&err);
         (status.as_u16(), body.error.kind)

@@ -200,11 +200,8 @@ fn system_blocks(
     let mut out = Vec::new();
     match system {
         None => {}
-        Some(SystemPrompt::Text(text)) => {
-            if !text.is_empty() {
-                out.push(SystemContentBlock::text(text));
-            }
-        }
+        Some(SystemPrompt::Text(text)) if text.is_empty() => {}
+        Some(SystemPrompt::Text(text)) => out.push(SystemContentBlock::text(text)),
         Some(SystemPrompt::Blocks(blocks)) => {
             for (i, block) in blocks.into_iter().enumerate() {
                 if !block.text.is_empty() {
