@@ -44,6 +44,15 @@ use crate::layer::{
 use crate::model_id::{ModelId, Operation};
 use crate::request::ConverseOptions;
 
+/// InvokeModel's guardrail identifier header.
+const GUARDRAIL_ID: http::HeaderName =
+    http::HeaderName::from_static("x-amzn-bedrock-guardrailidentifier");
+/// InvokeModel's guardrail version header.
+const GUARDRAIL_VERSION: http::HeaderName =
+    http::HeaderName::from_static("x-amzn-bedrock-guardrailversion");
+/// InvokeModel's guardrail trace header.
+const GUARDRAIL_TRACE: http::HeaderName = http::HeaderName::from_static("x-amzn-bedrock-trace");
+
 /// Whether `model` is a Claude model (served through InvokeModel).
 pub fn is_claude(model: &ModelId) -> bool {
     model.provider() == "anthropic"
@@ -64,12 +73,12 @@ fn betas(headers: &HeaderMap) -> Option<String> {
     (!values.is_empty()).then(|| values.join(","))
 }
 
-/// One call to Bedrock with a JSON body.
+/// One call to Bedrock with a JSON body, to `path` with `headers`.
 async fn send<S, RB>(
     mut inner: S,
     config: &TranslateConfig,
     extensions: http::Extensions,
-    path: &str,
+    (path, headers): (&str, HeaderMap),
     body: Bytes,
     stream: bool,
 ) -> Result<Response<RB>, Error>
@@ -86,6 +95,7 @@ where
         .header(header::ACCEPT, accept(stream))
         .body(Full::new(body))
         .expect("a validated URI and static headers make a valid request");
+    upstream.headers_mut().extend(headers);
     *upstream.extensions_mut() = extensions;
     tracing::debug!(path, stream, "calling Bedrock");
     inner
@@ -166,6 +176,28 @@ impl Call<'_> {
         failure(&err.naming_model(Some(requested), &self.model))
     }
 
+    /// The guardrail of an InvokeModel call, as headers: the request's [`Guardrail`] extension,
+    /// else the configured one.
+    fn guardrail_headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let guardrail = self
+            .extensions
+            .get::<Guardrail>()
+            .or(self.config.guardrail.as_ref());
+        if let Some(guardrail) = guardrail {
+            let value = |v: &str| HeaderValue::from_str(v).expect("guardrails are validated");
+            headers.insert(GUARDRAIL_ID, value(guardrail.identifier()));
+            headers.insert(GUARDRAIL_VERSION, value(guardrail.version()));
+            let trace = if self.config.guardrail_trace {
+                "ENABLED"
+            } else {
+                "DISABLED"
+            };
+            headers.insert(GUARDRAIL_TRACE, HeaderValue::from_static(trace));
+        }
+        headers
+    }
+
     /// Claude: InvokeModel with Anthropic's body.
     async fn invoke<S, RB>(&self, inner: S) -> Result<Response<OpenAiBody<RB>>, Error>
     where
@@ -189,7 +221,7 @@ impl Call<'_> {
             inner,
             self.config,
             extensions,
-            &path,
+            (path.as_str(), self.guardrail_headers()),
             request.body,
             request.stream,
         )
@@ -237,7 +269,8 @@ impl Call<'_> {
         };
         let path = self.model.path(operation);
         let extensions = self.extensions.clone();
-        let response = send(inner, self.config, extensions, &path, body, stream).await?;
+        let target = (path.as_str(), HeaderMap::new());
+        let response = send(inner, self.config, extensions, target, body, stream).await?;
         if !response.status().is_success() {
             return Ok(self.refused(response, &requested).await);
         }
@@ -308,7 +341,8 @@ impl Call<'_> {
         };
         let path = self.model.foundation_model().path(Operation::CountTokens);
         let extensions = self.extensions.clone();
-        let response = send(inner, self.config, extensions, &path, body, false).await?;
+        let target = (path.as_str(), HeaderMap::new());
+        let response = send(inner, self.config, extensions, target, body, false).await?;
         if !response.status().is_success() {
             return Ok(self.refused(response, &requested).await);
         }
@@ -399,8 +433,109 @@ pub fn count_tokens_answer(bytes: &[u8]) -> Result<Bytes, serde_json::Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    use http_body_util::BodyExt;
     use serde_json::json;
+    use tower::{Layer, ServiceExt};
+
+    use super::*;
+    use crate::{BedrockEndpoint, Region, TranslateLayer};
+
+    /// What the fake Bedrock saw: path, headers, body.
+    type Seen = Arc<Mutex<Vec<(String, HeaderMap, Bytes)>>>;
+
+    /// A fake Bedrock answering every call with `answer`.
+    fn fake(
+        seen: &Seen,
+        answer: &'static str,
+    ) -> impl Service<
+        Request<Full<Bytes>>,
+        Response = Response<Full<Bytes>>,
+        Error = std::convert::Infallible,
+        Future: Send,
+    > + Clone
+    + Send
+    + 'static {
+        let seen = Arc::clone(seen);
+        tower::service_fn(move |request: Request<Full<Bytes>>| {
+            let seen = Arc::clone(&seen);
+            async move {
+                let (parts, body) = request.into_parts();
+                let body = body.collect().await.unwrap().to_bytes();
+                seen.lock()
+                    .unwrap()
+                    .push((parts.uri.path().to_owned(), parts.headers, body));
+                Ok(Response::new(Full::new(Bytes::from_static(
+                    answer.as_bytes(),
+                ))))
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn claude_goes_to_invoke_model_with_the_guardrail_as_headers() {
+        let seen = Seen::default();
+        let region = Region::parse("eu-west-3").unwrap();
+        let config = TranslateConfig::new(
+            ModelId::parse("amazon.nova-lite-v1:0").unwrap(),
+            BedrockEndpoint::for_region(&region),
+        )
+        .with_guardrail(Some(Guardrail::parse("abc123:2").unwrap()));
+        let service = TranslateLayer::from_config(config).layer(fake(
+            &seen,
+            r#"{"id":"msg_1","type":"message","model":"x","content":[],"usage":{"input_tokens":1,"output_tokens":2}}"#,
+        ));
+        let mut request = Request::post("/v1/messages")
+            .header("anthropic-beta", "b1")
+            .body(Full::new(Bytes::from_static(
+                br#"{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[]}"#,
+            )))
+            .unwrap();
+        request.extensions_mut().insert(FrontDoor::Messages);
+        request.extensions_mut().insert(region);
+        let response = service.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap()["model"],
+            "claude-sonnet-4-5"
+        );
+        let seen = seen.lock().unwrap();
+        let (path, headers, sent) = &seen[0];
+        assert_eq!(
+            path,
+            "/model/eu.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke"
+        );
+        assert_eq!(headers["x-amzn-bedrock-guardrailidentifier"], "abc123");
+        assert_eq!(headers["x-amzn-bedrock-guardrailversion"], "2");
+        assert_eq!(headers["x-amzn-bedrock-trace"], "DISABLED");
+        assert_eq!(
+            &sent[..],
+            br#"{"max_tokens":5,"messages":[],"anthropic_version":"bedrock-2023-05-31","anthropic_beta":["b1"]}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn count_tokens_for_a_profile_counts_on_the_foundation_model() {
+        let seen = Seen::default();
+        let service = TranslateLayer::from_config(TranslateConfig::default())
+            .layer(fake(&seen, r#"{"inputTokens":7}"#));
+        let request = Request::post("/v1/messages/count_tokens")
+            .body(Full::new(Bytes::from_static(
+                br#"{"model":"us.anthropic.claude-3-7-sonnet-20250219-v1:0","messages":[]}"#,
+            )))
+            .unwrap();
+        let response = service.oneshot(request).await.unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&body[..], br#"{"input_tokens":7}"#);
+        let seen = seen.lock().unwrap();
+        assert_eq!(
+            seen[0].0,
+            "/model/anthropic.claude-3-7-sonnet-20250219-v1%3A0/count-tokens"
+        );
+        assert!(!seen[0].1.contains_key("x-amzn-bedrock-guardrailidentifier"));
+    }
 
     #[test]
     fn count_tokens_for_other_models_wraps_converse_input() {
