@@ -3,8 +3,8 @@
 //!
 //! The request loses `model` and `stream` (the model goes in the path, streaming is the
 //! operation), gains `anthropic_version: "bedrock-2023-05-31"` (whatever the client said) and
-//! `anthropic_beta` from the `anthropic-beta` header; every other member is passed through byte
-//! for byte, in order ([`RawObject`]). The answer is Anthropic's Message JSON with the `model`
+//! `anthropic_beta` from the `anthropic-beta` header (the betas Bedrock knows,
+//! [`BEDROCK_BETAS`]); every other member is passed through byte for byte, in order ([`RawObject`]). The answer is Anthropic's Message JSON with the `model`
 //! member set back to the name the client sent. The stream is one event-stream `chunk` per
 //! Anthropic event (`{"bytes":"<base64 of the event JSON>"}`), written as
 //! `event: <type>\ndata: <json>\n\n` unchanged except for `message_start.message.model`.
@@ -16,7 +16,7 @@
 //!
 //! let call = invoke_request(
 //!     br#"{"model":"claude-sonnet-4-5","max_tokens":10,"stream":true,"anthropic_version":"x","messages":[]}"#,
-//!     Some("context-1m-2025-08-07"),
+//!     Some("context-1m-2025-08-07,claude-code-20250219"),
 //! ).unwrap();
 //! assert_eq!(call.model, "claude-sonnet-4-5");
 //! assert!(call.stream);
@@ -39,6 +39,25 @@ use crate::messages::error::write_error_event;
 
 /// The `anthropic_version` Bedrock takes.
 pub const BEDROCK_ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
+
+/// The betas Bedrock's InvokeModel takes for Claude (AWS's "Anthropic Claude Messages API"
+/// parameters page). Others from the `anthropic-beta` header are dropped: Bedrock refuses a
+/// request naming one with 400 `invalid beta flag`, and first-party clients such as Claude
+/// Code send several (`claude-code-20250219`, `oauth-2025-04-20`, ...). Whether a model takes
+/// a listed beta is still Bedrock's to say.
+pub const BEDROCK_BETAS: &[&str] = &[
+    "computer-use-2024-10-22",
+    "computer-use-2025-01-24",
+    "token-efficient-tools-2025-02-19",
+    "interleaved-thinking-2025-05-14",
+    "output-128k-2025-02-19",
+    "dev-full-thinking-2025-05-14",
+    "context-1m-2025-08-07",
+    "context-management-2025-06-27",
+    "effort-2025-11-24",
+    "tool-search-tool-2025-10-19",
+    "tool-examples-2025-10-29",
+];
 
 /// A JSON object whose members keep their order and their exact text.
 #[derive(Debug, Clone, Default)]
@@ -181,7 +200,8 @@ fn take_model(object: &mut RawObject) -> Result<String, TranslateError> {
         .map_err(|_| TranslateError::invalid("model", "model must be a string"))
 }
 
-/// `anthropic_version` for Bedrock; `anthropic_beta`: the body's betas, then the header's.
+/// `anthropic_version` for Bedrock; `anthropic_beta`: the body's betas (untouched), then the
+/// header's that Bedrock knows ([`BEDROCK_BETAS`]).
 fn set_version_and_betas(
     object: &mut RawObject,
     header: Option<&str>,
@@ -197,7 +217,11 @@ fn set_version_and_betas(
         })?,
         None => Vec::new(),
     };
-    for beta in header.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+    let known = header
+        .split(',')
+        .map(str::trim)
+        .filter(|b| BEDROCK_BETAS.contains(b));
+    for beta in known {
         if !betas.iter().any(|b| b == beta) {
             betas.push(beta.to_owned());
         }
@@ -411,12 +435,13 @@ mod tests {
     #[test]
     fn the_invoke_body_keeps_everything_else_untouched() {
         let body = br#"{"model":"us.anthropic.claude-sonnet-4-5-20250929-v1:0","temperature":0.70,"messages":[{"role":"user","content":"hi"}],"anthropic_beta":["a"],"max_tokens":5}"#;
-        let call = invoke_request(body, Some(" b , a,,c")).unwrap();
+        let header = " interleaved-thinking-2025-05-14 , a,,claude-code-20250219,effort-2025-11-24";
+        let call = invoke_request(body, Some(header)).unwrap();
         assert!(!call.stream);
         assert_eq!(call.model, "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
         assert_eq!(
             std::str::from_utf8(&call.body).unwrap(),
-            r#"{"temperature":0.70,"messages":[{"role":"user","content":"hi"}],"anthropic_beta":["a","b","c"],"max_tokens":5,"anthropic_version":"bedrock-2023-05-31"}"#
+            r#"{"temperature":0.70,"messages":[{"role":"user","content":"hi"}],"anthropic_beta":["a","interleaved-thinking-2025-05-14","effort-2025-11-24"],"max_tokens":5,"anthropic_version":"bedrock-2023-05-31"}"#
         );
     }
 

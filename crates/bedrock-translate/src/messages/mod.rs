@@ -487,7 +487,10 @@ mod tests {
             r#"{"id":"msg_1","type":"message","model":"x","content":[],"usage":{"input_tokens":1,"output_tokens":2}}"#,
         ));
         let mut request = Request::post("/v1/messages")
-            .header("anthropic-beta", "b1")
+            .header(
+                "anthropic-beta",
+                "claude-code-20250219,context-1m-2025-08-07",
+            )
             .body(Full::new(Bytes::from_static(
                 br#"{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[]}"#,
             )))
@@ -512,7 +515,7 @@ mod tests {
         assert_eq!(headers["x-amzn-bedrock-trace"], "DISABLED");
         assert_eq!(
             &sent[..],
-            br#"{"max_tokens":5,"messages":[],"anthropic_version":"bedrock-2023-05-31","anthropic_beta":["b1"]}"#
+            br#"{"max_tokens":5,"messages":[],"anthropic_version":"bedrock-2023-05-31","anthropic_beta":["context-1m-2025-08-07"]}"#
         );
     }
 
