@@ -370,3 +370,35 @@ async fn claude_goes_to_invoke_model_and_count_tokens_to_the_foundation_model() 
     assert_eq!(json_of(&body), json!({"input_tokens": 12}));
     assert_eq!(fake.hits(), 2);
 }
+
+#[tokio::test]
+async fn anthropic_names_work_on_the_chat_door_with_the_regions_profile() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let mut headers = credential_headers();
+    headers.push(("x-aws-region", "eu-west-1"));
+    let body =
+        json!({"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "Hi"}]});
+    let (status, _, answer) = gateway.chat_with(body.clone(), &headers).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    // The chat door names the Bedrock model, as it does for aliases.
+    assert_eq!(
+        answer["model"],
+        "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    );
+    let requests = mock.requests().await;
+    assert_eq!(
+        requests[0]["path"],
+        "/model/eu.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse"
+    );
+
+    // A fixed prefix setting: no prefix at all.
+    let plain = Gateway::start(&mock, &[], &["--inference-profile-prefix", "none"]);
+    let (status, _, answer) = plain.chat_with(body, &headers).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let requests = mock.requests().await;
+    assert_eq!(
+        requests.last().unwrap()["path"],
+        "/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse"
+    );
+}
