@@ -361,7 +361,8 @@ impl ChunkEvents {
         } else {
             compact(json)?
         };
-        self.stopped |= head.kind == "message_stop";
+        // Anthropic's own error event ends the stream as message_stop does.
+        self.stopped |= head.kind == "message_stop" || head.kind == "error";
         out.extend_from_slice(b"event: ");
         out.extend_from_slice(head.kind.as_bytes());
         out.extend_from_slice(b"\ndata: ");
@@ -528,6 +529,41 @@ data: {"type":"message_stop"}"#,
         assert_eq!(got, format!("{}\n\n", expected.join("\n\n")));
         let usage = translator.usage().unwrap();
         assert_eq!((usage.prompt_tokens, usage.completion_tokens), (7, 3));
+    }
+
+    #[tokio::test]
+    async fn an_exception_frame_mid_stream_is_an_anthropic_error_event() {
+        use bedrock_mock::eventstream::{event, exception};
+        use http_body::Frame;
+        use http_body_util::{BodyExt, StreamBody};
+
+        use crate::body::{EventsBody, OpenAiBody};
+
+        let start = json!({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"x","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":7,"output_tokens":1}}});
+        let frames = [
+            event("chunk", serde_json::from_slice(&chunk(&start)).unwrap(), 3),
+            exception("throttlingException", "slow down"),
+        ];
+        let upstream = StreamBody::new(futures_util::stream::iter(
+            frames.map(|f| Ok::<_, std::io::Error>(Frame::data(f))),
+        ));
+        let mut events =
+            EventsBody::with_translator(upstream, Box::new(ChunkEvents::new("claude-x")));
+        events.prime().await.unwrap();
+        let body = OpenAiBody::Events(events)
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes();
+        let text = std::str::from_utf8(&body).unwrap();
+        let last = text.trim_end().rsplit("\n\n").next().unwrap();
+        assert!(text.starts_with("event: message_start\n"), "{text}");
+        assert!(
+            last.starts_with(
+                "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\""
+            ),
+            "{last}"
+        );
     }
 
     #[test]
