@@ -12,6 +12,25 @@
 //! `contentBlockStart` for tools), its deltas, `content_block_stop`, with dense indexes from 0;
 //! `messageStop` is held until `metadata` (which carries the usage) -> `message_delta` (stop
 //! reason, cumulative usage including the input and cache counts) and `message_stop`.
+//!
+//! # Example
+//!
+//! ```
+//! use bedrock_translate::body::SseTranslator;
+//! use bedrock_translate::messages::from_converse::MessagesEvents;
+//!
+//! let mut events = MessagesEvents::new("msg_1".into(), "amazon.nova-lite-v1:0");
+//! let mut out = bytes::BytesMut::new();
+//! events.on_event("messageStart", br#"{"role":"assistant"}"#, &mut out).unwrap();
+//! events
+//!     .on_event("contentBlockDelta", br#"{"contentBlockIndex":0,"delta":{"text":"Hi"}}"#, &mut out)
+//!     .unwrap();
+//! let sse = std::str::from_utf8(&out).unwrap();
+//! assert!(sse.starts_with("event: message_start\n"));
+//! assert!(sse.ends_with(
+//!     "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n"
+//! ));
+//! ```
 
 use std::collections::HashMap;
 

@@ -18,6 +18,27 @@
 //! | `metadata` | dropped |
 //!
 //! Consecutive turns of the same role are merged, as Anthropic's API does.
+//!
+//! # Example
+//!
+//! ```
+//! use bedrock_translate::messages::to_converse::messages_to_converse;
+//! use bedrock_translate::request::ConverseOptions;
+//! use bedrock_translate::ModelId;
+//!
+//! let request = serde_json::from_str(
+//!     r#"{"model":"amazon.nova-lite-v1:0","max_tokens":50,"system":"Be brief.",
+//!         "messages":[{"role":"user","content":"Hi"}]}"#,
+//! ).unwrap();
+//! let model = ModelId::parse("amazon.nova-lite-v1:0").unwrap();
+//! let converse = messages_to_converse(request, &model, &ConverseOptions::default()).unwrap();
+//! assert_eq!(
+//!     serde_json::to_value(converse).unwrap(),
+//!     serde_json::json!({"messages": [{"role": "user", "content": [{"text": "Hi"}]}],
+//!                        "system": [{"text": "Be brief."}],
+//!                        "inferenceConfig": {"maxTokens": 50}})
+//! );
+//! ```
 
 use anthropic_types::{
     CacheControl, ContentBlock as Block, DocumentSource, ImageSource, InputMessage, MessageContent,
