@@ -1,7 +1,9 @@
 //! Gateway API keys: who may use the gateway.
 //!
 //! When `BEDROCK_GATEWAY_API_KEYS` holds keys, every `/v1/*` request needs
-//! `Authorization: Bearer <key>` (what the OpenAI SDKs send as `api_key`). Keys are kept only as
+//! `Authorization: Bearer <key>` (what the OpenAI SDKs send as `api_key`, and the Anthropic
+//! SDKs as `auth_token`) or `x-api-key: <key>` (the Anthropic SDKs' `api_key`, Claude Code's
+//! `ANTHROPIC_API_KEY`). Keys are kept only as
 //! SHA-256 digests and compared in constant time, so neither the content nor the length of a
 //! key leaks through timing; their `Debug` shows only how many there are.
 
@@ -39,28 +41,28 @@ impl GatewayKeys {
         self.digests.is_empty()
     }
 
-    /// Checks the request's bearer key; `Ok` when no key is configured.
+    /// Checks the request's key (`x-api-key`, else `Authorization: Bearer`); `Ok` when no key
+    /// is configured.
     pub fn check(&self, headers: &HeaderMap) -> Result<(), ApiError> {
         if self.is_empty() {
             return Ok(());
         }
-        let presented = headers
+        let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::authentication(
-                    "this gateway requires an API key: send Authorization: Bearer <key> (the OpenAI SDKs' api_key)",
-                    "missing_api_key",
-                )
-            })?;
-        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        let mut matched = subtle::Choice::from(0);
-        for known in &self.digests {
-            matched |= known.ct_eq(&digest);
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            });
+        let api_key = headers.get(X_API_KEY).and_then(|v| v.to_str().ok());
+        let presented: Vec<&str> = api_key.into_iter().chain(bearer).map(str::trim).collect();
+        if presented.is_empty() {
+            return Err(ApiError::authentication(
+                "this gateway requires an API key: send Authorization: Bearer <key> (the OpenAI SDKs' api_key) or x-api-key: <key> (the Anthropic SDKs' api_key)",
+                "missing_api_key",
+            ));
         }
-        if bool::from(matched) {
+        if presented.into_iter().any(|key| self.matches(key)) {
             Ok(())
         } else {
             Err(ApiError::authentication(
@@ -69,7 +71,20 @@ impl GatewayKeys {
             ))
         }
     }
+
+    /// Whether `presented` is a configured key, in constant time over the keys.
+    fn matches(&self, presented: &str) -> bool {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let mut matched = subtle::Choice::from(0);
+        for known in &self.digests {
+            matched |= known.ct_eq(&digest);
+        }
+        bool::from(matched)
+    }
 }
+
+/// The Anthropic SDKs' key header.
+pub const X_API_KEY: &str = "x-api-key";
 
 #[cfg(test)]
 mod tests {
@@ -100,6 +115,19 @@ mod tests {
                 .as_deref(),
             Some("missing_api_key")
         );
+    }
+
+    #[test]
+    fn checks_x_api_key_too() {
+        let keys = GatewayKeys::parse("key-one-0123456789");
+        let mut headers = HeaderMap::new();
+        headers.insert(X_API_KEY, "key-one-0123456789".parse().unwrap());
+        assert!(keys.check(&headers).is_ok());
+        headers.insert(X_API_KEY, "wrong".parse().unwrap());
+        assert_eq!(keys.check(&headers).unwrap_err().status, 401);
+        let mut both = bearer("key-one-0123456789");
+        both.insert(X_API_KEY, "wrong".parse().unwrap());
+        assert!(keys.check(&both).is_ok());
     }
 
     #[test]
