@@ -15,12 +15,14 @@ pub(crate) const PYTHON_VAR: &str = "BEDROCK_TEST_PYTHON";
 
 /// What the venv gets; lower bounds only, so that a fresh machine takes current releases.
 /// `langchain-openai` for its `OpenAIEmbeddings`, which sends token arrays by default;
-/// `openai-agents` (the OpenAI Agents SDK) for the Responses API as agents use it.
+/// `openai-agents` (the OpenAI Agents SDK) for the Responses API as agents use it; `anthropic`
+/// (the Anthropic SDK) for the Messages API.
 const REQUIREMENTS: &[&str] = &[
     "openai>=1.40",
     "botocore>=1.34",
     "langchain-openai>=0.3",
     "openai-agents>=0.24",
+    "anthropic>=0.40",
 ];
 
 /// The model the OpenAI Agents SDK sends when an agent names none (`openai-agents` 0.24:

@@ -36,6 +36,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bedrock_translate::ModelDefaults;
+use bedrock_translate::anthropic_models::InferenceProfilePrefix;
 use bedrock_translate::endpoint::{BedrockEndpoint, Region};
 use bedrock_translate::guardrail::{Guardrail, StreamProcessingMode};
 use bedrock_translate::model_id::ModelId;
@@ -149,6 +150,33 @@ impl From<PromptCachingMode> for PromptCaching {
             PromptCachingMode::Off => Self::Off,
             PromptCachingMode::Explicit => Self::Explicit,
             PromptCachingMode::Auto => Self::Auto,
+        }
+    }
+}
+
+/// The cross-region inference-profile prefix of Anthropic model names that need one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfilePrefix {
+    /// From the request's region: us-*/ca-* -> us., eu-* -> eu., ap-* -> apac., else none.
+    Auto,
+    /// The plain model id.
+    None,
+    /// `us.`.
+    Us,
+    /// `eu.`.
+    Eu,
+    /// `apac.`.
+    Apac,
+}
+
+impl From<ProfilePrefix> for InferenceProfilePrefix {
+    fn from(prefix: ProfilePrefix) -> Self {
+        match prefix {
+            ProfilePrefix::Auto => Self::Auto,
+            ProfilePrefix::None => Self::None,
+            ProfilePrefix::Us => Self::Us,
+            ProfilePrefix::Eu => Self::Eu,
+            ProfilePrefix::Apac => Self::Apac,
         }
     }
 }
@@ -339,6 +367,18 @@ pub struct Cli {
     )]
     pub prompt_caching: PromptCachingMode,
 
+    /// The cross-region inference-profile prefix given to Anthropic model names
+    /// (claude-sonnet-4-5, ...) of models Bedrock serves only through a profile: auto (from
+    /// the request's region: us-*/ca-* us, eu-* eu, ap-* apac, other regions none), none, us,
+    /// eu or apac. Model aliases win over the built-in names.
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_INFERENCE_PROFILE_PREFIX",
+        value_enum,
+        default_value = "auto"
+    )]
+    pub inference_profile_prefix: ProfilePrefix,
+
     /// Fetch the remote (https) image and document URLs of chat requests instead of refusing
     /// them with a 400: each host resolved once, every address checked against loopback,
     /// private, link-local, unique-local, CGNAT and cloud-metadata ranges before connecting; no
@@ -463,6 +503,8 @@ pub struct Settings {
     pub guardrail_stream_mode: StreamProcessingMode,
     /// What `cache_control` markers do.
     pub prompt_caching: PromptCaching,
+    /// The inference-profile prefix of Anthropic model names.
+    pub inference_profile_prefix: InferenceProfilePrefix,
     /// Remote media fetching; `None`: off (remote URLs are a 400).
     pub fetch_remote_media: Option<FetchSettings>,
     /// Where stored responses are kept, and for how long.
@@ -737,6 +779,7 @@ impl Settings {
             guardrail_trace: cli.guardrail_trace,
             guardrail_stream_mode: cli.guardrail_stream_mode.into(),
             prompt_caching: cli.prompt_caching.into(),
+            inference_profile_prefix: cli.inference_profile_prefix.into(),
             fetch_remote_media,
             response_store,
             log_format: cli.log_format,
@@ -912,6 +955,15 @@ mod tests {
         assert_eq!(settings.prompt_caching, PromptCaching::Explicit);
         let auto = Settings::resolve(cli(&["--prompt-caching", "auto"]), &HashMap::new()).unwrap();
         assert_eq!(auto.prompt_caching, PromptCaching::Auto);
+        assert_eq!(
+            settings.inference_profile_prefix,
+            InferenceProfilePrefix::Auto
+        );
+        let eu = Settings::resolve(cli(&["--inference-profile-prefix", "eu"]), &HashMap::new());
+        assert_eq!(
+            eu.unwrap().inference_profile_prefix,
+            InferenceProfilePrefix::Eu
+        );
     }
 
     #[test]

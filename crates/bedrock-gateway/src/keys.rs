@@ -1,7 +1,9 @@
 //! Gateway API keys: who may use the gateway.
 //!
 //! When `BEDROCK_GATEWAY_API_KEYS` holds keys, every `/v1/*` request needs
-//! `Authorization: Bearer <key>` (what the OpenAI SDKs send as `api_key`). Keys are kept only as
+//! `Authorization: Bearer <key>` (what the OpenAI SDKs send as `api_key`, and the Anthropic
+//! SDKs as `auth_token`) or `x-api-key: <key>` (the Anthropic SDKs' `api_key`, Claude Code's
+//! `ANTHROPIC_API_KEY`). Keys are kept only as
 //! SHA-256 digests and compared in constant time, so neither the content nor the length of a
 //! key leaks through timing; their `Debug` shows only how many there are. The key a request
 //! presented is known after the check only as its digest ([`MatchedKey`]), which the router
@@ -52,39 +54,50 @@ impl GatewayKeys {
         self.digests.is_empty()
     }
 
-    /// Checks the request's bearer key: the key that matched, `Ok(None)` when no key is
-    /// configured.
+    /// Checks the request's key (`x-api-key`, else `Authorization: Bearer`): the key that
+    /// matched, `Ok(None)` when no key is configured.
     pub fn check(&self, headers: &HeaderMap) -> Result<Option<MatchedKey>, ApiError> {
         if self.is_empty() {
             return Ok(None);
         }
-        let presented = headers
+        let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::authentication(
-                    "this gateway requires an API key: send Authorization: Bearer <key> (the OpenAI SDKs' api_key)",
-                    "missing_api_key",
-                )
-            })?;
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            });
+        let api_key = headers.get(X_API_KEY).and_then(|v| v.to_str().ok());
+        let presented: Vec<&str> = api_key.into_iter().chain(bearer).map(str::trim).collect();
+        if presented.is_empty() {
+            return Err(ApiError::authentication(
+                "this gateway requires an API key: send Authorization: Bearer <key> (the OpenAI SDKs' api_key) or x-api-key: <key> (the Anthropic SDKs' api_key)",
+                "missing_api_key",
+            ));
+        }
+        match presented.into_iter().find_map(|key| self.matches(key)) {
+            Some(key) => Ok(Some(key)),
+            None => Err(ApiError::authentication(
+                "invalid gateway API key",
+                "invalid_api_key",
+            )),
+        }
+    }
+
+    /// `presented` when it is a configured key (its digest is then the matching key's), in
+    /// constant time over the keys.
+    fn matches(&self, presented: &str) -> Option<MatchedKey> {
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         let mut matched = subtle::Choice::from(0);
         for known in &self.digests {
             matched |= known.ct_eq(&digest);
         }
-        if bool::from(matched) {
-            // The presented key's digest is the matching key's.
-            Ok(Some(MatchedKey(digest)))
-        } else {
-            Err(ApiError::authentication(
-                "invalid gateway API key",
-                "invalid_api_key",
-            ))
-        }
+        bool::from(matched).then_some(MatchedKey(digest))
     }
 }
+
+/// The Anthropic SDKs' key header.
+pub const X_API_KEY: &str = "x-api-key";
 
 #[cfg(test)]
 mod tests {
@@ -120,6 +133,19 @@ mod tests {
                 .as_deref(),
             Some("missing_api_key")
         );
+    }
+
+    #[test]
+    fn checks_x_api_key_too() {
+        let keys = GatewayKeys::parse("key-one-0123456789");
+        let mut headers = HeaderMap::new();
+        headers.insert(X_API_KEY, "key-one-0123456789".parse().unwrap());
+        assert!(keys.check(&headers).is_ok());
+        headers.insert(X_API_KEY, "wrong".parse().unwrap());
+        assert_eq!(keys.check(&headers).unwrap_err().status, 401);
+        let mut both = bearer("key-one-0123456789");
+        both.insert(X_API_KEY, "wrong".parse().unwrap());
+        assert!(keys.check(&both).is_ok());
     }
 
     #[test]

@@ -5,13 +5,16 @@
 //! | --- | --- |
 //! | `POST` a front door's path ([`FrontDoor::ALL`]) | the Bedrock pipeline (`stack::bedrock`), with the [`FrontDoor`] as a request extension |
 //! | `GET`/`DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items` | the same pipeline as [`FrontDoor::Responses`]: its response store answers (`responses.rs`) |
-//! | `GET /v1/models` | the catalogue and the aliases |
+//! | `GET /v1/models` | the catalogue and the aliases; with an `anthropic-version` header, in Anthropic's shape and with Anthropic's model names too |
 //! | `GET /v1/models/{id}` | one model of that list, else 404 `model_not_found` |
 //! | `GET /health`, `GET /ready` | liveness; readiness (503 once draining, or while the response store is unreachable) |
 //! | `GET /metrics` | Prometheus (OpenMetrics text) |
 //!
 //! Every `/v1/` route needs a gateway key when keys are configured; the key that matched goes
-//! down the pipeline as a [`MatchedKey`] extension (whose stored responses). Adding a front door is a
+//! down the pipeline as a [`MatchedKey`] extension (whose stored responses). Errors on
+//! `/v1/messages` and below are in Anthropic's shape and with Anthropic's statuses
+//! ([`bedrock_translate::messages::error`]), all others in OpenAI's. Routes match the path
+//! alone: a query string (`/v1/messages?beta=true`, as Claude Code sends) is ignored. Adding a front door is a
 //! module in `bedrock-translate` and its variant in [`FrontDoor`]; the route follows from it.
 //!
 //! An HTTP/1 answer given before the request's body was read (a 404, 405 or 401 here; a 413 by
@@ -29,7 +32,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use bedrock_translate::catalog::KNOWN_MODELS;
+use anthropic_types::{ModelInfo, ModelList as AnthropicModelList};
+use bedrock_translate::anthropic_models::ANTHROPIC_MODELS;
+use bedrock_translate::body::OpenAiBody;
+use bedrock_translate::catalog::{KNOWN_MODELS, ModelKind};
 use bedrock_translate::{ApiError, FrontDoor};
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, Version, header};
@@ -58,6 +64,10 @@ struct Shared {
     models: Bytes,
     /// The same models, by id, for `GET /v1/models/{id}`.
     listed: HashMap<String, Model>,
+    /// `GET /v1/models` for Anthropic clients, serialised once.
+    anthropic_models: Bytes,
+    /// The same models, by id.
+    anthropic_listed: HashMap<String, ModelInfo>,
     metrics: Arc<Metrics>,
     /// Set when shutdown starts: `/ready` answers 503.
     draining: AtomicBool,
@@ -74,6 +84,7 @@ impl<S> Router<S> {
         store: Arc<dyn ResponseStore>,
     ) -> Self {
         let listed = listed_models(settings);
+        let anthropic = anthropic_models(settings);
         Self {
             bedrock,
             shared: Arc::new(Shared {
@@ -83,6 +94,11 @@ impl<S> Router<S> {
                         .expect("model lists serialise"),
                 ),
                 listed: listed.into_iter().map(|m| (m.id.clone(), m)).collect(),
+                anthropic_models: Bytes::from(
+                    serde_json::to_vec(&AnthropicModelList::new(anthropic.clone()))
+                        .expect("model lists serialise"),
+                ),
+                anthropic_listed: anthropic.into_iter().map(|m| (m.id.clone(), m)).collect(),
                 metrics,
                 draining: AtomicBool::new(false),
                 store,
@@ -95,12 +111,13 @@ impl<S> Router<S> {
         self.shared.draining.store(true, Ordering::SeqCst);
     }
 
-    /// The gateway's own endpoints.
-    fn own(&self, method: &Method, path: &str) -> Response<ResponseBody> {
+    /// The gateway's own endpoints; `anthropic`: the client sent `anthropic-version`.
+    fn own(&self, method: &Method, path: &str, anthropic: bool) -> Response<ResponseBody> {
         match (method, path) {
             (&Method::GET, "/health") => json(Bytes::from_static(br#"{"status":"ok"}"#)),
+            (&Method::GET, "/v1/models") if anthropic => json(self.shared.anthropic_models.clone()),
             (&Method::GET, "/v1/models") => json(self.shared.models.clone()),
-            (&Method::GET, path) if path.starts_with(MODEL_PREFIX) => self.model(path),
+            (&Method::GET, path) if path.starts_with(MODEL_PREFIX) => self.model(path, anthropic),
             (&Method::GET, "/ready") if self.shared.draining.load(Ordering::SeqCst) => {
                 let mut response = json(Bytes::from_static(br#"{"status":"draining"}"#));
                 *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
@@ -117,11 +134,13 @@ impl<S> Router<S> {
                 );
                 response
             }
-            (_, path) if route_label(path) != OTHER => error(
+            (_, path) if route_label(path) != OTHER => error_for(
+                path,
                 ApiError::invalid_request("method not allowed", None)
                     .with_status(StatusCode::METHOD_NOT_ALLOWED),
             ),
-            _ => error(
+            _ => error_for(
+                path,
                 ApiError::invalid_request(format!("unknown path {}", truncate(path)), None)
                     .with_status(StatusCode::NOT_FOUND),
             ),
@@ -135,9 +154,17 @@ impl<S> Router<S> {
     /// The id is everything after `/v1/models/`, percent-decoded as a whole: the OpenAI SDKs
     /// encode a `/` of an ARN or inference-profile id as `%2F` and leave `:` as it is, other
     /// clients send a raw `/`; both name the same model.
-    fn model(&self, path: &str) -> Response<ResponseBody> {
+    fn model(&self, path: &str, anthropic: bool) -> Response<ResponseBody> {
         let raw = &path[MODEL_PREFIX.len()..];
         let id = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        if anthropic {
+            return match self.shared.anthropic_listed.get(id.as_ref()) {
+                Some(model) => json(Bytes::from(
+                    serde_json::to_vec(model).expect("models serialise"),
+                )),
+                None => anthropic_error(model_not_found(&id)),
+            };
+        }
         match self.shared.listed.get(id.as_ref()) {
             Some(model) => json(Bytes::from(
                 serde_json::to_vec(model).expect("models serialise"),
@@ -183,12 +210,13 @@ where
         let mut matched = None;
         if path.starts_with("/v1/") {
             match self.shared.keys.check(request.headers()) {
-                Err(err) => return RouterFuture::ready(close_if(unread, error(err))),
+                Err(err) => return RouterFuture::ready(close_if(unread, error_for(path, err))),
                 Ok(key) => matched = key,
             }
         }
         match pipeline_door(request.method(), path) {
             Some(door) => {
+                let anthropic = is_anthropic_path(path);
                 if let Some(key) = matched {
                     request.extensions_mut().insert::<MatchedKey>(key);
                 }
@@ -196,6 +224,7 @@ where
                 RouterFuture::Bedrock {
                     call: self.bedrock.clone().oneshot(request),
                     unread,
+                    anthropic,
                 }
             }
             None if request.method() == Method::GET
@@ -206,7 +235,11 @@ where
                     check: Box::pin(readiness(Arc::clone(&self.shared.store))),
                 }
             }
-            None => RouterFuture::ready(close_if(unread, self.own(request.method(), path))),
+            None => {
+                let anthropic = request.headers().contains_key(ANTHROPIC_VERSION);
+                let response = self.own(request.method(), path, anthropic);
+                RouterFuture::ready(close_if(unread, response))
+            }
         }
     }
 }
@@ -230,6 +263,8 @@ pin_project_lite::pin_project! {
             call: F,
             // An HTTP/1 request with a body: an error that left it unread closes the connection.
             unread: bool,
+            // Errors in Anthropic's shape.
+            anthropic: bool,
         },
     }
 }
@@ -241,10 +276,15 @@ impl<F: std::fmt::Debug> std::fmt::Debug for RouterFuture<F> {
                 f.debug_struct("Ready").field("response", response).finish()
             }
             Self::Checking { .. } => f.write_str("Checking"),
-            Self::Bedrock { call, unread } => f
+            Self::Bedrock {
+                call,
+                unread,
+                anthropic,
+            } => f
                 .debug_struct("Bedrock")
                 .field("call", call)
                 .field("unread", unread)
+                .field("anthropic", anthropic)
                 .finish(),
         }
     }
@@ -289,10 +329,14 @@ where
                 Poll::Ready(Ok(response.take().expect("polled after completion")))
             }
             RouterProj::Checking { check } => Poll::Ready(Ok(ready!(check.as_mut().poll(cx)))),
-            RouterProj::Bedrock { call, unread } => {
+            RouterProj::Bedrock {
+                call,
+                unread,
+                anthropic,
+            } => {
                 let result = ready!(call.poll(cx));
                 Poll::Ready(Ok(result.unwrap_or_else(|err| {
-                    close_if(*unread && left_body_unread(&err), edge(&err))
+                    close_if(*unread && left_body_unread(&err), edge(&err, *anthropic))
                 })))
             }
         }
@@ -320,14 +364,19 @@ fn is_stored_response(path: &str) -> bool {
     path.len() > STORED_RESPONSE_PREFIX.len() && path.starts_with(STORED_RESPONSE_PREFIX)
 }
 
-/// The error response for a failure of the pipeline; gateway bugs are logged here, once.
-fn edge(err: &GatewayError) -> Response<ResponseBody> {
+/// The error response for a failure of the pipeline (in Anthropic's shape when `anthropic`);
+/// gateway bugs are logged here, once.
+fn edge(err: &GatewayError, anthropic: bool) -> Response<ResponseBody> {
     if err.is_internal() {
         tracing::error!(error = %err, source = ?std::error::Error::source(err), "gateway error");
     } else {
         tracing::debug!(error = %err, "request failed");
     }
-    error(err.to_api_error())
+    if anthropic {
+        anthropic_error(err.to_api_error())
+    } else {
+        error(err.to_api_error())
+    }
 }
 
 /// Whether `request` is an HTTP/1 request whose body has not been read (HTTP/2 ends a stream
@@ -390,6 +439,60 @@ fn json(body: Bytes) -> Response<ResponseBody> {
 
 fn error(err: ApiError) -> Response<ResponseBody> {
     bedrock_translate::layer::error_response(err).map(ResponseBody::from_openai)
+}
+
+/// `err` in Anthropic's shape.
+fn anthropic_error(err: ApiError) -> Response<ResponseBody> {
+    bedrock_translate::messages::error::error_response(&err)
+        .map(|body| ResponseBody::from_openai(OpenAiBody::from_full(body)))
+}
+
+/// `err` in the shape of the API served on `path`.
+fn error_for(path: &str, err: ApiError) -> Response<ResponseBody> {
+    if is_anthropic_path(path) {
+        anthropic_error(err)
+    } else {
+        error(err)
+    }
+}
+
+/// The header every Anthropic client sends.
+const ANTHROPIC_VERSION: &str = "anthropic-version";
+
+/// Whether `path` is Anthropic's Messages API (`/v1/messages` and below).
+fn is_anthropic_path(path: &str) -> bool {
+    path == "/v1/messages" || path.starts_with("/v1/messages/")
+}
+
+/// The models `GET /v1/models` lists for Anthropic clients: Anthropic's names (dated, then
+/// their aliases), the chat models of the catalogue, then the aliases.
+fn anthropic_models(settings: &Settings) -> Vec<ModelInfo> {
+    let info = |id: &str, display_name: &str, created_at: &str| ModelInfo {
+        kind: "model".to_owned(),
+        id: id.to_owned(),
+        display_name: display_name.to_owned(),
+        created_at: created_at.to_owned(),
+    };
+    // The catalogue's models carry no release date: the epoch says so.
+    const UNKNOWN_DATE: &str = "1970-01-01T00:00:00Z";
+    let mut data: Vec<ModelInfo> = ANTHROPIC_MODELS
+        .iter()
+        .flat_map(|m| {
+            std::iter::once(m.name)
+                .chain(m.alias)
+                .map(|id| info(id, m.display_name, m.created_at))
+        })
+        .collect();
+    data.extend(
+        KNOWN_MODELS
+            .iter()
+            .filter(|m| m.kind == ModelKind::Chat)
+            .map(|m| info(m.id, m.id, UNKNOWN_DATE)),
+    );
+    let mut aliases: Vec<_> = settings.aliases.keys().collect();
+    aliases.sort();
+    data.extend(aliases.into_iter().map(|a| info(a, a, UNKNOWN_DATE)));
+    data
 }
 
 /// The models `GET /v1/models` lists: the catalogue, then the aliases by name.
@@ -456,6 +559,19 @@ mod tests {
             Some(FrontDoor::ChatCompletions)
         );
         assert_eq!(pipeline_door(&Method::GET, "/v1/chat/completions"), None);
+    }
+
+    #[test]
+    fn anthropic_routes_answer_anthropic_errors() {
+        let response = error_for("/v1/messages/nope", model_not_found("x"));
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(is_anthropic_path("/v1/messages"));
+        assert!(is_anthropic_path("/v1/messages/count_tokens"));
+        assert!(!is_anthropic_path("/v1/messagesx"));
+        let response = edge(&GatewayError::Overloaded, true);
+        assert_eq!(response.status().as_u16(), 529);
+        let response = edge(&GatewayError::BodyTooLarge { limit: 1 }, true);
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[test]

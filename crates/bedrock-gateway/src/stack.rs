@@ -139,6 +139,7 @@ fn translate_config(settings: &Settings) -> TranslateConfig {
         .with_guardrail_trace(settings.guardrail_trace)
         .with_guardrail_stream_mode(settings.guardrail_stream_mode)
         .with_prompt_caching(settings.prompt_caching)
+        .with_inference_profile_prefix(settings.inference_profile_prefix)
 }
 
 /// What hyper serves: the tower-http middleware, metering, and the router.

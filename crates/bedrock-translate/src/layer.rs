@@ -64,6 +64,7 @@ use openai_types::embeddings::EmbeddingsRequest;
 use openai_types::responses::CreateResponse;
 use tower::{BoxError, Layer, Service, ServiceExt as _};
 
+use crate::anthropic_models::{self, InferenceProfilePrefix};
 use crate::body::{EventsBody, OpenAiBody};
 use crate::converse::ConverseResponse;
 use crate::endpoint::BedrockEndpoint;
@@ -133,6 +134,9 @@ pub struct TranslateConfig {
     pub guardrail_stream_mode: StreamProcessingMode,
     /// What `cache_control` markers do.
     pub prompt_caching: PromptCaching,
+    /// The inference-profile prefix of Anthropic model names that need one
+    /// ([`crate::anthropic_models`]).
+    pub inference_profile_prefix: InferenceProfilePrefix,
 }
 
 /// Inference parameters applied to a model's requests when the request leaves them out.
@@ -188,6 +192,7 @@ impl TranslateConfig {
             guardrail_trace: false,
             guardrail_stream_mode: StreamProcessingMode::Sync,
             prompt_caching: PromptCaching::Explicit,
+            inference_profile_prefix: InferenceProfilePrefix::Auto,
         }
     }
 
@@ -230,6 +235,13 @@ impl TranslateConfig {
     /// The embedding model used when an embeddings request names none.
     pub fn with_default_embedding_model(mut self, model: ModelId) -> Self {
         self.default_embedding_model = model;
+        self
+    }
+
+    /// The inference-profile prefix of Anthropic model names (default
+    /// [`InferenceProfilePrefix::Auto`]).
+    pub fn with_inference_profile_prefix(mut self, prefix: InferenceProfilePrefix) -> Self {
+        self.inference_profile_prefix = prefix;
         self
     }
 
@@ -281,9 +293,32 @@ impl TranslateConfig {
         }
     }
 
-    /// The Bedrock model for the request's `model` field: an alias, a valid id, or the default.
+    /// The Bedrock model for the request's `model` field: an alias, an Anthropic model name
+    /// ([`crate::anthropic_models`], its inference-profile prefix from the setting alone), a
+    /// valid id, or the default.
     pub fn resolve_model(&self, requested: Option<&str>) -> Result<ModelId, TranslateError> {
-        self.resolve(requested, &self.default_model)
+        self.resolve(requested, &self.default_model, None)
+    }
+
+    /// [`TranslateConfig::resolve_model`] for a request whose extensions may hold its
+    /// [`Region`](crate::Region) (for [`InferenceProfilePrefix::Auto`]).
+    ///
+    /// ```
+    /// use bedrock_translate::{BedrockEndpoint, ModelId, Region, TranslateConfig};
+    ///
+    /// let config = TranslateConfig::default();
+    /// let mut extensions = http::Extensions::new();
+    /// extensions.insert(Region::parse("eu-west-1").unwrap());
+    /// assert_eq!(config.resolve_model_in(Some("claude-sonnet-4-5"), &extensions).unwrap().as_str(),
+    ///            "eu.anthropic.claude-sonnet-4-5-20250929-v1:0");
+    /// ```
+    pub fn resolve_model_in(
+        &self,
+        requested: Option<&str>,
+        extensions: &http::Extensions,
+    ) -> Result<ModelId, TranslateError> {
+        let region = extensions.get::<crate::Region>();
+        self.resolve(requested, &self.default_model, region)
     }
 
     /// The Bedrock model for an embeddings request's `model` field.
@@ -291,19 +326,26 @@ impl TranslateConfig {
         &self,
         requested: Option<&str>,
     ) -> Result<ModelId, TranslateError> {
-        self.resolve(requested, &self.default_embedding_model)
+        self.resolve(requested, &self.default_embedding_model, None)
     }
 
     fn resolve(
         &self,
         requested: Option<&str>,
         default: &ModelId,
+        region: Option<&crate::Region>,
     ) -> Result<ModelId, TranslateError> {
         match requested {
             None | Some("") => Ok(default.clone()),
             Some(name) => match self.aliases.get(name) {
                 Some(id) => Ok(id.clone()),
-                None => Ok(ModelId::parse(name)?),
+                None => {
+                    let prefix = self.inference_profile_prefix.for_region(region);
+                    match anthropic_models::bedrock_id(name, prefix) {
+                        Some(id) => Ok(ModelId::parse(&id)?),
+                        None => Ok(ModelId::parse(name)?),
+                    }
+                }
             },
         }
     }
@@ -341,9 +383,10 @@ impl<S> Layer<S> for TranslateLayer {
     }
 }
 
-/// Serves one OpenAI front door per request by calling Bedrock through the inner service:
-/// chat completions and the Responses API ([`crate::responses`]) through Converse /
-/// ConverseStream, embeddings through InvokeModel.
+/// Serves one front door per request by calling Bedrock through the inner service: chat
+/// completions and the Responses API ([`crate::responses`]) through Converse / ConverseStream,
+/// embeddings through InvokeModel, Anthropic's Messages through InvokeModel (Claude) or
+/// Converse (the others, [`crate::messages`]).
 ///
 /// The front door is the request's [`FrontDoor`] extension (set by a router); without one it
 /// follows from the exact path ([`FrontDoor::from_path`]), and any other path is a 404.
@@ -426,8 +469,10 @@ where
             Some(FrontDoor::Responses) => {
                 Box::pin(async move { responses(inner, &config, request).await })
             }
-            // Being built (issue #15): answered as unknown paths until then.
-            Some(FrontDoor::Messages | FrontDoor::CountTokens) | None => {
+            Some(door @ (FrontDoor::Messages | FrontDoor::CountTokens)) => {
+                Box::pin(async move { crate::messages::serve(inner, &config, request, door).await })
+            }
+            None => {
                 let err = ApiError::invalid_request("unknown path", None)
                     .with_status(StatusCode::NOT_FOUND);
                 Box::pin(std::future::ready(Ok(error_response(err))))
@@ -657,7 +702,7 @@ fn prepare_responses(
 ) -> Result<(ResponsesCall, ModelId), TranslateError> {
     let request: CreateResponse =
         serde_json::from_slice(body).map_err(|e| TranslateError::Json(e.to_string()))?;
-    let model = config.resolve_model(request.model.as_deref())?;
+    let model = config.resolve_model_in(request.model.as_deref(), extensions)?;
     let options = ConverseOptions::default().with_prompt_caching(config.prompt_caching);
     let inputs = Inputs {
         model: &model,
@@ -708,7 +753,7 @@ where
 pub struct ResolvedModel(pub ModelId);
 
 /// The parts and whole body of a POST request, or the 405 answer to another method.
-async fn read_post<B, RB>(
+pub(crate) async fn read_post<B, RB>(
     request: Request<B>,
 ) -> Result<Result<(http::request::Parts, Bytes), Response<OpenAiBody<RB>>>, Error>
 where
@@ -826,7 +871,7 @@ fn plan_embeddings(
 }
 
 /// The `model` field of a request body as the client sent it (for error messages).
-fn requested_model(body: &[u8]) -> Option<String> {
+pub(crate) fn requested_model(body: &[u8]) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct ModelField {
         #[serde(default)]
@@ -925,7 +970,7 @@ fn prepare(
     } else {
         serde_json::from_slice(body).map_err(json)?
     };
-    let model = config.resolve_model(request.model.as_deref())?;
+    let model = config.resolve_model_in(request.model.as_deref(), extensions)?;
     if let Some(defaults) = config.model_defaults.get(&model) {
         defaults.apply(&mut request);
     }
@@ -1000,7 +1045,7 @@ fn converse_request(
     upstream
 }
 
-fn accept(stream: bool) -> HeaderValue {
+pub(crate) fn accept(stream: bool) -> HeaderValue {
     if stream {
         HeaderValue::from_static("application/vnd.amazon.eventstream")
     } else {
@@ -1009,7 +1054,7 @@ fn accept(stream: bool) -> HeaderValue {
 }
 
 /// Reads a Bedrock error answer and maps it.
-async fn bedrock_error<RB>(response: Response<RB>) -> ApiError
+pub(crate) async fn bedrock_error<RB>(response: Response<RB>) -> ApiError
 where
     RB: Body<Data = Bytes>,
     RB::Error: Into<BoxError>,
@@ -1078,7 +1123,7 @@ where
 }
 
 /// Reads a whole Bedrock answer of at most `limit` bytes.
-async fn read_answer<RB>(body: RB, limit: usize) -> Result<Bytes, Error>
+pub(crate) async fn read_answer<RB>(body: RB, limit: usize) -> Result<Bytes, Error>
 where
     RB: Body<Data = Bytes>,
     RB::Error: Into<BoxError>,
@@ -1092,7 +1137,7 @@ where
     }
 }
 
-fn stream_response<RB>(events: EventsBody<RB>) -> Response<OpenAiBody<RB>> {
+pub(crate) fn stream_response<RB>(events: EventsBody<RB>) -> Response<OpenAiBody<RB>> {
     let mut response = Response::new(OpenAiBody::Events(events));
     let headers = response.headers_mut();
     headers.insert(
@@ -1103,7 +1148,7 @@ fn stream_response<RB>(events: EventsBody<RB>) -> Response<OpenAiBody<RB>> {
     response
 }
 
-fn json_response<RB>(status: StatusCode, json: Bytes) -> Response<OpenAiBody<RB>> {
+pub(crate) fn json_response<RB>(status: StatusCode, json: Bytes) -> Response<OpenAiBody<RB>> {
     let mut response = Response::new(OpenAiBody::full(json));
     *response.status_mut() = status;
     response.headers_mut().insert(

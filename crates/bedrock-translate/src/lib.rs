@@ -70,6 +70,7 @@
 //! # }
 //! ```
 
+pub mod anthropic_models;
 pub mod body;
 pub mod catalog;
 pub mod completions;
@@ -80,6 +81,7 @@ pub mod error;
 pub mod eventstream;
 pub mod guardrail;
 pub mod layer;
+pub mod messages;
 pub mod model_id;
 pub mod request;
 pub mod response;

@@ -62,6 +62,11 @@ pub enum Operation {
     ConverseStream,
     /// `POST /model/{id}/invoke`.
     InvokeModel,
+    /// `POST /model/{id}/invoke-with-response-stream`.
+    InvokeModelWithResponseStream,
+    /// `POST /model/{id}/count-tokens` (the id must be a foundation model's:
+    /// [`ModelId::foundation_model`]).
+    CountTokens,
 }
 
 impl Operation {
@@ -71,6 +76,8 @@ impl Operation {
             Self::Converse => "converse",
             Self::ConverseStream => "converse-stream",
             Self::InvokeModel => "invoke",
+            Self::InvokeModelWithResponseStream => "invoke-with-response-stream",
+            Self::CountTokens => "count-tokens",
         }
     }
 }
@@ -124,6 +131,20 @@ impl ModelId {
             Some((prefix, rest)) if is_region_group(prefix) => rest,
             _ => id,
         }
+    }
+}
+
+impl ModelId {
+    /// The foundation model this id names, as CountTokens requires: a cross-region inference
+    /// profile (`us.anthropic.…`) or an ARN gives way to the model id it names.
+    ///
+    /// ```
+    /// use bedrock_translate::ModelId;
+    /// let profile = ModelId::parse("us.anthropic.claude-sonnet-4-5-20250929-v1:0").unwrap();
+    /// assert_eq!(profile.foundation_model().as_str(), "anthropic.claude-sonnet-4-5-20250929-v1:0");
+    /// ```
+    pub fn foundation_model(&self) -> ModelId {
+        Self(self.base_model().to_owned())
     }
 }
 

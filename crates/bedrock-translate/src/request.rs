@@ -626,7 +626,7 @@ fn check_turn_order(messages: &[Message]) -> Result<(), TranslateError> {
     }
 }
 
-fn fold_system_into_first_user_turn(
+pub(crate) fn fold_system_into_first_user_turn(
     system: &mut Vec<SystemContentBlock>,
     messages: &mut [Message],
 ) {
@@ -1282,7 +1282,7 @@ fn is_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
-fn check_tool_name(name: &str, param: &str) -> Result<(), TranslateError> {
+pub(crate) fn check_tool_name(name: &str, param: &str) -> Result<(), TranslateError> {
     let valid = (1..=64).contains(&name.len())
         && name
             .bytes()
@@ -1517,7 +1517,7 @@ fn legacy_function_call(value: Value) -> Result<OpenAiToolChoice, TranslateError
 
 /// Bedrock rejects a history with `toolUse`/`toolResult` blocks unless `toolConfig` is set:
 /// declare the tools the history names (with a permissive schema) when the client did not.
-fn add_tools_named_in_history(specs: &mut Vec<ToolEntry>, messages: &[Message]) {
+pub(crate) fn add_tools_named_in_history(specs: &mut Vec<ToolEntry>, messages: &[Message]) {
     let mut has_tool_blocks = false;
     for block in messages.iter().flat_map(|m| &m.content) {
         has_tool_blocks |= block.tool_result.is_some();

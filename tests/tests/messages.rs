@@ -1,0 +1,404 @@
+//! End to end: Anthropic's Messages API (`/v1/messages`, `/v1/messages/count_tokens`) through
+//! the real gateway binary. Models other than Claude go through Converse against the mock;
+//! Claude's InvokeModel and CountTokens calls go to a tiny fake that answers by path (the mock
+//! does not speak them yet), which checks the route, the operation and the answer's rewriting.
+
+use e2e_tests::{FakeHttp, Gateway, Mock, credential_headers, send};
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const KEY: &str = "gateway-key-0123456789";
+
+fn keyed() -> Vec<(&'static str, &'static str)> {
+    let mut headers = credential_headers();
+    headers.push(("x-api-key", KEY));
+    headers.push(("anthropic-version", "2023-06-01"));
+    headers
+}
+
+fn start(mock: &Mock, args: &[&str]) -> Gateway {
+    Gateway::start(mock, &[("BEDROCK_GATEWAY_API_KEYS", KEY)], args)
+}
+
+async fn post(
+    gateway: &Gateway,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &Value,
+) -> (StatusCode, http::HeaderMap, Vec<u8>) {
+    let url = format!("{}{path}", gateway.url());
+    let (status, headers, bytes) = send(Method::POST, &url, headers, Some(body.to_string())).await;
+    (status, headers, bytes.to_vec())
+}
+
+fn json_of(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(bytes)))
+}
+
+/// `(event name, data)` of each server-sent event; every event must be named.
+fn events(body: &[u8]) -> Vec<(String, Value)> {
+    std::str::from_utf8(body)
+        .unwrap()
+        .split("\n\n")
+        .filter(|e| !e.trim().is_empty())
+        .map(|event| {
+            let (name, data) = event
+                .strip_prefix("event: ")
+                .and_then(|rest| rest.split_once("\ndata: "))
+                .unwrap_or_else(|| panic!("not a named event: {event:?}"));
+            let data: Value = serde_json::from_str(data).unwrap();
+            assert_eq!(data["type"], name, "the event name is the data's type");
+            (name.to_owned(), data)
+        })
+        .collect()
+}
+
+fn nova(text: &str) -> Value {
+    json!({"model": "amazon.nova-lite-v1:0", "max_tokens": 100,
+           "system": "Be brief.",
+           "messages": [{"role": "user", "content": text}]})
+}
+
+fn assert_anthropic_error(status: StatusCode, body: &[u8], want: u16, kind: &str) {
+    let body = json_of(body);
+    assert_eq!(status.as_u16(), want, "{body}");
+    assert_eq!(body["type"], "error", "{body}");
+    assert_eq!(body["error"]["type"], kind, "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn a_non_claude_model_answers_through_converse() {
+    let mock = Mock::start();
+    let gateway = start(&mock, &[]);
+    let (status, headers, body) = post(
+        &gateway,
+        "/v1/messages?beta=true",
+        &keyed(),
+        &nova("Hello there"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(headers["content-type"], "application/json");
+    let message = json_of(&body);
+    assert_eq!(message["type"], "message");
+    assert_eq!(message["role"], "assistant");
+    assert_eq!(message["model"], "amazon.nova-lite-v1:0");
+    assert!(message["id"].as_str().unwrap().starts_with("msg_"));
+    assert_eq!(
+        message["content"],
+        json!([{"type": "text", "text": "You said: Hello there"}])
+    );
+    assert_eq!(message["stop_reason"], "end_turn");
+    assert_eq!(message["stop_sequence"], Value::Null);
+    assert!(message["usage"]["input_tokens"].as_u64().unwrap() > 0);
+    assert!(message["usage"]["output_tokens"].as_u64().unwrap() > 0);
+
+    let requests = mock.requests().await;
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0]["path"],
+        "/model/amazon.nova-lite-v1%3A0/converse"
+    );
+    let sent: Value = serde_json::from_str(requests[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        sent,
+        json!({"messages": [{"role": "user", "content": [{"text": "Hello there"}]}],
+               "system": [{"text": "Be brief."}],
+               "inferenceConfig": {"maxTokens": 100}})
+    );
+}
+
+#[tokio::test]
+async fn a_stream_has_named_events_dense_indexes_and_usage_at_the_end() {
+    let mock = Mock::start();
+    let gateway = start(&mock, &[]);
+    let mut request = nova("What is the weather in Paris?");
+    request["stream"] = json!(true);
+    request["tools"] = json!([{"name": "get_weather", "description": "Weather by city",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]);
+    let (status, headers, body) = post(&gateway, "/v1/messages", &keyed(), &request).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(headers["content-type"], "text/event-stream");
+    let events = events(&body);
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(&names[..2], ["message_start", "ping"]);
+    assert_eq!(&names[names.len() - 2..], ["message_delta", "message_stop"]);
+    assert_eq!(events[0].1["message"]["model"], "amazon.nova-lite-v1:0");
+
+    // Blocks: started in index order from 0, deltas and stops on open blocks only.
+    let mut started = 0;
+    let mut text = String::new();
+    let mut json_input = String::new();
+    for (name, data) in &events {
+        match name.as_str() {
+            "content_block_start" => {
+                assert_eq!(data["index"], started);
+                started += 1;
+            }
+            "content_block_delta" => {
+                assert!(data["index"].as_u64().unwrap() < started);
+                match data["delta"]["type"].as_str().unwrap() {
+                    "text_delta" => text.push_str(data["delta"]["text"].as_str().unwrap()),
+                    "input_json_delta" => {
+                        json_input.push_str(data["delta"]["partial_json"].as_str().unwrap())
+                    }
+                    other => panic!("unexpected delta {other}"),
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(started, 2, "a text block and a tool_use block");
+    assert_eq!(text, "Calling get_weather.");
+    let input: Value = serde_json::from_str(&json_input).unwrap();
+    assert!(input.get("city").is_some(), "{input}");
+    let delta = &events[events.len() - 2].1;
+    assert_eq!(delta["delta"]["stop_reason"], "tool_use");
+    assert!(delta["usage"]["input_tokens"].as_u64().unwrap() > 0);
+    assert!(delta["usage"]["output_tokens"].as_u64().unwrap() > 0);
+
+    let requests = mock.requests().await;
+    assert_eq!(
+        requests[0]["path"],
+        "/model/amazon.nova-lite-v1%3A0/converse-stream"
+    );
+}
+
+#[tokio::test]
+async fn a_tool_round_trip_sends_the_result_back() {
+    let mock = Mock::start();
+    let gateway = start(&mock, &[]);
+    let request = json!({"model": "amazon.nova-lite-v1:0", "max_tokens": 100,
+    "tools": [{"name": "get_weather", "input_schema": {"type": "object"}}],
+    "messages": [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Paris"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": "18C"}]}
+    ]});
+    let (status, _, body) = post(&gateway, "/v1/messages", &keyed(), &request).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let message = json_of(&body);
+    assert_eq!(message["stop_reason"], "end_turn");
+    let text = message["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("18C"), "{text}");
+}
+
+#[tokio::test]
+async fn every_failure_is_an_anthropic_error() {
+    let mock = Mock::start();
+    let gateway = start(&mock, &["--max-body-bytes", "2000"]);
+    let url = |path: &str| format!("{}{path}", gateway.url());
+    let mut no_key = credential_headers();
+    no_key.push(("anthropic-version", "2023-06-01"));
+
+    // The router's own: no key, a wrong key, an unknown path, a wrong method.
+    let (status, _, body) = post(&gateway, "/v1/messages", &no_key, &nova("hi")).await;
+    assert_anthropic_error(status, &body, 401, "authentication_error");
+    let mut wrong = no_key.clone();
+    wrong.push(("x-api-key", "wrong-key"));
+    let (status, _, body) = post(&gateway, "/v1/messages", &wrong, &nova("hi")).await;
+    assert_anthropic_error(status, &body, 401, "authentication_error");
+    let mut bearer = no_key.clone();
+    let authorization = format!("Bearer {KEY}");
+    bearer.push(("authorization", &authorization));
+    let (status, _, body) = post(&gateway, "/v1/messages", &bearer, &nova("hi")).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let (status, _, body) = post(&gateway, "/v1/messages/nope", &keyed(), &nova("hi")).await;
+    assert_anthropic_error(status, &body, 404, "not_found_error");
+    let (status, _, body) = send(Method::GET, &url("/v1/messages"), &keyed(), None).await;
+    assert_anthropic_error(status, &body, 405, "invalid_request_error");
+
+    // The pipeline's: a body over the limit.
+    let (status, _, body) = post(
+        &gateway,
+        "/v1/messages",
+        &keyed(),
+        &nova(&"word ".repeat(1000)),
+    )
+    .await;
+    assert_anthropic_error(status, &body, 413, "request_too_large");
+
+    // The translator's: bad JSON, a missing model, what Converse cannot do.
+    let (status, _, body) = send(
+        Method::POST,
+        &url("/v1/messages"),
+        &keyed(),
+        Some("{".to_owned()),
+    )
+    .await;
+    assert_anthropic_error(status, &body, 400, "invalid_request_error");
+    let (status, _, body) = post(
+        &gateway,
+        "/v1/messages",
+        &keyed(),
+        &json!({"max_tokens": 5, "messages": []}),
+    )
+    .await;
+    assert_anthropic_error(status, &body, 400, "invalid_request_error");
+    let mut thinking = nova("hi");
+    thinking["thinking"] = json!({"type": "enabled", "budget_tokens": 1024});
+    let (status, _, body) = post(&gateway, "/v1/messages", &keyed(), &thinking).await;
+    assert_anthropic_error(status, &body, 400, "invalid_request_error");
+
+    // Bedrock's: throttling, overload, access denied.
+    let cases = [
+        ("ThrottlingException", 429, 429, "rate_limit_error"),
+        ("ServiceUnavailableException", 503, 529, "overloaded_error"),
+        ("AccessDeniedException", 403, 403, "permission_error"),
+        ("ResourceNotFoundException", 404, 404, "not_found_error"),
+    ];
+    for (error, bedrock, want, kind) in cases {
+        // Enough for every retry the gateway makes.
+        mock.fault(json!({"error": error, "status": bedrock, "message": "injected", "count": 5}))
+            .await;
+        let (status, headers, body) = post(&gateway, "/v1/messages", &keyed(), &nova("hi")).await;
+        assert_anthropic_error(status, &body, want, kind);
+        if want == 429 || want == 529 {
+            assert!(headers.contains_key("retry-after"), "{error}");
+        }
+        send(
+            Method::DELETE,
+            &format!("{}/__mock/faults", mock.url()),
+            &[],
+            None,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_failure_mid_stream_is_an_error_event() {
+    let mock = Mock::start();
+    let gateway = start(&mock, &[]);
+    mock.fault(json!({"stream_exception": "throttlingException", "after_events": 2}))
+        .await;
+    let mut request = nova("a b c d e f g h");
+    request["stream"] = json!(true);
+    let (status, _, body) = post(&gateway, "/v1/messages", &keyed(), &request).await;
+    assert_eq!(status, StatusCode::OK);
+    let events = events(&body);
+    let (name, data) = events.last().unwrap();
+    assert_eq!(name, "error");
+    assert_eq!(data["error"]["type"], "rate_limit_error");
+    assert!(!events.iter().any(|(n, _)| n == "message_stop"));
+}
+
+#[tokio::test]
+async fn models_are_listed_in_anthropics_shape_for_anthropic_clients() {
+    let mock = Mock::start();
+    let gateway = start(&mock, &[]);
+    let url = format!("{}/v1/models", gateway.url());
+    let (status, _, body) = send(Method::GET, &url, &keyed(), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let list = json_of(&body);
+    assert_eq!(list["has_more"], false);
+    let data = list["data"].as_array().unwrap();
+    assert_eq!(list["first_id"], data[0]["id"]);
+    let sonnet = data
+        .iter()
+        .find(|m| m["id"] == "claude-sonnet-4-5")
+        .expect("Anthropic names are listed");
+    assert_eq!(sonnet["type"], "model");
+    assert_eq!(sonnet["display_name"], "Claude Sonnet 4.5");
+    assert!(data.iter().any(|m| m["id"] == "amazon.nova-lite-v1:0"));
+
+    // Without the header: OpenAI's list.
+    let (_, _, body) = send(
+        Method::GET,
+        &url,
+        &[("authorization", &format!("Bearer {KEY}"))],
+        None,
+    )
+    .await;
+    assert_eq!(json_of(&body)["object"], "list");
+}
+
+/// The fake's answers: a Message for InvokeModel, a count for CountTokens.
+fn claude_fake(method: &str, path: &str) -> (u16, String) {
+    match (method, path) {
+        ("POST", "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke") => (
+            200,
+            json!({"id": "msg_bdrk_01", "type": "message", "role": "assistant",
+                   "model": "claude-sonnet-4-5-20250929",
+                   "content": [{"type": "text", "text": "Hi!"}],
+                   "stop_reason": "end_turn", "stop_sequence": null,
+                   "usage": {"input_tokens": 5, "cache_read_input_tokens": 3,
+                             "cache_creation_input_tokens": 0, "output_tokens": 2}})
+            .to_string(),
+        ),
+        ("POST", "/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/count-tokens") => {
+            (200, json!({"inputTokens": 12}).to_string())
+        }
+        _ => (
+            404,
+            json!({"message": format!("unexpected {method} {path}")}).to_string(),
+        ),
+    }
+}
+
+#[tokio::test]
+async fn claude_goes_to_invoke_model_and_count_tokens_to_the_foundation_model() {
+    let mock = Mock::start();
+    let fake = FakeHttp::start(claude_fake).await;
+    let gateway = Gateway::start(
+        &mock,
+        &[
+            ("BEDROCK_GATEWAY_API_KEYS", KEY),
+            ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &fake.url),
+        ],
+        &[],
+    );
+    let request = json!({"model": "claude-sonnet-4-5", "max_tokens": 10,
+                         "messages": [{"role": "user", "content": "Hello"}]});
+    let (status, _, body) = post(&gateway, "/v1/messages?beta=true", &keyed(), &request).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let message = json_of(&body);
+    assert_eq!(message["model"], "claude-sonnet-4-5");
+    assert_eq!(message["id"], "msg_bdrk_01");
+    assert_eq!(message["usage"]["cache_read_input_tokens"], 3);
+
+    let (status, _, body) = post(
+        &gateway,
+        "/v1/messages/count_tokens?beta=true",
+        &keyed(),
+        &request,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(json_of(&body), json!({"input_tokens": 12}));
+    assert_eq!(fake.hits(), 2);
+}
+
+#[tokio::test]
+async fn anthropic_names_work_on_the_chat_door_with_the_regions_profile() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let mut headers = credential_headers();
+    headers.push(("x-aws-region", "eu-west-1"));
+    let body =
+        json!({"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "Hi"}]});
+    let (status, _, answer) = gateway.chat_with(body.clone(), &headers).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    // The chat door names the Bedrock model, as it does for aliases.
+    assert_eq!(
+        answer["model"],
+        "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    );
+    let requests = mock.requests().await;
+    assert_eq!(
+        requests[0]["path"],
+        "/model/eu.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse"
+    );
+
+    // A fixed prefix setting: no prefix at all.
+    let plain = Gateway::start(&mock, &[], &["--inference-profile-prefix", "none"]);
+    let (status, _, answer) = plain.chat_with(body, &headers).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let requests = mock.requests().await;
+    assert_eq!(
+        requests.last().unwrap()["path"],
+        "/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse"
+    );
+}
