@@ -333,6 +333,18 @@ async fn with_gateway_keys_the_key_owns_the_responses() {
         .await;
         assert_eq!(status, expected, "{key}: {body}");
     }
+    // The same key as x-api-key (the Anthropic SDKs' header) is the same tenant.
+    let mut headers = vec![("x-api-key", "key-a-0123456789")];
+    headers.extend(someone_else());
+    let (status, body) = call(
+        &gateway,
+        Method::GET,
+        "/v1/responses/resp_k",
+        &headers,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "x-api-key: {body}");
     let (status, _) = get(&gateway, "/v1/responses/resp_k").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "no key");
 }
