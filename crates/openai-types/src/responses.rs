@@ -417,7 +417,7 @@ pub enum OutputItem {
 pub struct OutputMessage {
     /// `msg_...`.
     pub id: String,
-    /// `in_progress` or `completed`.
+    /// `in_progress`, `completed`, or `incomplete` (the answer was cut short in it).
     pub status: String,
     /// Always `assistant`.
     pub role: String,

@@ -256,6 +256,9 @@ fn check_metadata(metadata: Option<&BTreeMap<String, String>>) -> Result<(), Tra
 #[derive(Debug, serde::Deserialize)]
 struct Record {
     response: RecordResponse,
+    /// The full output (signatures kept); records written before it existed lack it.
+    #[serde(default)]
+    output: Option<Vec<InputItem>>,
     #[serde(default)]
     context: Vec<InputItem>,
 }
@@ -289,7 +292,7 @@ fn previous_conversation(
         )
     })?;
     let mut items = record.context;
-    items.extend(record.response.output);
+    items.extend(record.output.unwrap_or(record.response.output));
     Ok(items)
 }
 
@@ -1084,6 +1087,38 @@ mod tests {
         assert_eq!(
             call.template.previous_response_id.as_deref(),
             Some("resp_0")
+        );
+    }
+
+    #[test]
+    fn a_continuation_sends_back_the_records_full_output_with_its_signatures() {
+        let call = json!({"id": "fc_0", "type": "function_call", "status": "completed",
+            "call_id": "t1", "name": "f", "arguments": "{}"});
+        let shown = json!({"id": "rs_0", "type": "reasoning", "status": "completed",
+            "summary": [{"type": "summary_text", "text": "Need f."}]});
+        let mut signed = shown.clone();
+        signed["encrypted_content"] = json!("sig");
+        let user = json!({"id": "msg_0", "type": "message", "role": "user", "content": "go"});
+        let body = json!({"previous_response_id": "resp_0", "tools": [{"type": "function", "name": "f"}],
+            "input": [{"type": "function_call_output", "call_id": "t1", "output": "ok"}]});
+        let assistant = |record: Value| {
+            let previous = PreviousResponse(record.to_string().into());
+            let call = translate_with(body.clone(), SONNET, Some(&previous)).unwrap();
+            serde_json::to_value(&call.converse).unwrap()["messages"][1].clone()
+        };
+        let old = json!({"response": {"output": [shown.clone(), call.clone()]}, "context": [user.clone()]});
+        let new = json!({"response": {"output": [shown, call.clone()]}, "output": [signed, call],
+            "context": [user]});
+        let tool_use = json!({"toolUse": {"toolUseId": "t1", "name": "f", "input": {}}});
+        // A record without `output` (older, or nothing signed): unsigned reasoning is dropped.
+        assert_eq!(
+            assistant(old),
+            json!({"role": "assistant", "content": [tool_use.clone()]})
+        );
+        assert_eq!(
+            assistant(new),
+            json!({"role": "assistant", "content": [
+                {"reasoningContent": {"reasoningText": {"text": "Need f.", "signature": "sig"}}}, tool_use]})
         );
     }
 

@@ -46,7 +46,10 @@ use openai_types::responses::{
 use serde_json::Value;
 
 use super::request::{AnswerOptions, new_id};
-use super::response::{fail, finish, function_call_item, message_item, reasoning_item, record};
+use super::response::{
+    client_view, fail, finish, function_call_item, incomplete_reason, mark_incomplete,
+    message_item, reasoning_item, record, shown,
+};
 use super::{ResponseSink, StoredResponse};
 use crate::body::{SseTranslator, cut_short, malformed, write_sse};
 use crate::converse::TokenUsage;
@@ -101,7 +104,10 @@ pub struct ResponsesEvents {
     sequence: u64,
     started: bool,
     open: Vec<OpenItem>,
-    /// Output items by index; `None` while still open.
+    /// Blocks whose `contentBlockStop` came, still open: each is closed when the next item
+    /// opens or the answer ends, once it is known whether the answer was cut short in it.
+    stopped: Vec<u32>,
+    /// Output items by index (reasoning signatures kept); `None` while still open.
     output: Vec<Option<OutputItem>>,
     stop_reason: Option<String>,
     usage: Option<TokenUsage>,
@@ -125,6 +131,7 @@ impl ResponsesEvents {
             sequence: 0,
             started: false,
             open: Vec::new(),
+            stopped: Vec::new(),
             output: Vec::new(),
             stop_reason: None,
             usage: None,
@@ -163,6 +170,7 @@ impl ResponsesEvents {
 
     /// Opens an output item for `block`, announcing it.
     fn open_item(&mut self, block: u32, prefix: &str, open: Open, out: &mut BytesMut) -> usize {
+        self.close_stopped(out);
         let output_index = self.output.len();
         self.output.push(None);
         let id = new_id(prefix);
@@ -347,7 +355,6 @@ impl ResponsesEvents {
                 if part_open {
                     self.close_summary(output_index, &id, &text, out);
                 }
-                let signature = signature.filter(|_| self.options.encrypted_reasoning);
                 reasoning_item(id, text, signature)
             }
             Open::Call {
@@ -356,12 +363,24 @@ impl ResponsesEvents {
                 arguments,
             } => self.close_call(output_index, id, call_id, name, arguments, out),
         };
+        let mut item = item;
+        let cut_short = self.stop_reason.as_deref().and_then(incomplete_reason);
+        if cut_short.is_some() && output_index + 1 == self.output.len() {
+            mark_incomplete(&mut item);
+        }
         let body = EventBody::Item {
             output_index,
-            item: item.clone(),
+            item: shown(item.clone(), self.options),
         };
         self.emit(out, "response.output_item.done", body);
         self.output[output_index] = Some(item);
+    }
+
+    /// Closes the blocks whose `contentBlockStop` came.
+    fn close_stopped(&mut self, out: &mut BytesMut) {
+        for block in std::mem::take(&mut self.stopped) {
+            self.close(block, out);
+        }
     }
 
     fn close_text(
@@ -428,6 +447,7 @@ impl ResponsesEvents {
     }
 
     fn close_all(&mut self, out: &mut BytesMut) {
+        self.stopped.clear();
         while let Some(block) = self.open.first().map(|o| o.block) {
             self.close(block, out);
         }
@@ -502,12 +522,15 @@ impl SseTranslator for ResponsesEvents {
             "contentBlockDelta" => self.on_delta(parse(event_type, payload)?, out),
             "contentBlockStop" => {
                 let stop: BlockStop = parse(event_type, payload)?;
-                self.close(stop.content_block_index, out);
+                let block = stop.content_block_index;
+                if self.position(block).is_some() && !self.stopped.contains(&block) {
+                    self.stopped.push(block);
+                }
             }
             "messageStop" => {
                 let stop: MessageStop = parse(event_type, payload)?;
-                self.close_all(out);
                 self.stop_reason = Some(stop.stop_reason);
+                self.close_all(out);
             }
             "metadata" => {
                 let metadata: Metadata = parse(event_type, payload)?;
@@ -526,12 +549,14 @@ impl SseTranslator for ResponsesEvents {
         };
         self.start(out);
         self.close_all(out);
-        let response = finish(
+        let full = finish(
             &self.template,
             self.finished_output(),
             &stop_reason,
             self.usage.as_ref(),
         );
+        let output = full.output.clone();
+        let response = client_view(full, self.options);
         let kind = match response.status.as_str() {
             "failed" => "response.failed",
             "incomplete" => "response.incomplete",
@@ -540,7 +565,7 @@ impl SseTranslator for ResponsesEvents {
         if let Some(keep) = self.keep.as_ref().filter(|_| response.status != "failed") {
             keep.sink.keep(StoredResponse {
                 id: response.id.clone(),
-                record: record(&response, &keep.input_items, &keep.context),
+                record: record(&response, &output, &keep.input_items, &keep.context),
             });
         }
         self.emit_response(out, kind, response);
@@ -549,8 +574,10 @@ impl SseTranslator for ResponsesEvents {
 
     fn on_error(&mut self, err: &ApiError, out: &mut BytesMut) {
         self.start(out);
+        self.close_stopped(out);
         let mut response = self.template.clone();
         response.output = self.finished_output();
+        response = client_view(response, self.options);
         let code = if err.status == StatusCode::TOO_MANY_REQUESTS {
             "rate_limit_exceeded"
         } else {
@@ -823,6 +850,13 @@ mod tests {
         let (sse, _) = run(&events, AnswerOptions::default(), None, None);
         let last = sse.last().unwrap();
         assert_eq!(last["type"], "response.incomplete");
+        let done = &sse[sse.len() - 2];
+        assert_eq!(done["type"], "response.output_item.done");
+        assert_eq!(done["item"], message("msg_1", "incomplete", Some("cut")));
+        assert_eq!(
+            last["response"]["output"],
+            json!([message("msg_1", "incomplete", Some("cut"))])
+        );
         assert_eq!(last["response"]["status"], "incomplete");
         assert_eq!(
             last["response"]["incomplete_details"],
@@ -882,6 +916,7 @@ mod tests {
         };
         let mut events = vec![
             delta(0, json!({"reasoningContent": {"text": "Think"}})),
+            delta(0, json!({"reasoningContent": {"signature": "sig"}})),
             stop(0),
             delta(1, json!({"text": "Calling."})),
             stop(1),
@@ -897,7 +932,7 @@ mod tests {
         let streamed = sse.last().unwrap()["response"].clone();
         let whole: ConverseResponse = serde_json::from_value(json!({
             "output": {"message": {"role": "assistant", "content": [
-                {"reasoningContent": {"reasoningText": {"text": "Think"}}}, {"text": "Calling."},
+                {"reasoningContent": {"reasoningText": {"text": "Think", "signature": "sig"}}}, {"text": "Calling."},
                 {"toolUse": {"toolUseId": "t1", "name": "f", "input": {"a": 1}}}]}},
             "stopReason": "tool_use", "usage": {"inputTokens": 3, "outputTokens": 2, "totalTokens": 5}})).unwrap();
         let mut whole = serde_json::to_value(converse_to_response(
@@ -913,9 +948,13 @@ mod tests {
         assert_eq!(kept[0].id, "resp_1");
         let mut record: Value = serde_json::from_slice(&kept[0].record).unwrap();
         stable_ids(&mut record, &mut HashMap::new());
+        // The client saw no signature (no `include`); the record's full output keeps it.
+        assert!(whole["output"][0].get("encrypted_content").is_none());
+        let mut output = whole["output"].clone();
+        output[0]["encrypted_content"] = json!("sig");
         assert_eq!(
             record,
-            json!({"response": whole, "input_items": input, "context": input})
+            json!({"response": whole, "output": output, "input_items": input, "context": input})
         );
     }
 }
