@@ -5,7 +5,8 @@
 //! `reasoning_effort`), which goes through the chat path ([`chat_to_converse_with`]): images,
 //! documents, tools, structured output (native or the `json_output` tool), thinking budgets
 //! and prompt caching behave exactly as they do for chat. What chat has no words for is added
-//! after: signed reasoning goes back before the tool calls it led to.
+//! after: signed reasoning goes back at the start of the assistant turn it was part of (before
+//! its text and tool calls, where Claude's extended thinking needs it).
 //!
 //! # Example
 //!
@@ -47,9 +48,7 @@ use crate::converse::{ContentBlock, ConverseRequest, ReasoningContentBlock, Reas
 use crate::error::TranslateError;
 use crate::layer::ModelDefaults;
 use crate::model_id::ModelId;
-use crate::request::{
-    ConverseOptions, JSON_OUTPUT_TOOL, bedrock_tool_use_id, chat_to_converse_with,
-};
+use crate::request::{ConverseOptions, JSON_OUTPUT_TOOL, chat_to_converse_with};
 
 /// The most `metadata` pairs, and the longest key and value.
 pub const MAX_METADATA: (usize, usize, usize) = (16, 64, 512);
@@ -333,14 +332,15 @@ fn own_items(
         .collect()
 }
 
-/// Signed reasoning, by the Bedrock tool-use id of the call it led to.
-type ReasoningByCall = HashMap<String, Vec<ReasoningContentBlock>>;
+/// Signed reasoning, by the ordinal of the assistant turn (among the Converse request's
+/// assistant messages) it belongs to.
+type ReasoningByTurn = HashMap<usize, Vec<ReasoningContentBlock>>;
 
 /// Items -> chat messages; assistant items in a row make one assistant message.
 fn to_chat_messages<'a>(
     req: &CreateResponse,
     items: impl Iterator<Item = &'a InputItem>,
-) -> Result<(Vec<ChatMessage>, ReasoningByCall), TranslateError> {
+) -> Result<(Vec<ChatMessage>, ReasoningByTurn), TranslateError> {
     let mut turns = Turns::default();
     if let Some(instructions) = req.instructions.as_deref().filter(|i| !i.is_empty()) {
         turns.messages.push(ChatMessage::System {
@@ -363,9 +363,13 @@ struct Turns {
     /// The assistant turn being gathered: text parts and tool calls.
     text: Vec<String>,
     calls: Vec<ToolCall>,
-    /// Signed reasoning not yet followed by a call.
+    /// The signed reasoning of the assistant turn being gathered.
     pending: Vec<ReasoningContentBlock>,
-    reasoning: ReasoningByCall,
+    reasoning: ReasoningByTurn,
+    /// Assistant turns so far, and whether the last non-system message is one (the chat path
+    /// merges two assistant messages with only system messages between them into one turn).
+    assistant_turns: usize,
+    last_is_assistant: bool,
     /// The call ids of the function calls seen so far.
     call_ids: HashSet<String>,
 }
@@ -397,6 +401,7 @@ impl Turns {
     fn push_message(&mut self, message: &InputMessage, param: &str) -> Result<(), TranslateError> {
         let content = user_content(&message.content, param)?;
         self.flush();
+        self.last_is_assistant &= message.role != "user";
         self.messages.push(match message.role.as_str() {
             "user" => ChatMessage::User {
                 content,
@@ -419,13 +424,6 @@ impl Turns {
     }
 
     fn push_call(&mut self, call: &FunctionCallItem) {
-        let pending = std::mem::take(&mut self.pending);
-        if !pending.is_empty() {
-            self.reasoning
-                .entry(bedrock_tool_use_id(&call.call_id))
-                .or_default()
-                .extend(pending);
-        }
         self.call_ids.insert(call.call_id.clone());
         self.calls.push(ToolCall {
             id: call.call_id.clone(),
@@ -458,6 +456,7 @@ impl Turns {
         }
         let content = user_content(&output.output, param)?;
         self.flush();
+        self.last_is_assistant = false;
         self.messages.push(ChatMessage::Tool {
             content,
             tool_call_id: call_id.to_owned(),
@@ -466,10 +465,11 @@ impl Turns {
         Ok(())
     }
 
-    /// Ends the assistant turn being gathered (reasoning not followed by a call is dropped:
-    /// Bedrock takes it back only before a tool use).
+    /// Ends the assistant turn being gathered. Its signed reasoning goes back at the turn's
+    /// start; reasoning alone (no text, no call) makes no turn and is dropped: Bedrock needs
+    /// a non-reasoning block in an assistant turn.
     fn flush(&mut self) {
-        self.pending.clear();
+        let pending = std::mem::take(&mut self.pending);
         let text: Vec<String> = std::mem::take(&mut self.text)
             .into_iter()
             .filter(|t| !t.is_empty())
@@ -477,6 +477,14 @@ impl Turns {
         let calls = std::mem::take(&mut self.calls);
         if text.is_empty() && calls.is_empty() {
             return;
+        }
+        if !self.last_is_assistant {
+            self.assistant_turns += 1;
+        }
+        self.last_is_assistant = true;
+        if !pending.is_empty() {
+            let turn = self.assistant_turns - 1;
+            self.reasoning.entry(turn).or_default().extend(pending);
         }
         self.messages.push(ChatMessage::Assistant {
             content: (!text.is_empty()).then(|| chat::MessageContent::Text(text.join("\n"))),
@@ -506,13 +514,20 @@ fn assistant_text(content: &MessageContent) -> String {
     }
 }
 
-/// A reasoning item as Converse reasoning, if it is signed.
+/// A reasoning item as Converse reasoning, if it is signed: its text with the signature, or,
+/// without text, `redactedContent` (a redacted block's data rides in `encrypted_content`).
 fn reasoning_block(item: &ReasoningItem) -> Option<ReasoningContentBlock> {
     let signature = item.encrypted_content.clone().filter(|s| !s.is_empty())?;
-    let text = match &item.content {
+    let text: String = match &item.content {
         Some(content) if !content.is_empty() => content.iter().map(|c| c.text.as_str()).collect(),
         _ => item.summary.iter().map(|s| s.text.as_str()).collect(),
     };
+    if text.is_empty() {
+        return Some(ReasoningContentBlock {
+            reasoning_text: None,
+            redacted_content: Some(signature),
+        });
+    }
     Some(ReasoningContentBlock {
         reasoning_text: Some(ReasoningText {
             text,
@@ -745,21 +760,19 @@ fn rename_params(err: TranslateError) -> TranslateError {
     }
 }
 
-/// Signed reasoning goes back at the start of the assistant turn holding the call it led to.
-fn put_back_reasoning(converse: &mut ConverseRequest, reasoning: &ReasoningByCall) {
+/// Signed reasoning goes back at the start of the assistant turn it belongs to.
+fn put_back_reasoning(converse: &mut ConverseRequest, reasoning: &ReasoningByTurn) {
     if reasoning.is_empty() {
         return;
     }
-    for message in converse
+    let assistant_turns = converse
         .messages
         .iter_mut()
-        .filter(|m| m.role == Role::Assistant)
-    {
-        let blocks: Vec<ContentBlock> = message
-            .content
-            .iter()
-            .filter_map(|b| b.tool_use.as_ref())
-            .filter_map(|t| reasoning.get(&t.tool_use_id))
+        .filter(|m| m.role == Role::Assistant);
+    for (turn, message) in assistant_turns.enumerate() {
+        let blocks: Vec<ContentBlock> = reasoning
+            .get(&turn)
+            .into_iter()
             .flatten()
             .map(|r| ContentBlock {
                 reasoning_content: Some(r.clone()),
@@ -1119,6 +1132,44 @@ mod tests {
             assistant(new),
             json!({"role": "assistant", "content": [
                 {"reasoningContent": {"reasoningText": {"text": "Need f.", "signature": "sig"}}}, tool_use]})
+        );
+    }
+
+    #[test]
+    fn signed_reasoning_goes_back_at_the_start_of_its_assistant_turn_even_without_a_call() {
+        let rs = |id: &str, text: &str, sig: &str| {
+            json!({"type": "reasoning", "id": id,
+            "summary": if text.is_empty() { json!([]) } else { json!([{"type": "summary_text", "text": text}]) },
+            "encrypted_content": sig})
+        };
+        let said = |text: &str| {
+            json!({"type": "message", "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": []}]})
+        };
+        let body = json!({"input": [
+            {"role": "user", "content": "q1"},
+            rs("rs_1", "Plan.", "sig1"), rs("rs_2", "", "AQI="), said("a1"),
+            {"role": "developer", "content": "Mid rules."},
+            rs("rs_3", "More.", "sig3"), said("a2"),
+            {"role": "user", "content": "q2"},
+            rs("rs_4", "Only thought.", "sig4"),
+            {"role": "user", "content": "q3"},
+            rs("rs_5", "Then text.", "sig5"), said("a3"),
+            {"role": "user", "content": "q4"}]});
+        let reasoning = |text: &str, sig: &str| json!({"reasoningContent": {"reasoningText": {"text": text, "signature": sig}}});
+        assert_eq!(
+            converse(body, SONNET)["messages"],
+            json!([
+                {"role": "user", "content": [{"text": "q1"}]},
+                // The developer message goes to `system`: both assistant runs are one turn.
+                {"role": "assistant", "content": [reasoning("Plan.", "sig1"),
+                    {"reasoningContent": {"redactedContent": "AQI="}}, reasoning("More.", "sig3"),
+                    {"text": "a1"}, {"text": "a2"}]},
+                // Reasoning alone makes no assistant turn: dropped.
+                {"role": "user", "content": [{"text": "q2"}, {"text": "q3"}]},
+                {"role": "assistant", "content": [reasoning("Then text.", "sig5"), {"text": "a3"}]},
+                {"role": "user", "content": [{"text": "q4"}]}
+            ])
         );
     }
 
