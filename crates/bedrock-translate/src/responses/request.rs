@@ -44,6 +44,7 @@ use openai_types::responses::{
 use serde_json::{Value, json};
 
 use super::PreviousResponse;
+use super::params::{self, Origin};
 use crate::converse::{ContentBlock, ConverseRequest, ReasoningContentBlock, ReasoningText, Role};
 use crate::error::TranslateError;
 use crate::layer::ModelDefaults;
@@ -141,17 +142,17 @@ pub fn responses_to_converse(
     let context = previous_conversation(&req, inputs.previous)?;
     let own = own_items(req.input.clone(), &context)?;
     let input_items = own.iter().map(with_id).collect();
-    let (messages, reasoning) = to_chat_messages(&req, context.iter().chain(&own))?;
+    let turns = to_chat_messages(&req, &context, &own)?;
     let mut template = template(&req, identity);
     if template.model.is_empty() {
         // No model named: the default one, by its Bedrock id.
         template.model = inputs.model.to_string();
     }
-    let chat = chat_request(&req, messages, inputs.defaults)?;
+    let chat = chat_request(&req, turns.messages, inputs.defaults)?;
     let wants_json = chat.response_format.is_some();
-    let mut converse =
-        chat_to_converse_with(chat, inputs.model, inputs.options).map_err(rename_params)?;
-    put_back_reasoning(&mut converse, &reasoning);
+    let mut converse = chat_to_converse_with(chat, inputs.model, inputs.options)
+        .map_err(|e| params::rename(e, &turns.origins))?;
+    put_back_reasoning(&mut converse, &turns.reasoning);
     let json_output_tool = wants_json
         && converse.output_config.is_none()
         && converse
@@ -336,11 +337,13 @@ fn own_items(
 /// assistant messages) it belongs to.
 type ReasoningByTurn = HashMap<usize, Vec<ReasoningContentBlock>>;
 
-/// Items -> chat messages; assistant items in a row make one assistant message.
-fn to_chat_messages<'a>(
+/// Items (the previous response's `context`, then the request's `own`) -> chat messages;
+/// assistant items in a row make one assistant message.
+fn to_chat_messages(
     req: &CreateResponse,
-    items: impl Iterator<Item = &'a InputItem>,
-) -> Result<(Vec<ChatMessage>, ReasoningByTurn), TranslateError> {
+    context: &[InputItem],
+    own: &[InputItem],
+) -> Result<Turns, TranslateError> {
     let mut turns = Turns::default();
     if let Some(instructions) = req.instructions.as_deref().filter(|i| !i.is_empty()) {
         turns.messages.push(ChatMessage::System {
@@ -348,21 +351,30 @@ fn to_chat_messages<'a>(
             name: None,
             cache_control: None,
         });
+        turns.origins.push(Origin::Instructions);
     }
-    for (i, item) in items.enumerate() {
+    for item in context {
+        turns.push(item, params::PREVIOUS)?;
+    }
+    for (i, item) in own.iter().enumerate() {
         turns.push(item, &format!("input[{i}]"))?;
     }
     turns.flush();
-    Ok((turns.messages, turns.reasoning))
+    Ok(turns)
 }
 
 /// Chat messages under construction.
 #[derive(Debug, Default)]
 struct Turns {
     messages: Vec<ChatMessage>,
-    /// The assistant turn being gathered: text parts and tool calls.
+    /// Where each message came from (to name error params).
+    origins: Vec<Origin>,
+    /// The assistant turn being gathered: text parts and tool calls, the param of its first
+    /// item and of each call.
     text: Vec<String>,
     calls: Vec<ToolCall>,
+    run_first: Option<String>,
+    call_params: Vec<String>,
     /// The signed reasoning of the assistant turn being gathered.
     pending: Vec<ReasoningContentBlock>,
     reasoning: ReasoningByTurn,
@@ -376,6 +388,9 @@ struct Turns {
 
 impl Turns {
     fn push(&mut self, item: &InputItem, param: &str) -> Result<(), TranslateError> {
+        if item_is_assistant(item) {
+            self.run_first.get_or_insert_with(|| param.to_owned());
+        }
         match item {
             InputItem::Message(message) if message.role == "assistant" => {
                 self.text.push(assistant_text(&message.content));
@@ -383,6 +398,7 @@ impl Turns {
             }
             InputItem::Message(message) => self.push_message(message, param),
             InputItem::FunctionCall(call) => {
+                self.call_params.push(param.to_owned());
                 self.push_call(call);
                 Ok(())
             }
@@ -402,6 +418,7 @@ impl Turns {
         let content = user_content(&message.content, param)?;
         self.flush();
         self.last_is_assistant &= message.role != "user";
+        self.origins.push(Origin::Message(param.to_owned()));
         self.messages.push(match message.role.as_str() {
             "user" => ChatMessage::User {
                 content,
@@ -457,6 +474,7 @@ impl Turns {
         let content = user_content(&output.output, param)?;
         self.flush();
         self.last_is_assistant = false;
+        self.origins.push(Origin::Output(param.to_owned()));
         self.messages.push(ChatMessage::Tool {
             content,
             tool_call_id: call_id.to_owned(),
@@ -475,9 +493,15 @@ impl Turns {
             .filter(|t| !t.is_empty())
             .collect();
         let calls = std::mem::take(&mut self.calls);
+        let first = self.run_first.take();
+        let call_params = std::mem::take(&mut self.call_params);
         if text.is_empty() && calls.is_empty() {
             return;
         }
+        self.origins.push(Origin::Assistant {
+            first: first.unwrap_or_else(|| "input".to_owned()),
+            calls: call_params,
+        });
         if !self.last_is_assistant {
             self.assistant_turns += 1;
         }
@@ -494,6 +518,15 @@ impl Turns {
             name: None,
             cache_control: None,
         });
+    }
+}
+
+/// Whether the item is part of an assistant turn (assistant text, a call, reasoning).
+fn item_is_assistant(item: &InputItem) -> bool {
+    match item {
+        InputItem::Message(message) => message.role == "assistant",
+        InputItem::FunctionCall(_) | InputItem::Reasoning(_) => true,
+        InputItem::FunctionCallOutput(_) | InputItem::ItemReference(_) => false,
     }
 }
 
@@ -736,27 +769,6 @@ fn response_format(req: &CreateResponse) -> Result<Option<Value>, TranslateError
             "text.format",
             "text.format needs a 'type'",
         )),
-    }
-}
-
-/// Names the chat path's parameters as this request spells them.
-fn rename_params(err: TranslateError) -> TranslateError {
-    let fix = |text: String| {
-        text.replace("response_format.json_schema", "text.format")
-            .replace("response_format", "text.format")
-            .replace("reasoning_effort", "reasoning.effort")
-            .replace("max_completion_tokens", "max_output_tokens")
-    };
-    match err {
-        TranslateError::Invalid { param, message } => TranslateError::Invalid {
-            param: param.map(fix),
-            message: fix(message),
-        },
-        TranslateError::Unsupported { param, message } => TranslateError::Unsupported {
-            param: param.map(fix),
-            message: fix(message),
-        },
-        other => other,
     }
 }
 
@@ -1171,6 +1183,61 @@ mod tests {
                 {"role": "user", "content": [{"text": "q4"}]}
             ])
         );
+    }
+
+    #[test]
+    fn chat_path_errors_name_the_responses_fields() {
+        let image = |url: &str| json!({"type": "input_image", "image_url": url});
+        let pdf = json!({"type": "input_file", "filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBERg=="});
+        let call = |id: &str, arguments: &str| json!({"type": "function_call", "call_id": id, "name": "f", "arguments": arguments});
+        let tools = json!([{"type": "function", "name": "f"}]);
+        let cases = [
+            (
+                json!({"instructions": "Rules.", "input": [{"role": "user", "content": "hi"},
+                    {"role": "user", "content": [{"type": "input_text", "text": "see"}, image("https://example.com/a.png")]}]}),
+                "input[1].content[1].image_url",
+            ),
+            (
+                json!({"input": [{"role": "user", "content": [pdf]}]}),
+                "input",
+            ),
+            (
+                json!({"instructions": "Rules.", "tools": tools, "input": [{"role": "user", "content": "go"},
+                    call("c1", "{}"), call("c2", "{not json"),
+                    {"type": "function_call_output", "call_id": "c1", "output": "1"}]}),
+                "input[2].arguments",
+            ),
+            (
+                json!({"tools": tools, "input": [{"role": "user", "content": "go"}, call("c1", "{}"),
+                    {"type": "function_call_output", "call_id": "c1", "output": [image("data:image/tiff;base64,AAAA")]}]}),
+                "input[2].output[0]",
+            ),
+            (
+                json!({"tools": [{"type": "function", "name": "bad name!"}], "input": "x"}),
+                "tools[0].name",
+            ),
+        ];
+        for (body, param) in cases {
+            let (got, message) = refused(body.clone());
+            assert_eq!(got.as_deref(), Some(param), "{body}: {message}");
+            assert!(!message.contains("messages["), "{message}");
+        }
+    }
+
+    #[test]
+    fn errors_in_the_own_input_count_from_its_start_after_a_previous_response() {
+        let record = json!({"response": {"output": [{"id": "msg_p", "type": "message", "role": "assistant",
+            "status": "completed", "content": [{"type": "output_text", "text": "before", "annotations": []}]}]},
+            "context": [{"id": "msg_0", "type": "message", "role": "user", "content": "first"}]});
+        let previous = PreviousResponse(record.to_string().into());
+        let body = json!({"previous_response_id": "resp_0", "input": [{"role": "user", "content": "ok"},
+            {"role": "user", "content": [{"type": "input_image", "image_url": "https://example.com/a.png"}]}]});
+        match translate_with(body, HAIKU3, Some(&previous)).unwrap_err() {
+            TranslateError::Invalid { param, .. } | TranslateError::Unsupported { param, .. } => {
+                assert_eq!(param.as_deref(), Some("input[1].content[0].image_url"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
