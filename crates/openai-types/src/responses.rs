@@ -567,6 +567,19 @@ pub enum EventBody {
         /// Always empty.
         logprobs: Vec<Value>,
     },
+    /// `response.output_text.annotation.added`.
+    AnnotationAdded {
+        /// The item's id.
+        item_id: String,
+        /// The item's index in `output`.
+        output_index: usize,
+        /// The part's index in the item's content.
+        content_index: usize,
+        /// The annotation's index in the part's `annotations`.
+        annotation_index: usize,
+        /// The annotation (`url_citation`, `file_citation`).
+        annotation: Value,
+    },
     /// `response.reasoning_summary_text.delta`.
     SummaryDelta {
         /// The item's id.

@@ -44,6 +44,7 @@
 //! when the record has no `output`). A store keeps the record as it is given; it reads only
 //! `response` and `input_items`.
 
+pub mod citations;
 mod params;
 pub mod request;
 pub mod response;

@@ -2,7 +2,8 @@
 //!
 //! Each content block of the answer is one output item, in order: reasoning (`rs_`, its text as
 //! the summary, its signature as `encrypted_content` when `include` asks for it), text (a
-//! `msg_` message with one `output_text` part; the `json_output` tool's input counts as text)
+//! `msg_` message with one `output_text` part; the `json_output` tool's input counts as text;
+//! `citationsContent` is text with `annotations`, see [`super::citations`])
 //! and tool uses (`fc_` function calls, `call_id` = Bedrock's `toolUseId`). The stream state
 //! machine ([`super::stream`]) makes the same items, so a streamed answer ends as the whole one.
 //!
@@ -35,6 +36,7 @@ use openai_types::responses::{
 };
 use serde_json::Value;
 
+use super::citations::annotations;
 use super::request::{AnswerOptions, new_id};
 use crate::converse::{ContentBlock, ConverseResponse, TokenUsage};
 use crate::request::JSON_OUTPUT_TOOL;
@@ -89,11 +91,20 @@ pub fn shown(item: OutputItem, options: AnswerOptions) -> OutputItem {
 /// The output item of one content block (none for blocks without an equivalent).
 fn output_item(block: ContentBlock, options: AnswerOptions) -> Option<OutputItem> {
     if let Some(text) = block.text {
-        return Some(message_item(new_id("msg_"), text));
+        return Some(message_item(new_id("msg_"), text, Vec::new()));
+    }
+    if let Some(cited) = block.citations_content {
+        let text: String = cited.content.iter().map(|c| c.text.as_str()).collect();
+        let annotations = annotations(&cited.citations, &text);
+        return Some(message_item(new_id("msg_"), text, annotations));
     }
     if let Some(tool_use) = block.tool_use {
         if options.json_output_tool && tool_use.name == JSON_OUTPUT_TOOL {
-            return Some(message_item(new_id("msg_"), tool_use.input.to_string()));
+            return Some(message_item(
+                new_id("msg_"),
+                tool_use.input.to_string(),
+                Vec::new(),
+            ));
         }
         return Some(function_call_item(
             new_id("fc_"),
@@ -120,16 +131,13 @@ fn arguments(input: &Value) -> String {
     }
 }
 
-/// A completed assistant message of one `output_text` part.
-pub fn message_item(id: String, text: String) -> OutputItem {
+/// A completed assistant message of one `output_text` part with its `annotations`.
+pub fn message_item(id: String, text: String, annotations: Vec<Value>) -> OutputItem {
     OutputItem::Message(OutputMessage {
         id,
         status: "completed".to_owned(),
         role: "assistant".to_owned(),
-        content: vec![OutputContent::OutputText {
-            text,
-            annotations: Vec::new(),
-        }],
+        content: vec![OutputContent::OutputText { text, annotations }],
     })
 }
 
@@ -377,6 +385,23 @@ mod tests {
         let response = answer(converse(two, "max_tokens"), AnswerOptions::default());
         assert_eq!(response["output"][0]["status"], "completed");
         assert_eq!(response["output"][1]["status"], "incomplete");
+    }
+
+    #[test]
+    fn cited_text_is_a_message_with_its_citations_as_annotations() {
+        let content = json!([{"citationsContent": {
+            "content": [{"text": "Paris is "}, {"text": "sunny."}],
+            "citations": [
+                {"title": "Forecast", "sourceContent": [{"text": "sun"}], "location": {"web": {"url": "https://w.example/p", "domain": "w.example"}}},
+                {"title": "notes.pdf", "location": {"documentChar": {"documentIndex": 0, "start": 3, "end": 9}}}]}}]);
+        let response = answer(converse(content, "end_turn"), AnswerOptions::default());
+        assert_eq!(
+            response["output"],
+            json!([{"id": "msg_1", "type": "message", "status": "completed", "role": "assistant",
+                "content": [{"type": "output_text", "text": "Paris is sunny.", "annotations": [
+                    {"type": "url_citation", "url": "https://w.example/p", "title": "Forecast", "start_index": 0, "end_index": 15},
+                    {"type": "file_citation", "file_id": "notes.pdf", "filename": "notes.pdf", "index": 15}]}]}])
+        );
     }
 
     #[test]

@@ -7,9 +7,12 @@
 //!   (`response.output_item.added`, then `response.content_part.added` for text or
 //!   `response.reasoning_summary_part.added` for reasoning), fed by its deltas
 //!   (`response.output_text.delta`, `response.reasoning_summary_text.delta`,
-//!   `response.function_call_arguments.delta`) and closed by `contentBlockStop`
-//!   (`….done` events, then `response.output_item.done`; a call's arguments are `{}`, never
-//!   empty);
+//!   `response.function_call_arguments.delta`; a text's `citation` deltas are kept) and closed
+//!   after its `contentBlockStop`, when the next item opens or the answer ends (a text's
+//!   `response.output_text.annotation.added` events, one per citation, see
+//!   [`super::citations`]; the `….done` events, then `response.output_item.done`; a call's
+//!   arguments are `{}`, never empty; the item being written when the answer is cut short
+//!   is `incomplete`);
 //! - `messageStop` holds the stop reason, `metadata` the usage; when upstream ends the final
 //!   event is written: `response.completed`, `response.incomplete` or `response.failed`
 //!   ([`super::response::finish`]), after the response is handed to the store;
@@ -45,6 +48,7 @@ use openai_types::responses::{
 };
 use serde_json::Value;
 
+use super::citations::annotations;
 use super::request::{AnswerOptions, new_id};
 use super::response::{
     client_view, fail, finish, function_call_item, incomplete_reason, mark_incomplete,
@@ -52,7 +56,7 @@ use super::response::{
 };
 use super::{ResponseSink, StoredResponse};
 use crate::body::{SseTranslator, cut_short, malformed, write_sse};
-use crate::converse::TokenUsage;
+use crate::converse::{Citation, TokenUsage};
 use crate::error::ApiError;
 use crate::request::JSON_OUTPUT_TOOL;
 use crate::stream::{BlockDelta, BlockStart, MessageStop, Metadata};
@@ -74,6 +78,7 @@ pub struct Keep {
 enum Open {
     Text {
         text: String,
+        citations: Vec<Citation>,
     },
     Reasoning {
         text: String,
@@ -209,6 +214,7 @@ impl ResponsesEvents {
                 "msg_",
                 Open::Text {
                     text: String::new(),
+                    citations: Vec::new(),
                 },
                 out,
             );
@@ -236,9 +242,26 @@ impl ResponsesEvents {
         } else if let Some(reasoning) = member.reasoning_content {
             let signature = reasoning.signature.or(reasoning.redacted_content);
             self.reasoning_delta(block, reasoning.text, signature, out);
+        } else if let Some(citation) = member.citation {
+            self.citation(block, citation, out);
         }
     }
 
+    /// Keeps a citation of the text of `block`, annotated when the block closes (when its
+    /// text, which the citation spans, is whole).
+    fn citation(&mut self, block: u32, citation: Citation, out: &mut BytesMut) {
+        if self.position(block).is_none() {
+            self.text_delta(block, String::new(), out);
+        }
+        if let Some(at) = self.position(block)
+            && let Open::Text { citations, .. } = &mut self.open[at].open
+        {
+            citations.push(citation);
+        }
+    }
+
+    /// Adds `delta` to the text of `block`, opening its message item first if needed (an empty
+    /// delta only opens it).
     fn text_delta(&mut self, block: u32, delta: String, out: &mut BytesMut) {
         let at = match self.position(block) {
             Some(at) => at,
@@ -247,14 +270,18 @@ impl ResponsesEvents {
                 "msg_",
                 Open::Text {
                     text: String::new(),
+                    citations: Vec::new(),
                 },
                 out,
             ),
         };
         let item = &mut self.open[at];
-        let Open::Text { text } = &mut item.open else {
+        let Open::Text { text, .. } = &mut item.open else {
             return;
         };
+        if delta.is_empty() {
+            return;
+        }
         text.push_str(&delta);
         let body = EventBody::TextDelta {
             item_id: item.id.clone(),
@@ -346,7 +373,9 @@ impl ResponsesEvents {
             ..
         } = self.open.remove(at);
         let item = match open {
-            Open::Text { text } => self.close_text(output_index, &id, text, out),
+            Open::Text { text, citations } => {
+                self.close_text(output_index, &id, text, &citations, out)
+            }
             Open::Reasoning {
                 text,
                 signature,
@@ -388,8 +417,20 @@ impl ResponsesEvents {
         output_index: usize,
         id: &str,
         text: String,
+        citations: &[Citation],
         out: &mut BytesMut,
     ) -> OutputItem {
+        let annotations = annotations(citations, &text);
+        for (annotation_index, annotation) in annotations.iter().enumerate() {
+            let body = EventBody::AnnotationAdded {
+                item_id: id.to_owned(),
+                output_index,
+                content_index: 0,
+                annotation_index,
+                annotation: annotation.clone(),
+            };
+            self.emit(out, "response.output_text.annotation.added", body);
+        }
         let body = EventBody::TextDone {
             item_id: id.to_owned(),
             output_index,
@@ -402,10 +443,13 @@ impl ResponsesEvents {
             item_id: id.to_owned(),
             output_index,
             content_index: 0,
-            part: text_part(text.clone()),
+            part: OutputContent::OutputText {
+                text: text.clone(),
+                annotations: annotations.clone(),
+            },
         };
         self.emit(out, "response.content_part.done", body);
-        message_item(id.to_owned(), text)
+        message_item(id.to_owned(), text, annotations)
     }
 
     fn close_summary(&mut self, output_index: usize, id: &str, text: &str, out: &mut BytesMut) {
@@ -840,6 +884,55 @@ mod tests {
         assert_eq!(
             sse[14]["response"]["output"],
             json!([reasoning, message("msg_2", "completed", Some("Hi"))])
+        );
+    }
+
+    #[test]
+    fn citations_are_annotation_added_events_and_end_in_the_done_events_and_the_response() {
+        let web = json!({"title": "Forecast", "location": {"web": {"url": "https://w.example/p", "domain": "w.example"}}});
+        let doc = json!({"title": "notes.pdf", "sourceContent": [{"text": "sun"}],
+            "location": {"documentPage": {"documentIndex": 0, "start": 1, "end": 1}}});
+        let mut events = vec![
+            delta(0, json!({"text": "No citation."})),
+            stop(0),
+            delta(1, json!({"citation": web})),
+            delta(1, json!({"text": "Paris is "})),
+            delta(1, json!({"text": "sunny."})),
+            delta(1, json!({"citation": doc})),
+            stop(1),
+        ];
+        events.extend(end("end_turn"));
+        let (sse, _) = run(&events, AnswerOptions::default(), None, None);
+        let url = json!({"type": "url_citation", "url": "https://w.example/p", "title": "Forecast", "start_index": 0, "end_index": 15});
+        let file = json!({"type": "file_citation", "file_id": "notes.pdf", "filename": "notes.pdf", "index": 15});
+        let at = |seq: u64, index: usize, annotation: &Value| {
+            json!({"type": "response.output_text.annotation.added",
+            "sequence_number": seq, "item_id": "msg_2", "output_index": 1, "content_index": 0,
+            "annotation_index": index, "annotation": annotation})
+        };
+        let part =
+            json!({"type": "output_text", "text": "Paris is sunny.", "annotations": [url, file]});
+        let item = json!({"id": "msg_2", "type": "message", "status": "completed", "role": "assistant", "content": [part]});
+        assert_eq!(
+            sse[12..],
+            [
+                at(12, 0, &url),
+                at(13, 1, &file),
+                json!({"type": "response.output_text.done", "sequence_number": 14, "item_id": "msg_2",
+                    "output_index": 1, "content_index": 0, "text": "Paris is sunny.", "logprobs": []}),
+                json!({"type": "response.content_part.done", "sequence_number": 15, "item_id": "msg_2",
+                    "output_index": 1, "content_index": 0, "part": part}),
+                json!({"type": "response.output_item.done", "sequence_number": 16, "output_index": 1, "item": item}),
+                lifecycle(
+                    "response.completed",
+                    17,
+                    response(
+                        "completed",
+                        json!([message("msg_1", "completed", Some("No citation.")), item]),
+                        usage()
+                    )
+                ),
+            ]
         );
     }
 
