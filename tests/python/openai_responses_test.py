@@ -138,6 +138,34 @@ def streamed_tool_call():
     check("streamed tool-call response equals the whole one", shape(final) == shape(whole), (shape(final), shape(whole)))
 
 
+def incomplete():
+    args = dict(model=HAIKU, input="one two three four five six", max_output_tokens=3, store=False)
+    whole = client.responses.create(**args)
+    check("cut-short response incomplete with an incomplete message", whole.status == "incomplete"
+          and whole.incomplete_details.reason == "max_output_tokens" and whole.output[0].status == "incomplete", whole)
+    with client.responses.stream(**args) as stream:
+        events = list(stream)
+    done = [e.item for e in events if e.type == "response.output_item.done"]
+    check("streamed cut-short item done incomplete", [item.status for item in done] == ["incomplete"], done)
+    check("streamed cut-short response ends incomplete", events[-1].type == "response.incomplete"
+          and events[-1].response.output[0].status == "incomplete", events[-1])
+
+
+def error_params():
+    cases = [
+        ([{"role": "user", "content": "x"}, {"role": "user", "content": [{"type": "input_image", "image_url": "data:image/tiff;base64,AAAA"}]}],
+         "input[1].content[0].image_url"),
+        ([{"role": "user", "content": [{"type": "input_file", "filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBERi0xLjQK"}]}],
+         "input"),
+    ]
+    for items, param in cases:
+        try:
+            client.responses.create(model=HAIKU, instructions="Be brief.", input=items, store=False)
+            raise AssertionError(f"no error for {items}")
+        except openai.BadRequestError as err:
+            check(f"error param {param}", err.param == param, err.body)
+
+
 def agents_sdk():
     from agents import Agent, Runner, function_tool, set_default_openai_api, set_default_openai_client, set_tracing_disabled
     from agents.models.default_models import get_default_model
@@ -160,6 +188,7 @@ def agents_sdk():
     check("agents SDK typed final output", isinstance(result.final_output, Echo), result.final_output)
 
 
-for test in (text, function_tool_round_trip, parse, reasoning_round_trip, streamed_text, streamed_tool_call, agents_sdk):
+for test in (text, function_tool_round_trip, parse, reasoning_round_trip, streamed_text, streamed_tool_call, incomplete,
+             error_params, agents_sdk):
     test()
 print("openai responses: all checks passed")
