@@ -718,3 +718,58 @@ async fn claudes_usage_is_metered_for_answers_and_streams() {
     assert_eq!(metered(&text, FOUNDATION, "input"), 8, "{text}");
     assert_eq!(metered(&text, FOUNDATION, "output"), 12, "{text}");
 }
+
+#[tokio::test]
+async fn converse_answers_name_the_stop_sequence_and_carry_the_user_id() {
+    let mock = Mock::start();
+    let gateway = start(&mock, &[]);
+    let mut request = nova("one two three four");
+    request["stop_sequences"] = json!(["three"]);
+    request["metadata"] = json!({"user_id": "user-42 (team a)"});
+    let (status, _, body) = post(&gateway, "/v1/messages", &keyed(), &request).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let message = json_of(&body);
+    assert_eq!(message["stop_reason"], "stop_sequence");
+    assert_eq!(message["stop_sequence"], "three");
+    let (_, sent) = recorded(&mock, 0).await;
+    assert_eq!(sent["inferenceConfig"]["stopSequences"], json!(["three"]));
+    assert_eq!(
+        sent["requestMetadata"],
+        json!({"user_id": "user-42 _team a_"})
+    );
+
+    request["stream"] = json!(true);
+    let (status, _, body) = post(&gateway, "/v1/messages", &keyed(), &request).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let events = events(&body);
+    let delta = &events[events.len() - 2].1;
+    assert_eq!(delta["delta"]["stop_reason"], "stop_sequence");
+    assert_eq!(delta["delta"]["stop_sequence"], "three");
+}
+
+#[tokio::test]
+async fn documents_with_citations_and_search_results_reach_converse() {
+    let mock = Mock::start();
+    let gateway = start(&mock, &[]);
+    let request = json!({"model": "amazon.nova-lite-v1:0", "max_tokens": 100,
+        "messages": [{"role": "user", "content": [
+            {"type": "document", "title": "Facts", "citations": {"enabled": true},
+             "source": {"type": "text", "media_type": "text/plain", "data": "Paris is in France."}},
+            {"type": "search_result", "source": "https://example.com/lyon", "title": "Lyon",
+             "content": [{"type": "text", "text": "Lyon is in France."}],
+             "citations": {"enabled": true}},
+            {"type": "text", "text": "Where is Paris?"}]}]});
+    let (status, _, body) = post(&gateway, "/v1/messages", &keyed(), &request).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let (_, sent) = recorded(&mock, 0).await;
+    let content = &sent["messages"][0]["content"];
+    assert_eq!(
+        content[0]["document"]["citations"],
+        json!({"enabled": true})
+    );
+    assert_eq!(
+        content[1]["searchResult"],
+        json!({"source": "https://example.com/lyon", "title": "Lyon",
+               "content": [{"text": "Lyon is in France."}], "citations": {"enabled": true}})
+    );
+}
