@@ -295,6 +295,13 @@ pub struct ToolResultContent {
     /// An image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageBlock>,
+    /// A search result the model may cite.
+    #[serde(
+        default,
+        rename = "searchResult",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub search_result: Option<SearchResultBlock>,
 }
 
 /// `reasoningContent`: exactly one member is set.

@@ -6,7 +6,7 @@
 //! | `text` | `{text}` (empty text dropped) |
 //! | `image` base64 | `{image:{format,source:{bytes}}}`; URL and file sources: 400 |
 //! | `document` base64 PDF / plain text | `{document:{name,format:pdf\|txt,source:{bytes},context,citations}}` (`citations.enabled` as is); other sources: 400 |
-//! | `search_result` | `{searchResult:{source,title,content:[{text}],citations}}` (Bedrock says which models take it) |
+//! | `search_result` (in a turn or a `tool_result`) | `{searchResult:{source,title,content:[{text}],citations}}` (botocore documents it for Claude models only: Bedrock's 400 for others) |
 //! | `tool_use` / `tool_result` | `{toolUse}` / `{toolResult:{content,status}}` (empty content: one empty text) |
 //! | `thinking` / `redacted_thinking` | `{reasoningContent:{reasoningText:{text,signature}}}` / `{reasoningContent:{redactedContent}}` |
 //! | server tools | 400 (Claude only, through InvokeModel) |
@@ -43,7 +43,7 @@
 
 use anthropic_types::{
     CacheControl, ContentBlock as Block, DocumentSource, ImageSource, InputMessage, MessageContent,
-    MessagesRequest, Role as AnthropicRole, SystemPrompt, Thinking, Tool,
+    MessagesRequest, Role as AnthropicRole, SystemPrompt, TextBlock, Thinking, Tool,
     ToolChoice as AnthropicToolChoice,
 };
 use std::collections::BTreeMap;
@@ -361,15 +361,11 @@ fn block_to_converse(
             citations,
             ..
         } => ContentBlock {
-            search_result: Some(SearchResultBlock {
-                source,
-                title,
-                content: content
-                    .into_iter()
-                    .map(|b| TextContent { text: b.text })
-                    .collect(),
-                citations: citations_config(citations.as_ref(), param)?,
-            }),
+            search_result: Some(search_result(
+                (source, title, content),
+                citations.as_ref(),
+                param,
+            )?),
             ..ContentBlock::default()
         },
         Block::ToolUse {
@@ -407,6 +403,24 @@ fn block_to_converse(
             redacted_content: Some(data),
         }),
     }))
+}
+
+/// A `search_result` block (`source`, `title`, `content`, `citations`) as Converse's
+/// `searchResult`.
+fn search_result(
+    (source, title, content): (String, String, Vec<TextBlock>),
+    citations: Option<&Value>,
+    param: &str,
+) -> Result<SearchResultBlock, TranslateError> {
+    Ok(SearchResultBlock {
+        source,
+        title,
+        content: content
+            .into_iter()
+            .map(|b| TextContent { text: b.text })
+            .collect(),
+        citations: citations_config(citations, param)?,
+    })
 }
 
 /// `citations: {"enabled": bool}` of a document or a search result.
@@ -515,10 +529,24 @@ fn tool_result_content(
                         image: Some(image(source, &format!("{param}.content[{k}]"))?),
                         ..ToolResultContent::default()
                     }),
+                    Block::SearchResult {
+                        source,
+                        title,
+                        content,
+                        citations,
+                        ..
+                    } => out.push(ToolResultContent {
+                        search_result: Some(search_result(
+                            (source, title, content),
+                            citations.as_ref(),
+                            &format!("{param}.content[{k}]"),
+                        )?),
+                        ..ToolResultContent::default()
+                    }),
                     _ => {
                         return Err(TranslateError::unsupported(
                             format!("{param}.content[{k}]"),
-                            "tool results may hold text and images for this model",
+                            "tool results may hold text, images and search results for this model",
                         ));
                     }
                 }
@@ -728,6 +756,19 @@ mod tests {
             json!({"user_id": "user 42 _alice@example.com_"})
         );
         assert_eq!(converse["toolConfig"]["toolChoice"], json!({"auto": {}}));
+        let converse = translate(
+            "amazon.nova-pro-v1:0",
+            json!({"model": "m", "max_tokens": 5, "messages": [
+                {"role": "user", "content": "Search"},
+                {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "search", "input": {}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [
+                    {"type": "search_result", "source": "s", "title": "T", "content": [{"type": "text", "text": "x"}]}]}]}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            converse["messages"][2]["content"][0]["toolResult"]["content"],
+            json!([{"searchResult": {"source": "s", "title": "T", "content": [{"text": "x"}]}}])
+        );
         let long = "x".repeat(300);
         let request = json!({"model": "m", "max_tokens": 5, "metadata": {"user_id": long},
                              "messages": [{"role": "user", "content": "hi"}]});
