@@ -5,7 +5,8 @@ Usage: python openai_responses_test.py GATEWAY_URL MOCK_URL
 
 Run by `cargo xtask integration` in a venv it creates; the gateway it starts maps the Agents
 SDK's default model (`gpt-5.6-luna` in openai-agents 0.24) to Claude 3 Haiku with
-`--model-alias`. Every request says `store=False`: this gateway keeps no responses. Every check
+`--model-alias`. The requests say `store=False` except those of `stored_conversation`, which
+keeps responses in the gateway's (memory) store, reads them back and continues them. Every check
 raises on failure, so the script exits non-zero; it prints one line per passing check.
 """
 
@@ -138,6 +139,34 @@ def streamed_tool_call():
     check("streamed tool-call response equals the whole one", shape(final) == shape(whole), (shape(final), shape(whole)))
 
 
+def incomplete():
+    args = dict(model=HAIKU, input="one two three four five six", max_output_tokens=3, store=False)
+    whole = client.responses.create(**args)
+    check("cut-short response incomplete with an incomplete message", whole.status == "incomplete"
+          and whole.incomplete_details.reason == "max_output_tokens" and whole.output[0].status == "incomplete", whole)
+    with client.responses.stream(**args) as stream:
+        events = list(stream)
+    done = [e.item for e in events if e.type == "response.output_item.done"]
+    check("streamed cut-short item done incomplete", [item.status for item in done] == ["incomplete"], done)
+    check("streamed cut-short response ends incomplete", events[-1].type == "response.incomplete"
+          and events[-1].response.output[0].status == "incomplete", events[-1])
+
+
+def error_params():
+    cases = [
+        ([{"role": "user", "content": "x"}, {"role": "user", "content": [{"type": "input_image", "image_url": "data:image/tiff;base64,AAAA"}]}],
+         "input[1].content[0].image_url"),
+        ([{"role": "user", "content": [{"type": "input_file", "filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBERi0xLjQK"}]}],
+         "input"),
+    ]
+    for items, param in cases:
+        try:
+            client.responses.create(model=HAIKU, instructions="Be brief.", input=items, store=False)
+            raise AssertionError(f"no error for {items}")
+        except openai.BadRequestError as err:
+            check(f"error param {param}", err.param == param, err.body)
+
+
 def agents_sdk():
     from agents import Agent, Runner, function_tool, set_default_openai_api, set_default_openai_client, set_tracing_disabled
     from agents.models.default_models import get_default_model
@@ -160,6 +189,38 @@ def agents_sdk():
     check("agents SDK typed final output", isinstance(result.final_output, Echo), result.final_output)
 
 
-for test in (text, function_tool_round_trip, parse, reasoning_round_trip, streamed_text, streamed_tool_call, agents_sdk):
+def stored_conversation():
+    first = client.responses.create(model=HAIKU, input="Remember me")
+    check("responses.retrieve of a stored response", client.responses.retrieve(first.id).id == first.id)
+    question = [{"role": "user", "content": "And now?"}, {"role": "user", "content": "Still there?"}]
+    second = client.responses.create(model=HAIKU, input=question, previous_response_id=first.id)
+    sent = last_sent()["messages"]
+    check("previous_response_id continues the stored conversation",
+          [m["role"] for m in sent][:2] == ["user", "assistant"] and "Remember me" in json.dumps(sent[0])
+          and "Still there?" in json.dumps(sent[-1]), sent)
+    third = client.responses.create(model=HAIKU, input="Third turn", previous_response_id=second.id)
+    sent = last_sent()["messages"]
+    check("a three-turn previous_response_id chain sends every turn, in order",
+          [m["role"] for m in sent] == ["user", "assistant", "user", "assistant", "user"]
+          and "Remember me" in json.dumps(sent[0]) and "Still there?" in json.dumps(sent[2])
+          and "Third turn" in json.dumps(sent[4]), sent)
+    check("the chain's answers are the stored outputs", second.output_text in json.dumps(sent[3]), sent)
+    check("the third response names its predecessor", third.previous_response_id == second.id, third)
+    items = list(client.responses.input_items.list(second.id, limit=1, order="asc"))
+    check("input_items pages one by one with after", len(items) == 2 and items[0].id != items[1].id
+          and "And now?" in json.dumps(items[0].model_dump(warnings=False)), items)
+    with client.responses.stream(model=HAIKU, input="Stream and keep") as stream:
+        streamed = stream.get_final_response()
+    check("a streamed response is readable once its stream ended", client.responses.retrieve(streamed.id).id == streamed.id)
+    client.responses.delete(first.id)
+    try:
+        client.responses.retrieve(first.id)
+        raise AssertionError("a deleted response was still found")
+    except openai.NotFoundError:
+        print("ok - responses.delete, then retrieve is a 404")
+
+
+for test in (text, function_tool_round_trip, parse, reasoning_round_trip, streamed_text, streamed_tool_call, incomplete,
+             error_params, stored_conversation, agents_sdk):
     test()
 print("openai responses: all checks passed")

@@ -322,6 +322,100 @@ impl Gateway {
     }
 }
 
+/// A `redis-server` of its own on a free loopback port, without persistence; killed on drop.
+///
+/// Fails (never skips) when `redis-server` is not installed, saying how to install it.
+#[derive(Debug)]
+pub struct Redis {
+    child: Option<Child>,
+    /// The port it listens on (kept across [`Redis::stop`] and [`Redis::restart`]).
+    pub port: u16,
+}
+
+impl Redis {
+    /// Starts `redis-server` on a free port and waits until it answers `PING`.
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut redis = Self { child: None, port };
+        redis.restart();
+        redis
+    }
+
+    /// `redis://127.0.0.1:PORT/0`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Kills the server (its data goes with it).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port (empty) and waits until it answers.
+    pub fn restart(&mut self) {
+        self.stop();
+        let port = self.port.to_string();
+        let child = Command::new("redis-server")
+            .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| {
+                panic!(
+                    "cannot start redis-server ({err}): the Redis tests need it on the PATH; \
+                     install it with scripts/install-redis.sh (Debian: apt-get install -y redis-server)"
+                )
+            });
+        self.child = Some(child);
+        self.wait_until_ready();
+    }
+
+    /// Until the server answers `PING` (at most 10 s).
+    fn wait_until_ready(&mut self) {
+        use std::io::{Read, Write};
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!(
+                    "redis-server exited at start ({status}): is port {} taken?",
+                    self.port
+                );
+            }
+            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                let mut answer = [0u8; 7];
+                if stream.write_all(b"PING\r\n").is_ok()
+                    && stream.read_exact(&mut answer).is_ok()
+                    && &answer == b"+PONG\r\n"
+                {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "redis-server did not answer on port {} within 10 s",
+            self.port
+        );
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// A fresh log file under `target/e2e-logs/`.
 fn log_file() -> PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -268,7 +268,7 @@ async fn json_schema_format_answers_json_text_natively_and_through_the_tool() {
 }
 
 #[tokio::test]
-async fn hosted_tools_and_storeless_continuations_are_400s() {
+async fn hosted_tools_are_400s_and_an_unknown_previous_response_a_404() {
     let mock = Mock::start();
     let gateway = Gateway::start(&mock, &[], &[]);
     let cases = [
@@ -281,11 +281,6 @@ async fn hosted_tools_and_storeless_continuations_are_400s() {
             json!({"model": HAIKU, "input": "x", "tools": [{"type": "code_interpreter", "container": {"type": "auto"}}]}),
             "tools[0].type",
             "code_interpreter",
-        ),
-        (
-            json!({"model": HAIKU, "input": "x", "previous_response_id": "resp_123"}),
-            "previous_response_id",
-            "response store",
         ),
         (
             json!({"model": HAIKU, "input": "x", "background": true}),
@@ -303,6 +298,12 @@ async fn hosted_tools_and_storeless_continuations_are_400s() {
             "{error}"
         );
     }
+    // The gateway keeps responses (memory by default): an id it never kept is OpenAI's 404.
+    let body = json!({"model": HAIKU, "input": "x", "previous_response_id": "resp_123"});
+    let (status, error) = create(&gateway, &body).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
+    assert_eq!(error["error"]["type"], "invalid_request_error");
+    assert_eq!(error["error"]["param"], "previous_response_id");
     assert!(mock.requests().await.is_empty());
 }
 
@@ -318,6 +319,18 @@ async fn max_tokens_is_incomplete_and_an_exception_mid_stream_is_response_failed
         response["incomplete_details"],
         json!({"reason": "max_output_tokens"})
     );
+    assert_eq!(response["output"][0]["status"], "incomplete", "{response}");
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    let events = stream(&gateway, &streamed).await;
+    let done = events
+        .iter()
+        .find(|e| e["type"] == "response.output_item.done")
+        .unwrap();
+    assert_eq!(done["item"]["status"], "incomplete", "{done}");
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "response.incomplete");
+    assert_eq!(last["response"]["output"][0]["status"], "incomplete");
 
     mock.fault(json!({"stream_exception": "modelStreamErrorException", "after_events": 3}))
         .await;
@@ -370,4 +383,54 @@ async fn reasoning_comes_back_signed_before_its_tool_use() {
             .iter()
             .any(|b| b.get("toolUse").is_some())
     );
+}
+
+#[tokio::test]
+async fn signed_reasoning_before_text_goes_back_in_its_assistant_turn() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let body = json!({"model": SONNET_45, "store": false, "input": [
+        {"role": "user", "content": "Hi"},
+        {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "Greet."}], "encrypted_content": "sig"},
+        {"type": "reasoning", "id": "rs_2", "summary": [{"type": "summary_text", "text": "Unsigned."}]},
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Hello.", "annotations": []}]},
+        {"role": "user", "content": "Again"}]});
+    let (status, response) = create(&gateway, &body).await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    assert_eq!(
+        last_sent(&mock).await["messages"][1],
+        json!({"role": "assistant", "content": [
+            {"reasoningContent": {"reasoningText": {"text": "Greet.", "signature": "sig"}}},
+            {"text": "Hello."}]})
+    );
+}
+
+#[tokio::test]
+async fn chat_path_errors_name_the_responses_field() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let pdf = json!({"type": "input_file", "filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBERi0xLjQK"});
+    let cases = [
+        (
+            json!({"model": HAIKU, "instructions": "Be brief.", "input": [{"role": "user", "content": "x"},
+                {"role": "user", "content": [{"type": "input_image", "image_url": "https://example.com/a.png"}]}]}),
+            "input[1].content[0].image_url",
+        ),
+        (
+            json!({"model": HAIKU, "input": [{"role": "user", "content": [pdf]}]}),
+            "input",
+        ),
+        (
+            json!({"model": HAIKU, "tools": [weather_tool()], "input": [{"role": "user", "content": "x"},
+                {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{oops"},
+                {"type": "function_call_output", "call_id": "c1", "output": "1"}]}),
+            "input[1].arguments",
+        ),
+    ];
+    for (body, param) in cases {
+        let (status, error) = create(&gateway, &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+        assert_eq!(error["error"]["param"], param, "{error}");
+    }
+    assert!(mock.requests().await.is_empty());
 }

@@ -7,7 +7,8 @@
 //!   SDK and botocore against them (in a venv under `target/`, created here), Claude Code
 //!   (`claude -p`, the npm package installed under `target/`), and the README curl examples
 //!   (`demo --check`).
-//! - `ci`: format check, clippy with `-D warnings`, the binaries, the Python venv, every test of
+//! - `ci`: format check, clippy with `-D warnings`, the binaries, the Python venv, `redis-server`
+//!   (`scripts/install-redis.sh`, when missing), every test of
 //!   the workspace (unit, doc and end-to-end, in one cargo run; the botocore checks with the
 //!   venv's Python), then the Python clients and `demo --check`.
 //! - `bench [--json FILE] [--duration SECS] [--concurrency N] [--rate REQ_PER_SEC] [--only PARTS]`:
@@ -52,6 +53,7 @@ fn main() -> Result<()> {
 
 fn integration() -> Result<()> {
     util::build_binaries()?;
+    util::install_redis()?;
     util::cargo(&["test", "-p", "e2e-tests"])?;
     clients()?;
     println!("xtask: integration passed");
@@ -84,6 +86,8 @@ fn ci() -> Result<()> {
     util::build_binaries()?;
     // The botocore checks among the tests fail without botocore: they get the venv's Python.
     let python = python::venv()?;
+    // The Redis store's tests start their own redis-server.
+    util::install_redis()?;
     util::cargo_with_env(
         &["test", "--workspace"],
         &[(python::PYTHON_VAR, python.as_os_str())],

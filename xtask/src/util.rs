@@ -32,6 +32,17 @@ pub(crate) fn cargo_command() -> Command {
     command
 }
 
+/// `scripts/install-redis.sh`: Debian's `redis-server` installed when it is missing (the
+/// Redis store's tests start their own on loopback and fail without it).
+pub(crate) fn install_redis() -> Result<()> {
+    let script = root().join("scripts").join("install-redis.sh");
+    let status = Running::status(Command::new("bash").arg(&script))?;
+    if !status.success() {
+        bail!("{} failed: install redis-server by hand", script.display());
+    }
+    Ok(())
+}
+
 /// Runs `cargo <args>` in the workspace and fails if it fails.
 pub(crate) fn cargo(args: &[&str]) -> Result<()> {
     cargo_with_env(args, &[])

@@ -1,6 +1,7 @@
 //! The body types of the pipeline, named once: what Bedrock answers with
 //! ([`UpstreamBody`]), and what the Bedrock pipeline and the router answer with
-//! ([`ResponseBody`]): the translator's body, holding a concurrency permit while it lasts.
+//! ([`ResponseBody`]): the translator's body, its last frame waiting for the write of a stored
+//! response ([`GatedBody`]), holding a concurrency permit while it lasts.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -12,6 +13,8 @@ use hyper::body::Incoming;
 use tokio::sync::OwnedSemaphorePermit;
 use tower::BoxError;
 use tower_http::timeout::{TimeoutBody, TimeoutError};
+
+use crate::responses::GatedBody;
 
 /// A Bedrock answer's body, bounded by the stream idle timeout between frames
 /// (tower-http's [`TimeoutBody`]). Boxed to be `Unpin`, and its timeout reported as an
@@ -67,7 +70,7 @@ impl Body for UpstreamBody {
 }
 
 /// What the router answers with, before metering.
-pub type ResponseBody = PermitBody<OpenAiBody<UpstreamBody>>;
+pub type ResponseBody = PermitBody<GatedBody<OpenAiBody<UpstreamBody>>>;
 
 /// A response body that holds a concurrency permit until its last frame is out (or it is
 /// dropped): a stream occupies its permit for as long as it runs, not only until its headers.
@@ -89,10 +92,18 @@ impl<B> PermitBody<B> {
     }
 }
 
-impl<RB> PermitBody<OpenAiBody<RB>> {
+impl<RB> PermitBody<GatedBody<OpenAiBody<RB>>>
+where
+    OpenAiBody<RB>: Body,
+{
     /// A complete body that holds no permit (answers of the gateway itself).
     pub fn full(bytes: Bytes) -> Self {
-        Self::new(OpenAiBody::full(bytes), None)
+        Self::from_openai(OpenAiBody::full(bytes))
+    }
+
+    /// The translator's `body`, holding no permit and waiting for no write.
+    pub fn from_openai(body: OpenAiBody<RB>) -> Self {
+        Self::new(GatedBody::new(body, None), None)
     }
 }
 

@@ -42,6 +42,7 @@ use bedrock_translate::guardrail::{Guardrail, StreamProcessingMode};
 use bedrock_translate::model_id::ModelId;
 use bedrock_translate::request::PromptCaching;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use response_store::{MemoryLimits, RedisUrl};
 use thiserror::Error;
 
 use crate::keys::GatewayKeys;
@@ -399,6 +400,44 @@ pub struct Cli {
     )]
     pub fetch_remote_media_allow_cidr: Vec<String>,
 
+    /// Where stored responses of the Responses API (`store: true`) are kept: `memory` (this
+    /// process only, bounded by --response-store-max-entries and --response-store-max-bytes) or
+    /// a Redis URL, redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://... for TLS, shared by every
+    /// replica that names it. The password is never logged or shown.
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_RESPONSE_STORE",
+        hide_env_values = true,
+        default_value = "memory"
+    )]
+    pub response_store: StoreLocation,
+
+    /// Seconds a stored response is kept, in either store (default 30 days, as OpenAI keeps
+    /// them).
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_RESPONSE_STORE_TTL_SECS",
+        default_value_t = MemoryLimits::DEFAULT_TTL.as_secs()
+    )]
+    pub response_store_ttl_secs: u64,
+
+    /// Most responses the memory store keeps; beyond it the least recently used go first.
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_RESPONSE_STORE_MAX_ENTRIES",
+        default_value_t = MemoryLimits::DEFAULT_MAX_ENTRIES
+    )]
+    pub response_store_max_entries: usize,
+
+    /// Most bytes of records the memory store keeps (default 64 MiB); beyond it the least
+    /// recently used go first.
+    #[arg(
+        long,
+        env = "BEDROCK_GATEWAY_RESPONSE_STORE_MAX_BYTES",
+        default_value_t = MemoryLimits::DEFAULT_MAX_BYTES
+    )]
+    pub response_store_max_bytes: usize,
+
     /// Log format (RUST_LOG sets the level, default info).
     #[arg(
         long,
@@ -468,8 +507,88 @@ pub struct Settings {
     pub inference_profile_prefix: InferenceProfilePrefix,
     /// Remote media fetching; `None`: off (remote URLs are a 400).
     pub fetch_remote_media: Option<FetchSettings>,
+    /// Where stored responses are kept, and for how long.
+    pub response_store: ResponseStoreSettings,
     /// Log format.
     pub log_format: LogFormat,
+}
+
+/// The `--response-store` setting as given: `memory` or a Redis URL, checked by
+/// [`Settings::resolve`]. It may hold a password: `Debug` redacts it, and parsing never fails
+/// (so that clap never quotes it in an error).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoreLocation(String);
+
+impl std::str::FromStr for StoreLocation {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.trim().to_owned()))
+    }
+}
+
+impl std::fmt::Debug for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match RedisUrl::parse(&self.0) {
+            Ok(url) => write!(f, "StoreLocation({url})"),
+            Err(_) if self.0 == "memory" => f.write_str("StoreLocation(memory)"),
+            Err(_) => f.write_str("StoreLocation(** unrecognised, redacted **)"),
+        }
+    }
+}
+
+/// Where stored responses are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreBackend {
+    /// In this process (one replica).
+    Memory,
+    /// In Redis, shared by replicas.
+    Redis(RedisUrl),
+}
+
+/// Stored responses: where, for how long, and the memory store's bounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseStoreSettings {
+    /// Where.
+    pub backend: StoreBackend,
+    /// The memory store's bounds, and the time to live of both stores (`limits.ttl`).
+    pub limits: MemoryLimits,
+}
+
+impl ResponseStoreSettings {
+    const SETTING: &'static str = "--response-store / BEDROCK_GATEWAY_RESPONSE_STORE";
+
+    fn resolve(cli: &Cli) -> Result<Self, ConfigError> {
+        let backend = match cli.response_store.0.as_str() {
+            "memory" => StoreBackend::Memory,
+            other => StoreBackend::Redis(
+                RedisUrl::parse(other).map_err(|e| ConfigError::new(Self::SETTING, e))?,
+            ),
+        };
+        for (value, setting) in [
+            (cli.response_store_ttl_secs, "--response-store-ttl-secs"),
+            (
+                cli.response_store_max_entries as u64,
+                "--response-store-max-entries",
+            ),
+            (
+                cli.response_store_max_bytes as u64,
+                "--response-store-max-bytes",
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(setting, "must be positive"));
+            }
+        }
+        Ok(Self {
+            backend,
+            limits: MemoryLimits {
+                max_entries: cli.response_store_max_entries,
+                max_bytes: cli.response_store_max_bytes,
+                ttl: Duration::from_secs(cli.response_store_ttl_secs),
+            },
+        })
+    }
 }
 
 /// The configuration cannot be used.
@@ -621,6 +740,7 @@ impl Settings {
             }
             n => n,
         };
+        let response_store = ResponseStoreSettings::resolve(&cli)?;
         Ok(Self {
             listen: cli.listen,
             default_model,
@@ -661,6 +781,7 @@ impl Settings {
             prompt_caching: cli.prompt_caching.into(),
             inference_profile_prefix: cli.inference_profile_prefix.into(),
             fetch_remote_media,
+            response_store,
             log_format: cli.log_format,
         })
     }
@@ -1093,6 +1214,56 @@ max_tokens = 99
         assert_eq!(settings.max_connections, 7);
         let settings = Settings::resolve(cli(&[]), &HashMap::new()).unwrap();
         assert!(settings.max_connections >= 1);
+    }
+
+    #[test]
+    fn the_response_store_is_memory_unless_a_redis_url_is_given() {
+        let settings = Settings::resolve(cli(&[]), &HashMap::new()).unwrap();
+        assert_eq!(settings.response_store.backend, StoreBackend::Memory);
+        assert_eq!(settings.response_store.limits, MemoryLimits::default());
+        let settings = Settings::resolve(
+            cli(&[
+                "--response-store",
+                "redis://:hunter2@10.0.0.5:6379/3",
+                "--response-store-ttl-secs",
+                "60",
+                "--response-store-max-entries",
+                "5",
+                "--response-store-max-bytes",
+                "1000",
+            ]),
+            &HashMap::new(),
+        )
+        .unwrap();
+        let StoreBackend::Redis(url) = &settings.response_store.backend else {
+            panic!("{settings:?}");
+        };
+        assert_eq!(url.to_string(), "redis://***@10.0.0.5:6379/3");
+        assert_eq!(settings.response_store.limits.ttl, Duration::from_secs(60));
+        assert_eq!(settings.response_store.limits.max_entries, 5);
+        assert_eq!(settings.response_store.limits.max_bytes, 1000);
+        let debug = format!(
+            "{settings:?} {:?}",
+            cli(&["--response-store", "redis://:hunter2@h"])
+        );
+        assert!(!debug.contains("hunter2"), "{debug}");
+    }
+
+    #[test]
+    fn a_bad_response_store_is_refused_without_its_password() {
+        for bad in ["mysql://u:hunter2@h/db", "redis//:hunter2@h", "memcached"] {
+            let err = Settings::resolve(cli(&["--response-store", bad]), &HashMap::new())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("--response-store"), "{err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+        let err = Settings::resolve(cli(&["--response-store-ttl-secs", "0"]), &HashMap::new())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("--response-store-ttl-secs"),
+            "{err}"
+        );
     }
 
     #[test]

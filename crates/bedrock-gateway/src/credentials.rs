@@ -45,6 +45,11 @@ impl BearerToken {
         valid.then(|| Self(Arc::from(token)))
     }
 
+    /// The token itself (for a digest of it: never log it).
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+
     /// The `Authorization` header value, marked sensitive.
     pub fn header_value(&self) -> HeaderValue {
         let mut value =

@@ -74,6 +74,12 @@ pub enum GatewayError {
     /// Bedrock's answer broke off (cut short, connection reset).
     #[error("Bedrock's answer broke off")]
     UpstreamBody(#[source] BoxError),
+    /// The response store (Redis) cannot be reached: stored responses can be neither read nor
+    /// kept.
+    #[error(
+        "the response store is unavailable: retry shortly, or send store: false without previous_response_id"
+    )]
+    StoreUnavailable(#[source] response_store::StoreError),
     /// Anything else: a gateway bug.
     #[error("internal gateway error")]
     Internal(#[source] BoxError),
@@ -91,6 +97,10 @@ impl GatewayError {
                 .with_status(StatusCode::REQUEST_TIMEOUT),
             Self::ClientBody(_) => ApiError::invalid_request(self.to_string(), None),
             Self::Overloaded => server(StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::StoreUnavailable(_) => server(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "response_store_unavailable",
+            ),
             Self::Credentials(_) => {
                 ApiError::authentication(self.to_string(), "invalid_aws_credentials")
             }

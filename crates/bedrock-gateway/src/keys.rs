@@ -5,7 +5,9 @@
 //! SDKs as `auth_token`) or `x-api-key: <key>` (the Anthropic SDKs' `api_key`, Claude Code's
 //! `ANTHROPIC_API_KEY`). Keys are kept only as
 //! SHA-256 digests and compared in constant time, so neither the content nor the length of a
-//! key leaks through timing; their `Debug` shows only how many there are.
+//! key leaks through timing; their `Debug` shows only how many there are. The key a request
+//! presented is known after the check only as its digest ([`MatchedKey`]), which the router
+//! hands to the pipeline as a request extension (stored responses belong to it).
 
 use bedrock_translate::ApiError;
 use http::{HeaderMap, header};
@@ -21,6 +23,17 @@ pub struct GatewayKeys {
 impl std::fmt::Debug for GatewayKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "GatewayKeys({} keys, redacted)", self.digests.len())
+    }
+}
+
+/// Request extension: the SHA-256 digest of the gateway key the request presented (set only
+/// when gateway keys are configured). `Debug` shows nothing of it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct MatchedKey(pub [u8; 32]);
+
+impl std::fmt::Debug for MatchedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MatchedKey(** redacted **)")
     }
 }
 
@@ -41,11 +54,11 @@ impl GatewayKeys {
         self.digests.is_empty()
     }
 
-    /// Checks the request's key (`x-api-key`, else `Authorization: Bearer`); `Ok` when no key
-    /// is configured.
-    pub fn check(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+    /// Checks the request's key (`x-api-key`, else `Authorization: Bearer`): the key that
+    /// matched, `Ok(None)` when no key is configured.
+    pub fn check(&self, headers: &HeaderMap) -> Result<Option<MatchedKey>, ApiError> {
         if self.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let bearer = headers
             .get(header::AUTHORIZATION)
@@ -62,24 +75,24 @@ impl GatewayKeys {
                 "missing_api_key",
             ));
         }
-        if presented.into_iter().any(|key| self.matches(key)) {
-            Ok(())
-        } else {
-            Err(ApiError::authentication(
+        match presented.into_iter().find_map(|key| self.matches(key)) {
+            Some(key) => Ok(Some(key)),
+            None => Err(ApiError::authentication(
                 "invalid gateway API key",
                 "invalid_api_key",
-            ))
+            )),
         }
     }
 
-    /// Whether `presented` is a configured key, in constant time over the keys.
-    fn matches(&self, presented: &str) -> bool {
+    /// `presented` when it is a configured key (its digest is then the matching key's), in
+    /// constant time over the keys.
+    fn matches(&self, presented: &str) -> Option<MatchedKey> {
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         let mut matched = subtle::Choice::from(0);
         for known in &self.digests {
             matched |= known.ct_eq(&digest);
         }
-        bool::from(matched)
+        bool::from(matched).then_some(MatchedKey(digest))
     }
 }
 
@@ -102,8 +115,13 @@ mod tests {
     #[test]
     fn checks_bearer_keys() {
         let keys = GatewayKeys::parse(" key-one-0123456789 , ,key-two-0123456789");
-        assert!(keys.check(&bearer("key-one-0123456789")).is_ok());
-        assert!(keys.check(&bearer("key-two-0123456789")).is_ok());
+        let one = keys.check(&bearer("key-one-0123456789")).unwrap().unwrap();
+        let two = keys.check(&bearer("key-two-0123456789")).unwrap().unwrap();
+        assert_ne!(one, two, "each key is told apart");
+        assert_eq!(
+            one.0,
+            <[u8; 32]>::from(Sha256::digest(b"key-one-0123456789"))
+        );
         for bad in ["key-one", "key-one-01234567890", ""] {
             assert_eq!(keys.check(&bearer(bad)).unwrap_err().status, 401, "{bad:?}");
         }
@@ -132,7 +150,10 @@ mod tests {
 
     #[test]
     fn no_keys_means_open_and_debug_redacts() {
-        assert!(GatewayKeys::parse("").check(&HeaderMap::new()).is_ok());
+        assert_eq!(
+            GatewayKeys::parse("").check(&HeaderMap::new()).unwrap(),
+            None
+        );
         let debug = format!("{:?}", GatewayKeys::parse("super-secret-key"));
         assert!(!debug.contains("super-secret-key"), "{debug}");
     }

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod media;
 pub mod meter;
 pub mod metrics;
+pub mod responses;
 pub mod retry;
 pub mod router;
 pub mod server;

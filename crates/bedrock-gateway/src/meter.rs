@@ -139,7 +139,7 @@ impl Pending {
             status: response.status().as_u16(),
         };
         let (parts, body) = response.into_parts();
-        let meter = if body.get_ref().is_stream() {
+        let meter = if body.get_ref().get_ref().is_stream() {
             in_flight.mark_stream();
             Some(StreamMeter {
                 metrics,
@@ -236,7 +236,7 @@ impl Body for MeteredBody {
             }
             // hyper stops polling once `is_end_stream` says so: finish on the last frame too.
             if matches!(polled, Poll::Ready(None)) || this.inner.is_end_stream() {
-                let body = this.inner.get_ref();
+                let body = this.inner.get_ref().get_ref();
                 let error = body.stream_error_status().map(|status| status.as_u16());
                 meter.finish(body.stream_usage(), error);
             }

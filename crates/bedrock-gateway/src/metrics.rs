@@ -8,6 +8,7 @@
 //! | `bedrock_gateway_upstream_attempts_total` | `outcome` (`ok`, a known Bedrock error type, `other`, `http_4xx`, `http_5xx`, `connection_error`, `signing_error`) |
 //! | `bedrock_gateway_tokens_total` | `model`, `direction` (`input` uncached, `cache_read`, `cache_write`, `output`) |
 //! | `bedrock_gateway_in_flight_requests`, `bedrock_gateway_in_flight_streams` | |
+//! | `bedrock_gateway_response_store_errors_total` (stored responses: the store failed or refused) | `operation` (`read`, `write`, `delete`) |
 //!
 //! Label values never come unchecked from clients: a `model` is a catalogue model or a Claude
 //! model of Anthropic's name table (an inference profile counts as its foundation model) or a
@@ -59,6 +60,32 @@ struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StoreLabels {
+    operation: &'static str,
+}
+
+/// An operation on the response store (its metrics label).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum StoreOperation {
+    /// Loading a stored response: `read`.
+    Read,
+    /// Keeping a response: `write`.
+    Write,
+    /// Deleting a stored response: `delete`.
+    Delete,
+}
+
+impl StoreOperation {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TokenLabels {
     model: String,
     direction: &'static str,
@@ -80,6 +107,7 @@ pub struct Metrics {
     tokens: Family<TokenLabels, Counter>,
     in_flight: Gauge,
     streams: Gauge,
+    store_errors: Family<StoreLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -99,6 +127,7 @@ impl Metrics {
         let tokens = Family::default();
         let in_flight = Gauge::default();
         let streams = Gauge::default();
+        let store_errors = Family::default();
         registry.register(
             "requests",
             "Requests answered, by route, model and status",
@@ -126,6 +155,11 @@ impl Metrics {
             in_flight.clone(),
         );
         registry.register("in_flight_streams", "Streams being sent", streams.clone());
+        registry.register(
+            "response_store_errors",
+            "Failed operations of the response store, by operation",
+            store_errors.clone(),
+        );
         let known_models = KNOWN_MODELS
             .iter()
             .map(|m| m.id.to_owned())
@@ -142,7 +176,17 @@ impl Metrics {
             tokens,
             in_flight,
             streams,
+            store_errors,
         })
+    }
+
+    /// An operation of the response store failed.
+    pub fn store_error(&self, operation: StoreOperation) {
+        self.store_errors
+            .get_or_create(&StoreLabels {
+                operation: operation.label(),
+            })
+            .inc();
     }
 
     /// The text exposition.

@@ -4,13 +4,15 @@
 //! | route | answered by |
 //! | --- | --- |
 //! | `POST` a front door's path ([`FrontDoor::ALL`]) | the Bedrock pipeline (`stack::bedrock`), with the [`FrontDoor`] as a request extension |
+//! | `GET`/`DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items` | the same pipeline as [`FrontDoor::Responses`]: its response store answers (`responses.rs`) |
 //! | `GET /v1/models` | the catalogue and the aliases; with an `anthropic-version` header, in Anthropic's shape and with Anthropic's model names too |
 //! | `GET /v1/models/{id}` | one model of that list, else 404 `model_not_found` |
-//! | `GET /health`, `GET /ready` | liveness; readiness (503 once draining) |
+//! | `GET /health`, `GET /ready` | liveness; readiness (503 once draining, or while the response store is unreachable) |
 //! | `GET /metrics` | Prometheus (OpenMetrics text) |
 //!
-//! Every `/v1/` route needs a gateway key when keys are configured. Errors on `/v1/messages`
-//! and below are in Anthropic's shape and with Anthropic's statuses
+//! Every `/v1/` route needs a gateway key when keys are configured; the key that matched goes
+//! down the pipeline as a [`MatchedKey`] extension (whose stored responses). Errors on
+//! `/v1/messages` and below are in Anthropic's shape and with Anthropic's statuses
 //! ([`bedrock_translate::messages::error`]), all others in OpenAI's. Routes match the path
 //! alone: a query string (`/v1/messages?beta=true`, as Claude Code sends) is ignored. Adding a front door is a
 //! module in `bedrock-translate` and its variant in [`FrontDoor`]; the route follows from it.
@@ -28,6 +30,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use anthropic_types::{ModelInfo, ModelList as AnthropicModelList};
 use bedrock_translate::anthropic_models::ANTHROPIC_MODELS;
@@ -37,13 +40,14 @@ use bedrock_translate::{ApiError, FrontDoor};
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, Version, header};
 use openai_types::models::{Model, ModelList};
+use response_store::ResponseStore;
 use tower::util::Oneshot;
 use tower::{Service, ServiceExt};
 
 use crate::body::ResponseBody;
 use crate::config::Settings;
 use crate::error::GatewayError;
-use crate::keys::GatewayKeys;
+use crate::keys::{GatewayKeys, MatchedKey};
 use crate::metrics::Metrics;
 
 /// Routes requests; `S` is the Bedrock pipeline.
@@ -67,11 +71,18 @@ struct Shared {
     metrics: Arc<Metrics>,
     /// Set when shutdown starts: `/ready` answers 503.
     draining: AtomicBool,
+    /// Checked by `/ready`: a replica that cannot reach its response store is not ready.
+    store: Arc<dyn ResponseStore>,
 }
 
 impl<S> Router<S> {
-    /// A router in front of the Bedrock pipeline `bedrock`.
-    pub fn new(bedrock: S, settings: &Settings, metrics: Arc<Metrics>) -> Self {
+    /// A router in front of the Bedrock pipeline `bedrock`, whose readiness includes `store`'s.
+    pub fn new(
+        bedrock: S,
+        settings: &Settings,
+        metrics: Arc<Metrics>,
+        store: Arc<dyn ResponseStore>,
+    ) -> Self {
         let listed = listed_models(settings);
         let anthropic = anthropic_models(settings);
         Self {
@@ -90,6 +101,7 @@ impl<S> Router<S> {
                 anthropic_listed: anthropic.into_iter().map(|m| (m.id.clone(), m)).collect(),
                 metrics,
                 draining: AtomicBool::new(false),
+                store,
             }),
         }
     }
@@ -111,7 +123,6 @@ impl<S> Router<S> {
                 *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
                 response
             }
-            (&Method::GET, "/ready") => json(Bytes::from_static(br#"{"status":"ready"}"#)),
             (&Method::GET, "/metrics") => {
                 let text = Bytes::from(self.shared.metrics.encode());
                 let mut response = Response::new(ResponseBody::full(text));
@@ -196,14 +207,19 @@ where
     fn call(&mut self, mut request: Request<hyper::body::Incoming>) -> Self::Future {
         let unread = has_unread_body(&request);
         let path = request.uri().path();
-        if path.starts_with("/v1/")
-            && let Err(err) = self.shared.keys.check(request.headers())
-        {
-            return RouterFuture::ready(close_if(unread, error_for(path, err)));
+        let mut matched = None;
+        if path.starts_with("/v1/") {
+            match self.shared.keys.check(request.headers()) {
+                Err(err) => return RouterFuture::ready(close_if(unread, error_for(path, err))),
+                Ok(key) => matched = key,
+            }
         }
-        match FrontDoor::from_path(path) {
-            Some(door) if request.method() == Method::POST => {
+        match pipeline_door(request.method(), path) {
+            Some(door) => {
                 let anthropic = is_anthropic_path(path);
+                if let Some(key) = matched {
+                    request.extensions_mut().insert::<MatchedKey>(key);
+                }
                 request.extensions_mut().insert(door);
                 RouterFuture::Bedrock {
                     call: self.bedrock.clone().oneshot(request),
@@ -211,7 +227,15 @@ where
                     anthropic,
                 }
             }
-            _ => {
+            None if request.method() == Method::GET
+                && path == "/ready"
+                && !self.shared.draining.load(Ordering::SeqCst) =>
+            {
+                RouterFuture::Checking {
+                    check: Box::pin(readiness(Arc::clone(&self.shared.store))),
+                }
+            }
+            None => {
                 let anthropic = request.headers().contains_key(ANTHROPIC_VERSION);
                 let response = self.own(request.method(), path, anthropic);
                 RouterFuture::ready(close_if(unread, response))
@@ -223,12 +247,15 @@ where
 pin_project_lite::pin_project! {
     /// The response future of [`Router`].
     #[project = RouterProj]
-    #[derive(Debug)]
     #[allow(missing_docs)] // fields of variants; pin-project-lite takes no doc comments there
     pub enum RouterFuture<F> {
         /// An answer of the gateway itself.
         Ready {
             response: Option<Response<ResponseBody>>,
+        },
+        /// `/ready`: the response store being checked.
+        Checking {
+            check: Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>>,
         },
         /// The Bedrock pipeline's answer.
         Bedrock {
@@ -240,6 +267,46 @@ pin_project_lite::pin_project! {
             anthropic: bool,
         },
     }
+}
+
+impl<F: std::fmt::Debug> std::fmt::Debug for RouterFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Ready { response } => {
+                f.debug_struct("Ready").field("response", response).finish()
+            }
+            Self::Checking { .. } => f.write_str("Checking"),
+            Self::Bedrock {
+                call,
+                unread,
+                anthropic,
+            } => f
+                .debug_struct("Bedrock")
+                .field("call", call)
+                .field("unread", unread)
+                .field("anthropic", anthropic)
+                .finish(),
+        }
+    }
+}
+
+/// How long `/ready` waits for the response store.
+const READY_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `/ready` when not draining: ready unless the response store is unreachable (the reason
+/// says so; the store's own error, which may name its host, is only logged at debug).
+async fn readiness(store: Arc<dyn ResponseStore>) -> Response<ResponseBody> {
+    let failure = match tokio::time::timeout(READY_CHECK_TIMEOUT, store.check()).await {
+        Ok(Ok(())) => return json(Bytes::from_static(br#"{"status":"ready"}"#)),
+        Ok(Err(err)) => err.to_string(),
+        Err(_) => "timed out".to_owned(),
+    };
+    tracing::debug!(error = %failure, "not ready: the response store is unreachable");
+    let mut response = json(Bytes::from_static(
+        br#"{"status":"unavailable","reason":"the response store is unreachable"}"#,
+    ));
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response
 }
 
 impl<F> RouterFuture<F> {
@@ -261,6 +328,7 @@ where
             RouterProj::Ready { response } => {
                 Poll::Ready(Ok(response.take().expect("polled after completion")))
             }
+            RouterProj::Checking { check } => Poll::Ready(Ok(ready!(check.as_mut().poll(cx)))),
             RouterProj::Bedrock {
                 call,
                 unread,
@@ -273,6 +341,27 @@ where
             }
         }
     }
+}
+
+/// The front door of a request that the Bedrock pipeline answers: `POST` to a front door's
+/// path, or a stored response's routes (`GET`/`DELETE` under `/v1/responses/`).
+fn pipeline_door(method: &Method, path: &str) -> Option<FrontDoor> {
+    match FrontDoor::from_path(path) {
+        Some(door) if method == Method::POST => Some(door),
+        Some(_) => None,
+        None if is_stored_response(path) && (method == Method::GET || method == Method::DELETE) => {
+            Some(FrontDoor::Responses)
+        }
+        None => None,
+    }
+}
+
+/// What the routes of stored responses start with.
+const STORED_RESPONSE_PREFIX: &str = "/v1/responses/";
+
+/// Whether `path` is `/v1/responses/` and more.
+fn is_stored_response(path: &str) -> bool {
+    path.len() > STORED_RESPONSE_PREFIX.len() && path.starts_with(STORED_RESPONSE_PREFIX)
 }
 
 /// The error response for a failure of the pipeline (in Anthropic's shape when `anthropic`);
@@ -328,6 +417,10 @@ pub fn route_label(path: &str) -> &'static str {
         "/v1/models" => "/v1/models",
         // One label for every id: ids are client-chosen.
         _ if path.starts_with(MODEL_PREFIX) => "/v1/models/{id}",
+        _ if is_stored_response(path) && path.ends_with("/input_items") => {
+            "/v1/responses/{id}/input_items"
+        }
+        _ if is_stored_response(path) => "/v1/responses/{id}",
         "/health" => "/health",
         "/ready" => "/ready",
         "/metrics" => "/metrics",
@@ -345,13 +438,13 @@ fn json(body: Bytes) -> Response<ResponseBody> {
 }
 
 fn error(err: ApiError) -> Response<ResponseBody> {
-    bedrock_translate::layer::error_response(err).map(|body| ResponseBody::new(body, None))
+    bedrock_translate::layer::error_response(err).map(ResponseBody::from_openai)
 }
 
 /// `err` in Anthropic's shape.
 fn anthropic_error(err: ApiError) -> Response<ResponseBody> {
     bedrock_translate::messages::error::error_response(&err)
-        .map(|body| ResponseBody::new(OpenAiBody::from_full(body), None))
+        .map(|body| ResponseBody::from_openai(OpenAiBody::from_full(body)))
 }
 
 /// `err` in the shape of the API served on `path`.
@@ -434,6 +527,38 @@ mod tests {
             assert_eq!(route_label(&format!("/v1/models/{id}")), "/v1/models/{id}");
         }
         assert_eq!(route_label("/v1/modelsx"), OTHER);
+        assert_eq!(route_label("/v1/responses"), "/v1/responses");
+        for id in ["resp_1", "x%2Fy", "a/b"] {
+            assert_eq!(
+                route_label(&format!("/v1/responses/{id}")),
+                "/v1/responses/{id}"
+            );
+            assert_eq!(
+                route_label(&format!("/v1/responses/{id}/input_items")),
+                "/v1/responses/{id}/input_items"
+            );
+        }
+        assert_eq!(route_label("/v1/responses/"), OTHER);
+    }
+
+    #[test]
+    fn stored_responses_go_to_the_responses_door() {
+        let door = Some(FrontDoor::Responses);
+        assert_eq!(pipeline_door(&Method::POST, "/v1/responses"), door);
+        assert_eq!(pipeline_door(&Method::GET, "/v1/responses/resp_1"), door);
+        assert_eq!(pipeline_door(&Method::DELETE, "/v1/responses/resp_1"), door);
+        assert_eq!(
+            pipeline_door(&Method::GET, "/v1/responses/resp_1/input_items"),
+            door
+        );
+        assert_eq!(pipeline_door(&Method::GET, "/v1/responses"), None);
+        assert_eq!(pipeline_door(&Method::PUT, "/v1/responses/resp_1"), None);
+        assert_eq!(pipeline_door(&Method::GET, "/v1/responses/"), None);
+        assert_eq!(
+            pipeline_door(&Method::POST, "/v1/chat/completions"),
+            Some(FrontDoor::ChatCompletions)
+        );
+        assert_eq!(pipeline_door(&Method::GET, "/v1/chat/completions"), None);
     }
 
     #[test]

@@ -16,6 +16,9 @@
 //!       FetchMedia                only with --fetch-remote-media: remote image and document
 //!                                 URLs of chat requests fetched, checked, inlined (media.rs)
 //!       Context                   provider, credentials, region, endpoint -> extensions
+//!       Responses                 stored responses: previous_response_id in, store: true kept
+//!                                 (memory or Redis); GET/DELETE /v1/responses/{id}[/input_items]
+//!                                 answered here (responses.rs)
 //!       map_err                   the translator's Error -> GatewayError (error.rs)
 //!       Translate                 front door <-> Converse / InvokeModel (bedrock-translate)
 //!       Timeout                   time to Bedrock's answer, all attempts (tower)
@@ -31,6 +34,7 @@ use std::sync::Arc;
 use bedrock_translate::{BedrockEndpoint, Region, TranslateConfig, TranslateLayer};
 use http::{HeaderName, Request, Response, header};
 use hyper::body::Incoming;
+use response_store::ResponseStore;
 use sigv4_layer::SigV4Layer;
 use tower::retry::RetryLayer;
 use tower::timeout::TimeoutLayer;
@@ -54,6 +58,7 @@ use crate::error::GatewayError;
 use crate::media::FetchMediaLayer;
 use crate::meter::{MeterLayer, MeteredBody};
 use crate::metrics::Metrics;
+use crate::responses::{self, ResponsesLayer};
 use crate::retry::RetryPolicy;
 use crate::router::Router;
 use crate::upstream::{self, AuthenticateLayer};
@@ -75,15 +80,18 @@ pub fn gateway(
     server_auth: ServerAuth,
     metrics: &Arc<Metrics>,
 ) -> Result<Gateway, BoxError> {
-    let pipeline = bedrock(settings, server_auth, metrics)?;
-    Ok(Router::new(pipeline, settings, Arc::clone(metrics)))
+    let store = responses::open_store(&settings.response_store)?;
+    let pipeline = bedrock(settings, server_auth, metrics, Arc::clone(&store))?;
+    Ok(Router::new(pipeline, settings, Arc::clone(metrics), store))
 }
 
-/// The Bedrock pipeline: from a routed request to Bedrock and back.
+/// The Bedrock pipeline: from a routed request to Bedrock and back; stored responses in
+/// `store`.
 pub fn bedrock(
     settings: &Settings,
     server_auth: ServerAuth,
     metrics: &Arc<Metrics>,
+    store: Arc<dyn ResponseStore>,
 ) -> Result<BedrockService, BoxError> {
     let signer = SigV4Layer::builder()
         .service_name("bedrock")
@@ -103,6 +111,7 @@ pub fn bedrock(
         .layer(AdmitLayer::new(settings.max_concurrency))
         .option_layer(fetch_media)
         .layer(ContextLayer::new(settings.clone(), server_auth))
+        .layer(ResponsesLayer::new(store, Arc::clone(metrics)))
         .map_err(GatewayError::from)
         .layer(TranslateLayer::from_config(translate_config(settings)))
         .option_layer(settings.upstream_timeout.map(TimeoutLayer::new))

@@ -95,6 +95,9 @@ pub struct ContentBlock {
     /// Reasoning (text with signature, or redacted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<ReasoningContentBlock>,
+    /// Generated text with the citations supporting it (answers only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citations_content: Option<CitationsContentBlock>,
     /// The end of a prefix to cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_point: Option<CachePointBlock>,
@@ -302,6 +305,41 @@ pub struct ToolResultContent {
         skip_serializing_if = "Option::is_none"
     )]
     pub search_result: Option<SearchResultBlock>,
+}
+
+/// `citationsContent`: generated text and the citations supporting it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CitationsContentBlock {
+    /// The generated text, in pieces (`{"text": ...}`).
+    #[serde(default)]
+    pub content: Vec<CitationText>,
+    /// The citations supporting it.
+    #[serde(default)]
+    pub citations: Vec<Citation>,
+}
+
+/// A piece of cited generated text.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CitationText {
+    /// The text.
+    #[serde(default)]
+    pub text: String,
+}
+
+/// One citation (also a stream's `delta.citation`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Citation {
+    /// The title or identifier of the cited source (a document's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The source of a cited search result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Where in the source: one of `web{url,domain}`, `documentChar`, `documentPage`,
+    /// `documentChunk` (`{documentIndex,start,end}`) or `searchResultLocation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<serde_json::Value>,
 }
 
 /// `reasoningContent`: exactly one member is set.

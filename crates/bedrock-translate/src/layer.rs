@@ -74,7 +74,7 @@ use crate::model_id::{ModelId, Operation};
 use crate::request::{ConverseOptions, JSON_OUTPUT_TOOL, PromptCaching, chat_to_converse_with};
 use crate::response::{ResponseContext, converse_to_chat};
 use crate::responses::request::{Identity, Inputs, ResponsesCall, responses_to_converse};
-use crate::responses::response::{converse_to_response, record};
+use crate::responses::response::{converse_to_answer, record};
 use crate::responses::stream::{Keep, ResponsesEvents};
 use crate::responses::{PreviousResponse, ResponseSink, StoredResponse};
 use crate::stream::StreamOptions;
@@ -735,11 +735,11 @@ where
         Err(err) => return Ok(error_response(err)),
     };
     let usage = crate::response::usage(&converse.usage);
-    let answer = converse_to_response(converse, &call.template, call.answer);
+    let (answer, output) = converse_to_answer(converse, &call.template, call.answer);
     if let Some(keep) = keep.filter(|_| answer.status != "failed") {
         keep.sink.keep(StoredResponse {
             id: answer.id.clone(),
-            record: record(&answer, &keep.input_items, &keep.context),
+            record: record(&answer, &output, &keep.input_items, &keep.context),
         });
     }
     let json = serde_json::to_vec(&answer).expect("responses always serialise");

@@ -85,6 +85,8 @@ pub(crate) struct DeltaMember {
     pub(crate) tool_use: Option<ToolUseDelta>,
     #[serde(default)]
     pub(crate) reasoning_content: Option<ReasoningDelta>,
+    #[serde(default)]
+    pub(crate) citation: Option<crate::converse::Citation>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -218,6 +220,7 @@ impl ChunkTranslator {
             text,
             tool_use,
             reasoning_content,
+            ..
         } = delta.delta;
         if let Some(text) = text {
             out.push(self.chunk(

@@ -417,7 +417,7 @@ pub enum OutputItem {
 pub struct OutputMessage {
     /// `msg_...`.
     pub id: String,
-    /// `in_progress` or `completed`.
+    /// `in_progress`, `completed`, or `incomplete` (the answer was cut short in it).
     pub status: String,
     /// Always `assistant`.
     pub role: String,
@@ -566,6 +566,19 @@ pub enum EventBody {
         text: String,
         /// Always empty.
         logprobs: Vec<Value>,
+    },
+    /// `response.output_text.annotation.added`.
+    AnnotationAdded {
+        /// The item's id.
+        item_id: String,
+        /// The item's index in `output`.
+        output_index: usize,
+        /// The part's index in the item's content.
+        content_index: usize,
+        /// The annotation's index in the part's `annotations`.
+        annotation_index: usize,
+        /// The annotation (`url_citation`, `file_citation`).
+        annotation: Value,
     },
     /// `response.reasoning_summary_text.delta`.
     SummaryDelta {

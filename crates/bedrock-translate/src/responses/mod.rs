@@ -19,13 +19,33 @@
 //!   future resolves for a whole answer, before the stream's last bytes (the
 //!   `response.completed` / `response.incomplete` event) are released for a streamed one.
 //!
-//! A stored record is JSON: `{"response": <Response object>, "input_items": [<input item with
-//! its "id">...], "context": [<input item>...]}`. `response` is what `GET /v1/responses/{id}`
-//! answers, `input_items` (this request's own input, each item with an `id`) what
-//! `GET /v1/responses/{id}/input_items` lists, and `context` the whole conversation sent to the
-//! model (the previous response's context and output, then `input_items`), which a following
-//! `previous_response_id` continues after `response.output`.
+//! A stored record is JSON:
+//!
+//! ```text
+//! {"response": <Response object>,
+//!  "output": [<output item>...],
+//!  "input_items": [<input item with its "id">...],
+//!  "context": [<input item>...]}
+//! ```
+//!
+//! - `response` is what `GET /v1/responses/{id}` answers: the response exactly as the client
+//!   saw it (reasoning `encrypted_content` only when its `include` asked for it).
+//! - `output` is the same output items with nothing left out: signed reasoning keeps its
+//!   signature (`encrypted_content`) whatever `include` asked, because Bedrock needs the signed
+//!   reasoning back before the tool results of a Claude extended-thinking turn. It is never
+//!   shown to a client. Optional: a record without it (written before it existed) is continued
+//!   from `response.output`.
+//! - `input_items` (this request's own input, each item with an `id`) is what
+//!   `GET /v1/responses/{id}/input_items` lists.
+//! - `context` is the whole conversation sent to the model (the previous response's context
+//!   and output, then `input_items`).
+//!
+//! A following `previous_response_id` continues `context`, then `output` (or `response.output`
+//! when the record has no `output`). A store keeps the record as it is given; it reads only
+//! `response` and `input_items`.
 
+pub mod citations;
+mod params;
 pub mod request;
 pub mod response;
 pub mod stream;

@@ -5,7 +5,8 @@
 //! `reasoning_effort`), which goes through the chat path ([`chat_to_converse_with`]): images,
 //! documents, tools, structured output (native or the `json_output` tool), thinking budgets
 //! and prompt caching behave exactly as they do for chat. What chat has no words for is added
-//! after: signed reasoning goes back before the tool calls it led to.
+//! after: signed reasoning goes back at the start of the assistant turn it was part of (before
+//! its text and tool calls, where Claude's extended thinking needs it).
 //!
 //! # Example
 //!
@@ -43,13 +44,12 @@ use openai_types::responses::{
 use serde_json::{Value, json};
 
 use super::PreviousResponse;
+use super::params::{self, Origin};
 use crate::converse::{ContentBlock, ConverseRequest, ReasoningContentBlock, ReasoningText, Role};
 use crate::error::TranslateError;
 use crate::layer::ModelDefaults;
 use crate::model_id::ModelId;
-use crate::request::{
-    ConverseOptions, JSON_OUTPUT_TOOL, bedrock_tool_use_id, chat_to_converse_with,
-};
+use crate::request::{ConverseOptions, JSON_OUTPUT_TOOL, chat_to_converse_with};
 
 /// The most `metadata` pairs, and the longest key and value.
 pub const MAX_METADATA: (usize, usize, usize) = (16, 64, 512);
@@ -142,17 +142,17 @@ pub fn responses_to_converse(
     let context = previous_conversation(&req, inputs.previous)?;
     let own = own_items(req.input.clone(), &context)?;
     let input_items = own.iter().map(with_id).collect();
-    let (messages, reasoning) = to_chat_messages(&req, context.iter().chain(&own))?;
+    let turns = to_chat_messages(&req, &context, &own)?;
     let mut template = template(&req, identity);
     if template.model.is_empty() {
         // No model named: the default one, by its Bedrock id.
         template.model = inputs.model.to_string();
     }
-    let chat = chat_request(&req, messages, inputs.defaults)?;
+    let chat = chat_request(&req, turns.messages, inputs.defaults)?;
     let wants_json = chat.response_format.is_some();
-    let mut converse =
-        chat_to_converse_with(chat, inputs.model, inputs.options).map_err(rename_params)?;
-    put_back_reasoning(&mut converse, &reasoning);
+    let mut converse = chat_to_converse_with(chat, inputs.model, inputs.options)
+        .map_err(|e| params::rename(e, &turns.origins))?;
+    put_back_reasoning(&mut converse, &turns.reasoning);
     let json_output_tool = wants_json
         && converse.output_config.is_none()
         && converse
@@ -256,6 +256,9 @@ fn check_metadata(metadata: Option<&BTreeMap<String, String>>) -> Result<(), Tra
 #[derive(Debug, serde::Deserialize)]
 struct Record {
     response: RecordResponse,
+    /// The full output (signatures kept); records written before it existed lack it.
+    #[serde(default)]
+    output: Option<Vec<InputItem>>,
     #[serde(default)]
     context: Vec<InputItem>,
 }
@@ -289,7 +292,7 @@ fn previous_conversation(
         )
     })?;
     let mut items = record.context;
-    items.extend(record.response.output);
+    items.extend(record.output.unwrap_or(record.response.output));
     Ok(items)
 }
 
@@ -330,14 +333,17 @@ fn own_items(
         .collect()
 }
 
-/// Signed reasoning, by the Bedrock tool-use id of the call it led to.
-type ReasoningByCall = HashMap<String, Vec<ReasoningContentBlock>>;
+/// Signed reasoning, by the ordinal of the assistant turn (among the Converse request's
+/// assistant messages) it belongs to.
+type ReasoningByTurn = HashMap<usize, Vec<ReasoningContentBlock>>;
 
-/// Items -> chat messages; assistant items in a row make one assistant message.
-fn to_chat_messages<'a>(
+/// Items (the previous response's `context`, then the request's `own`) -> chat messages;
+/// assistant items in a row make one assistant message.
+fn to_chat_messages(
     req: &CreateResponse,
-    items: impl Iterator<Item = &'a InputItem>,
-) -> Result<(Vec<ChatMessage>, ReasoningByCall), TranslateError> {
+    context: &[InputItem],
+    own: &[InputItem],
+) -> Result<Turns, TranslateError> {
     let mut turns = Turns::default();
     if let Some(instructions) = req.instructions.as_deref().filter(|i| !i.is_empty()) {
         turns.messages.push(ChatMessage::System {
@@ -345,30 +351,46 @@ fn to_chat_messages<'a>(
             name: None,
             cache_control: None,
         });
+        turns.origins.push(Origin::Instructions);
     }
-    for (i, item) in items.enumerate() {
+    for item in context {
+        turns.push(item, params::PREVIOUS)?;
+    }
+    for (i, item) in own.iter().enumerate() {
         turns.push(item, &format!("input[{i}]"))?;
     }
     turns.flush();
-    Ok((turns.messages, turns.reasoning))
+    Ok(turns)
 }
 
 /// Chat messages under construction.
 #[derive(Debug, Default)]
 struct Turns {
     messages: Vec<ChatMessage>,
-    /// The assistant turn being gathered: text parts and tool calls.
+    /// Where each message came from (to name error params).
+    origins: Vec<Origin>,
+    /// The assistant turn being gathered: text parts and tool calls, the param of its first
+    /// item and of each call.
     text: Vec<String>,
     calls: Vec<ToolCall>,
-    /// Signed reasoning not yet followed by a call.
+    run_first: Option<String>,
+    call_params: Vec<String>,
+    /// The signed reasoning of the assistant turn being gathered.
     pending: Vec<ReasoningContentBlock>,
-    reasoning: ReasoningByCall,
+    reasoning: ReasoningByTurn,
+    /// Assistant turns so far, and whether the last non-system message is one (the chat path
+    /// merges two assistant messages with only system messages between them into one turn).
+    assistant_turns: usize,
+    last_is_assistant: bool,
     /// The call ids of the function calls seen so far.
     call_ids: HashSet<String>,
 }
 
 impl Turns {
     fn push(&mut self, item: &InputItem, param: &str) -> Result<(), TranslateError> {
+        if item_is_assistant(item) {
+            self.run_first.get_or_insert_with(|| param.to_owned());
+        }
         match item {
             InputItem::Message(message) if message.role == "assistant" => {
                 self.text.push(assistant_text(&message.content));
@@ -376,6 +398,7 @@ impl Turns {
             }
             InputItem::Message(message) => self.push_message(message, param),
             InputItem::FunctionCall(call) => {
+                self.call_params.push(param.to_owned());
                 self.push_call(call);
                 Ok(())
             }
@@ -394,6 +417,8 @@ impl Turns {
     fn push_message(&mut self, message: &InputMessage, param: &str) -> Result<(), TranslateError> {
         let content = user_content(&message.content, param)?;
         self.flush();
+        self.last_is_assistant &= message.role != "user";
+        self.origins.push(Origin::Message(param.to_owned()));
         self.messages.push(match message.role.as_str() {
             "user" => ChatMessage::User {
                 content,
@@ -416,13 +441,6 @@ impl Turns {
     }
 
     fn push_call(&mut self, call: &FunctionCallItem) {
-        let pending = std::mem::take(&mut self.pending);
-        if !pending.is_empty() {
-            self.reasoning
-                .entry(bedrock_tool_use_id(&call.call_id))
-                .or_default()
-                .extend(pending);
-        }
         self.call_ids.insert(call.call_id.clone());
         self.calls.push(ToolCall {
             id: call.call_id.clone(),
@@ -455,6 +473,8 @@ impl Turns {
         }
         let content = user_content(&output.output, param)?;
         self.flush();
+        self.last_is_assistant = false;
+        self.origins.push(Origin::Output(param.to_owned()));
         self.messages.push(ChatMessage::Tool {
             content,
             tool_call_id: call_id.to_owned(),
@@ -463,17 +483,32 @@ impl Turns {
         Ok(())
     }
 
-    /// Ends the assistant turn being gathered (reasoning not followed by a call is dropped:
-    /// Bedrock takes it back only before a tool use).
+    /// Ends the assistant turn being gathered. Its signed reasoning goes back at the turn's
+    /// start; reasoning alone (no text, no call) makes no turn and is dropped: Bedrock needs
+    /// a non-reasoning block in an assistant turn.
     fn flush(&mut self) {
-        self.pending.clear();
+        let pending = std::mem::take(&mut self.pending);
         let text: Vec<String> = std::mem::take(&mut self.text)
             .into_iter()
             .filter(|t| !t.is_empty())
             .collect();
         let calls = std::mem::take(&mut self.calls);
+        let first = self.run_first.take();
+        let call_params = std::mem::take(&mut self.call_params);
         if text.is_empty() && calls.is_empty() {
             return;
+        }
+        self.origins.push(Origin::Assistant {
+            first: first.unwrap_or_else(|| "input".to_owned()),
+            calls: call_params,
+        });
+        if !self.last_is_assistant {
+            self.assistant_turns += 1;
+        }
+        self.last_is_assistant = true;
+        if !pending.is_empty() {
+            let turn = self.assistant_turns - 1;
+            self.reasoning.entry(turn).or_default().extend(pending);
         }
         self.messages.push(ChatMessage::Assistant {
             content: (!text.is_empty()).then(|| chat::MessageContent::Text(text.join("\n"))),
@@ -483,6 +518,15 @@ impl Turns {
             name: None,
             cache_control: None,
         });
+    }
+}
+
+/// Whether the item is part of an assistant turn (assistant text, a call, reasoning).
+fn item_is_assistant(item: &InputItem) -> bool {
+    match item {
+        InputItem::Message(message) => message.role == "assistant",
+        InputItem::FunctionCall(_) | InputItem::Reasoning(_) => true,
+        InputItem::FunctionCallOutput(_) | InputItem::ItemReference(_) => false,
     }
 }
 
@@ -503,13 +547,20 @@ fn assistant_text(content: &MessageContent) -> String {
     }
 }
 
-/// A reasoning item as Converse reasoning, if it is signed.
+/// A reasoning item as Converse reasoning, if it is signed: its text with the signature, or,
+/// without text, `redactedContent` (a redacted block's data rides in `encrypted_content`).
 fn reasoning_block(item: &ReasoningItem) -> Option<ReasoningContentBlock> {
     let signature = item.encrypted_content.clone().filter(|s| !s.is_empty())?;
-    let text = match &item.content {
+    let text: String = match &item.content {
         Some(content) if !content.is_empty() => content.iter().map(|c| c.text.as_str()).collect(),
         _ => item.summary.iter().map(|s| s.text.as_str()).collect(),
     };
+    if text.is_empty() {
+        return Some(ReasoningContentBlock {
+            reasoning_text: None,
+            redacted_content: Some(signature),
+        });
+    }
     Some(ReasoningContentBlock {
         reasoning_text: Some(ReasoningText {
             text,
@@ -721,42 +772,19 @@ fn response_format(req: &CreateResponse) -> Result<Option<Value>, TranslateError
     }
 }
 
-/// Names the chat path's parameters as this request spells them.
-fn rename_params(err: TranslateError) -> TranslateError {
-    let fix = |text: String| {
-        text.replace("response_format.json_schema", "text.format")
-            .replace("response_format", "text.format")
-            .replace("reasoning_effort", "reasoning.effort")
-            .replace("max_completion_tokens", "max_output_tokens")
-    };
-    match err {
-        TranslateError::Invalid { param, message } => TranslateError::Invalid {
-            param: param.map(fix),
-            message: fix(message),
-        },
-        TranslateError::Unsupported { param, message } => TranslateError::Unsupported {
-            param: param.map(fix),
-            message: fix(message),
-        },
-        other => other,
-    }
-}
-
-/// Signed reasoning goes back at the start of the assistant turn holding the call it led to.
-fn put_back_reasoning(converse: &mut ConverseRequest, reasoning: &ReasoningByCall) {
+/// Signed reasoning goes back at the start of the assistant turn it belongs to.
+fn put_back_reasoning(converse: &mut ConverseRequest, reasoning: &ReasoningByTurn) {
     if reasoning.is_empty() {
         return;
     }
-    for message in converse
+    let assistant_turns = converse
         .messages
         .iter_mut()
-        .filter(|m| m.role == Role::Assistant)
-    {
-        let blocks: Vec<ContentBlock> = message
-            .content
-            .iter()
-            .filter_map(|b| b.tool_use.as_ref())
-            .filter_map(|t| reasoning.get(&t.tool_use_id))
+        .filter(|m| m.role == Role::Assistant);
+    for (turn, message) in assistant_turns.enumerate() {
+        let blocks: Vec<ContentBlock> = reasoning
+            .get(&turn)
+            .into_iter()
             .flatten()
             .map(|r| ContentBlock {
                 reasoning_content: Some(r.clone()),
@@ -1085,6 +1113,131 @@ mod tests {
             call.template.previous_response_id.as_deref(),
             Some("resp_0")
         );
+    }
+
+    #[test]
+    fn a_continuation_sends_back_the_records_full_output_with_its_signatures() {
+        let call = json!({"id": "fc_0", "type": "function_call", "status": "completed",
+            "call_id": "t1", "name": "f", "arguments": "{}"});
+        let shown = json!({"id": "rs_0", "type": "reasoning", "status": "completed",
+            "summary": [{"type": "summary_text", "text": "Need f."}]});
+        let mut signed = shown.clone();
+        signed["encrypted_content"] = json!("sig");
+        let user = json!({"id": "msg_0", "type": "message", "role": "user", "content": "go"});
+        let body = json!({"previous_response_id": "resp_0", "tools": [{"type": "function", "name": "f"}],
+            "input": [{"type": "function_call_output", "call_id": "t1", "output": "ok"}]});
+        let assistant = |record: Value| {
+            let previous = PreviousResponse(record.to_string().into());
+            let call = translate_with(body.clone(), SONNET, Some(&previous)).unwrap();
+            serde_json::to_value(&call.converse).unwrap()["messages"][1].clone()
+        };
+        let old = json!({"response": {"output": [shown.clone(), call.clone()]}, "context": [user.clone()]});
+        let new = json!({"response": {"output": [shown, call.clone()]}, "output": [signed, call],
+            "context": [user]});
+        let tool_use = json!({"toolUse": {"toolUseId": "t1", "name": "f", "input": {}}});
+        // A record without `output` (older, or nothing signed): unsigned reasoning is dropped.
+        assert_eq!(
+            assistant(old),
+            json!({"role": "assistant", "content": [tool_use.clone()]})
+        );
+        assert_eq!(
+            assistant(new),
+            json!({"role": "assistant", "content": [
+                {"reasoningContent": {"reasoningText": {"text": "Need f.", "signature": "sig"}}}, tool_use]})
+        );
+    }
+
+    #[test]
+    fn signed_reasoning_goes_back_at_the_start_of_its_assistant_turn_even_without_a_call() {
+        let rs = |id: &str, text: &str, sig: &str| {
+            json!({"type": "reasoning", "id": id,
+            "summary": if text.is_empty() { json!([]) } else { json!([{"type": "summary_text", "text": text}]) },
+            "encrypted_content": sig})
+        };
+        let said = |text: &str| {
+            json!({"type": "message", "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": []}]})
+        };
+        let body = json!({"input": [
+            {"role": "user", "content": "q1"},
+            rs("rs_1", "Plan.", "sig1"), rs("rs_2", "", "AQI="), said("a1"),
+            {"role": "developer", "content": "Mid rules."},
+            rs("rs_3", "More.", "sig3"), said("a2"),
+            {"role": "user", "content": "q2"},
+            rs("rs_4", "Only thought.", "sig4"),
+            {"role": "user", "content": "q3"},
+            rs("rs_5", "Then text.", "sig5"), said("a3"),
+            {"role": "user", "content": "q4"}]});
+        let reasoning = |text: &str, sig: &str| json!({"reasoningContent": {"reasoningText": {"text": text, "signature": sig}}});
+        assert_eq!(
+            converse(body, SONNET)["messages"],
+            json!([
+                {"role": "user", "content": [{"text": "q1"}]},
+                // The developer message goes to `system`: both assistant runs are one turn.
+                {"role": "assistant", "content": [reasoning("Plan.", "sig1"),
+                    {"reasoningContent": {"redactedContent": "AQI="}}, reasoning("More.", "sig3"),
+                    {"text": "a1"}, {"text": "a2"}]},
+                // Reasoning alone makes no assistant turn: dropped.
+                {"role": "user", "content": [{"text": "q2"}, {"text": "q3"}]},
+                {"role": "assistant", "content": [reasoning("Then text.", "sig5"), {"text": "a3"}]},
+                {"role": "user", "content": [{"text": "q4"}]}
+            ])
+        );
+    }
+
+    #[test]
+    fn chat_path_errors_name_the_responses_fields() {
+        let image = |url: &str| json!({"type": "input_image", "image_url": url});
+        let pdf = json!({"type": "input_file", "filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBERg=="});
+        let call = |id: &str, arguments: &str| json!({"type": "function_call", "call_id": id, "name": "f", "arguments": arguments});
+        let tools = json!([{"type": "function", "name": "f"}]);
+        let cases = [
+            (
+                json!({"instructions": "Rules.", "input": [{"role": "user", "content": "hi"},
+                    {"role": "user", "content": [{"type": "input_text", "text": "see"}, image("https://example.com/a.png")]}]}),
+                "input[1].content[1].image_url",
+            ),
+            (
+                json!({"input": [{"role": "user", "content": [pdf]}]}),
+                "input",
+            ),
+            (
+                json!({"instructions": "Rules.", "tools": tools, "input": [{"role": "user", "content": "go"},
+                    call("c1", "{}"), call("c2", "{not json"),
+                    {"type": "function_call_output", "call_id": "c1", "output": "1"}]}),
+                "input[2].arguments",
+            ),
+            (
+                json!({"tools": tools, "input": [{"role": "user", "content": "go"}, call("c1", "{}"),
+                    {"type": "function_call_output", "call_id": "c1", "output": [image("data:image/tiff;base64,AAAA")]}]}),
+                "input[2].output[0]",
+            ),
+            (
+                json!({"tools": [{"type": "function", "name": "bad name!"}], "input": "x"}),
+                "tools[0].name",
+            ),
+        ];
+        for (body, param) in cases {
+            let (got, message) = refused(body.clone());
+            assert_eq!(got.as_deref(), Some(param), "{body}: {message}");
+            assert!(!message.contains("messages["), "{message}");
+        }
+    }
+
+    #[test]
+    fn errors_in_the_own_input_count_from_its_start_after_a_previous_response() {
+        let record = json!({"response": {"output": [{"id": "msg_p", "type": "message", "role": "assistant",
+            "status": "completed", "content": [{"type": "output_text", "text": "before", "annotations": []}]}]},
+            "context": [{"id": "msg_0", "type": "message", "role": "user", "content": "first"}]});
+        let previous = PreviousResponse(record.to_string().into());
+        let body = json!({"previous_response_id": "resp_0", "input": [{"role": "user", "content": "ok"},
+            {"role": "user", "content": [{"type": "input_image", "image_url": "https://example.com/a.png"}]}]});
+        match translate_with(body, HAIKU3, Some(&previous)).unwrap_err() {
+            TranslateError::Invalid { param, .. } | TranslateError::Unsupported { param, .. } => {
+                assert_eq!(param.as_deref(), Some("input[1].content[0].image_url"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -7,9 +7,12 @@
 //!   (`response.output_item.added`, then `response.content_part.added` for text or
 //!   `response.reasoning_summary_part.added` for reasoning), fed by its deltas
 //!   (`response.output_text.delta`, `response.reasoning_summary_text.delta`,
-//!   `response.function_call_arguments.delta`) and closed by `contentBlockStop`
-//!   (`….done` events, then `response.output_item.done`; a call's arguments are `{}`, never
-//!   empty);
+//!   `response.function_call_arguments.delta`; a text's `citation` deltas are kept) and closed
+//!   after its `contentBlockStop`, when the next item opens or the answer ends (a text's
+//!   `response.output_text.annotation.added` events, one per citation, see
+//!   [`super::citations`]; the `….done` events, then `response.output_item.done`; a call's
+//!   arguments are `{}`, never empty; the item being written when the answer is cut short
+//!   is `incomplete`);
 //! - `messageStop` holds the stop reason, `metadata` the usage; when upstream ends the final
 //!   event is written: `response.completed`, `response.incomplete` or `response.failed`
 //!   ([`super::response::finish`]), after the response is handed to the store;
@@ -45,11 +48,15 @@ use openai_types::responses::{
 };
 use serde_json::Value;
 
+use super::citations::annotations;
 use super::request::{AnswerOptions, new_id};
-use super::response::{fail, finish, function_call_item, message_item, reasoning_item, record};
+use super::response::{
+    client_view, fail, finish, function_call_item, incomplete_reason, mark_incomplete,
+    message_item, reasoning_item, record, shown,
+};
 use super::{ResponseSink, StoredResponse};
 use crate::body::{SseTranslator, cut_short, malformed, write_sse};
-use crate::converse::TokenUsage;
+use crate::converse::{Citation, TokenUsage};
 use crate::error::ApiError;
 use crate::request::JSON_OUTPUT_TOOL;
 use crate::stream::{BlockDelta, BlockStart, MessageStop, Metadata};
@@ -71,6 +78,7 @@ pub struct Keep {
 enum Open {
     Text {
         text: String,
+        citations: Vec<Citation>,
     },
     Reasoning {
         text: String,
@@ -101,7 +109,10 @@ pub struct ResponsesEvents {
     sequence: u64,
     started: bool,
     open: Vec<OpenItem>,
-    /// Output items by index; `None` while still open.
+    /// Blocks whose `contentBlockStop` came, still open: each is closed when the next item
+    /// opens or the answer ends, once it is known whether the answer was cut short in it.
+    stopped: Vec<u32>,
+    /// Output items by index (reasoning signatures kept); `None` while still open.
     output: Vec<Option<OutputItem>>,
     stop_reason: Option<String>,
     usage: Option<TokenUsage>,
@@ -125,6 +136,7 @@ impl ResponsesEvents {
             sequence: 0,
             started: false,
             open: Vec::new(),
+            stopped: Vec::new(),
             output: Vec::new(),
             stop_reason: None,
             usage: None,
@@ -163,6 +175,7 @@ impl ResponsesEvents {
 
     /// Opens an output item for `block`, announcing it.
     fn open_item(&mut self, block: u32, prefix: &str, open: Open, out: &mut BytesMut) -> usize {
+        self.close_stopped(out);
         let output_index = self.output.len();
         self.output.push(None);
         let id = new_id(prefix);
@@ -201,6 +214,7 @@ impl ResponsesEvents {
                 "msg_",
                 Open::Text {
                     text: String::new(),
+                    citations: Vec::new(),
                 },
                 out,
             );
@@ -228,9 +242,26 @@ impl ResponsesEvents {
         } else if let Some(reasoning) = member.reasoning_content {
             let signature = reasoning.signature.or(reasoning.redacted_content);
             self.reasoning_delta(block, reasoning.text, signature, out);
+        } else if let Some(citation) = member.citation {
+            self.citation(block, citation, out);
         }
     }
 
+    /// Keeps a citation of the text of `block`, annotated when the block closes (when its
+    /// text, which the citation spans, is whole).
+    fn citation(&mut self, block: u32, citation: Citation, out: &mut BytesMut) {
+        if self.position(block).is_none() {
+            self.text_delta(block, String::new(), out);
+        }
+        if let Some(at) = self.position(block)
+            && let Open::Text { citations, .. } = &mut self.open[at].open
+        {
+            citations.push(citation);
+        }
+    }
+
+    /// Adds `delta` to the text of `block`, opening its message item first if needed (an empty
+    /// delta only opens it).
     fn text_delta(&mut self, block: u32, delta: String, out: &mut BytesMut) {
         let at = match self.position(block) {
             Some(at) => at,
@@ -239,14 +270,18 @@ impl ResponsesEvents {
                 "msg_",
                 Open::Text {
                     text: String::new(),
+                    citations: Vec::new(),
                 },
                 out,
             ),
         };
         let item = &mut self.open[at];
-        let Open::Text { text } = &mut item.open else {
+        let Open::Text { text, .. } = &mut item.open else {
             return;
         };
+        if delta.is_empty() {
+            return;
+        }
         text.push_str(&delta);
         let body = EventBody::TextDelta {
             item_id: item.id.clone(),
@@ -338,7 +373,9 @@ impl ResponsesEvents {
             ..
         } = self.open.remove(at);
         let item = match open {
-            Open::Text { text } => self.close_text(output_index, &id, text, out),
+            Open::Text { text, citations } => {
+                self.close_text(output_index, &id, text, &citations, out)
+            }
             Open::Reasoning {
                 text,
                 signature,
@@ -347,7 +384,6 @@ impl ResponsesEvents {
                 if part_open {
                     self.close_summary(output_index, &id, &text, out);
                 }
-                let signature = signature.filter(|_| self.options.encrypted_reasoning);
                 reasoning_item(id, text, signature)
             }
             Open::Call {
@@ -356,12 +392,24 @@ impl ResponsesEvents {
                 arguments,
             } => self.close_call(output_index, id, call_id, name, arguments, out),
         };
+        let mut item = item;
+        let cut_short = self.stop_reason.as_deref().and_then(incomplete_reason);
+        if cut_short.is_some() && output_index + 1 == self.output.len() {
+            mark_incomplete(&mut item);
+        }
         let body = EventBody::Item {
             output_index,
-            item: item.clone(),
+            item: shown(item.clone(), self.options),
         };
         self.emit(out, "response.output_item.done", body);
         self.output[output_index] = Some(item);
+    }
+
+    /// Closes the blocks whose `contentBlockStop` came.
+    fn close_stopped(&mut self, out: &mut BytesMut) {
+        for block in std::mem::take(&mut self.stopped) {
+            self.close(block, out);
+        }
     }
 
     fn close_text(
@@ -369,8 +417,20 @@ impl ResponsesEvents {
         output_index: usize,
         id: &str,
         text: String,
+        citations: &[Citation],
         out: &mut BytesMut,
     ) -> OutputItem {
+        let annotations = annotations(citations, &text);
+        for (annotation_index, annotation) in annotations.iter().enumerate() {
+            let body = EventBody::AnnotationAdded {
+                item_id: id.to_owned(),
+                output_index,
+                content_index: 0,
+                annotation_index,
+                annotation: annotation.clone(),
+            };
+            self.emit(out, "response.output_text.annotation.added", body);
+        }
         let body = EventBody::TextDone {
             item_id: id.to_owned(),
             output_index,
@@ -383,10 +443,13 @@ impl ResponsesEvents {
             item_id: id.to_owned(),
             output_index,
             content_index: 0,
-            part: text_part(text.clone()),
+            part: OutputContent::OutputText {
+                text: text.clone(),
+                annotations: annotations.clone(),
+            },
         };
         self.emit(out, "response.content_part.done", body);
-        message_item(id.to_owned(), text)
+        message_item(id.to_owned(), text, annotations)
     }
 
     fn close_summary(&mut self, output_index: usize, id: &str, text: &str, out: &mut BytesMut) {
@@ -428,6 +491,7 @@ impl ResponsesEvents {
     }
 
     fn close_all(&mut self, out: &mut BytesMut) {
+        self.stopped.clear();
         while let Some(block) = self.open.first().map(|o| o.block) {
             self.close(block, out);
         }
@@ -502,12 +566,15 @@ impl SseTranslator for ResponsesEvents {
             "contentBlockDelta" => self.on_delta(parse(event_type, payload)?, out),
             "contentBlockStop" => {
                 let stop: BlockStop = parse(event_type, payload)?;
-                self.close(stop.content_block_index, out);
+                let block = stop.content_block_index;
+                if self.position(block).is_some() && !self.stopped.contains(&block) {
+                    self.stopped.push(block);
+                }
             }
             "messageStop" => {
                 let stop: MessageStop = parse(event_type, payload)?;
-                self.close_all(out);
                 self.stop_reason = Some(stop.stop_reason);
+                self.close_all(out);
             }
             "metadata" => {
                 let metadata: Metadata = parse(event_type, payload)?;
@@ -526,12 +593,14 @@ impl SseTranslator for ResponsesEvents {
         };
         self.start(out);
         self.close_all(out);
-        let response = finish(
+        let full = finish(
             &self.template,
             self.finished_output(),
             &stop_reason,
             self.usage.as_ref(),
         );
+        let output = full.output.clone();
+        let response = client_view(full, self.options);
         let kind = match response.status.as_str() {
             "failed" => "response.failed",
             "incomplete" => "response.incomplete",
@@ -540,7 +609,7 @@ impl SseTranslator for ResponsesEvents {
         if let Some(keep) = self.keep.as_ref().filter(|_| response.status != "failed") {
             keep.sink.keep(StoredResponse {
                 id: response.id.clone(),
-                record: record(&response, &keep.input_items, &keep.context),
+                record: record(&response, &output, &keep.input_items, &keep.context),
             });
         }
         self.emit_response(out, kind, response);
@@ -549,8 +618,10 @@ impl SseTranslator for ResponsesEvents {
 
     fn on_error(&mut self, err: &ApiError, out: &mut BytesMut) {
         self.start(out);
+        self.close_stopped(out);
         let mut response = self.template.clone();
         response.output = self.finished_output();
+        response = client_view(response, self.options);
         let code = if err.status == StatusCode::TOO_MANY_REQUESTS {
             "rate_limit_exceeded"
         } else {
@@ -817,12 +888,68 @@ mod tests {
     }
 
     #[test]
+    fn citations_are_annotation_added_events_and_end_in_the_done_events_and_the_response() {
+        let web = json!({"title": "Forecast", "location": {"web": {"url": "https://w.example/p", "domain": "w.example"}}});
+        let doc = json!({"title": "notes.pdf", "sourceContent": [{"text": "sun"}],
+            "location": {"documentPage": {"documentIndex": 0, "start": 1, "end": 1}}});
+        let mut events = vec![
+            delta(0, json!({"text": "No citation."})),
+            stop(0),
+            delta(1, json!({"citation": web})),
+            delta(1, json!({"text": "Paris is "})),
+            delta(1, json!({"text": "sunny."})),
+            delta(1, json!({"citation": doc})),
+            stop(1),
+        ];
+        events.extend(end("end_turn"));
+        let (sse, _) = run(&events, AnswerOptions::default(), None, None);
+        let url = json!({"type": "url_citation", "url": "https://w.example/p", "title": "Forecast", "start_index": 0, "end_index": 15});
+        let file = json!({"type": "file_citation", "file_id": "notes.pdf", "filename": "notes.pdf", "index": 15});
+        let at = |seq: u64, index: usize, annotation: &Value| {
+            json!({"type": "response.output_text.annotation.added",
+            "sequence_number": seq, "item_id": "msg_2", "output_index": 1, "content_index": 0,
+            "annotation_index": index, "annotation": annotation})
+        };
+        let part =
+            json!({"type": "output_text", "text": "Paris is sunny.", "annotations": [url, file]});
+        let item = json!({"id": "msg_2", "type": "message", "status": "completed", "role": "assistant", "content": [part]});
+        assert_eq!(
+            sse[12..],
+            [
+                at(12, 0, &url),
+                at(13, 1, &file),
+                json!({"type": "response.output_text.done", "sequence_number": 14, "item_id": "msg_2",
+                    "output_index": 1, "content_index": 0, "text": "Paris is sunny.", "logprobs": []}),
+                json!({"type": "response.content_part.done", "sequence_number": 15, "item_id": "msg_2",
+                    "output_index": 1, "content_index": 0, "part": part}),
+                json!({"type": "response.output_item.done", "sequence_number": 16, "output_index": 1, "item": item}),
+                lifecycle(
+                    "response.completed",
+                    17,
+                    response(
+                        "completed",
+                        json!([message("msg_1", "completed", Some("No citation.")), item]),
+                        usage()
+                    )
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn max_tokens_ends_incomplete_and_a_cut_stream_is_an_error() {
         let mut events = vec![delta(0, json!({"text": "cut"})), stop(0)];
         events.extend(end("max_tokens"));
         let (sse, _) = run(&events, AnswerOptions::default(), None, None);
         let last = sse.last().unwrap();
         assert_eq!(last["type"], "response.incomplete");
+        let done = &sse[sse.len() - 2];
+        assert_eq!(done["type"], "response.output_item.done");
+        assert_eq!(done["item"], message("msg_1", "incomplete", Some("cut")));
+        assert_eq!(
+            last["response"]["output"],
+            json!([message("msg_1", "incomplete", Some("cut"))])
+        );
         assert_eq!(last["response"]["status"], "incomplete");
         assert_eq!(
             last["response"]["incomplete_details"],
@@ -882,6 +1009,7 @@ mod tests {
         };
         let mut events = vec![
             delta(0, json!({"reasoningContent": {"text": "Think"}})),
+            delta(0, json!({"reasoningContent": {"signature": "sig"}})),
             stop(0),
             delta(1, json!({"text": "Calling."})),
             stop(1),
@@ -897,7 +1025,7 @@ mod tests {
         let streamed = sse.last().unwrap()["response"].clone();
         let whole: ConverseResponse = serde_json::from_value(json!({
             "output": {"message": {"role": "assistant", "content": [
-                {"reasoningContent": {"reasoningText": {"text": "Think"}}}, {"text": "Calling."},
+                {"reasoningContent": {"reasoningText": {"text": "Think", "signature": "sig"}}}, {"text": "Calling."},
                 {"toolUse": {"toolUseId": "t1", "name": "f", "input": {"a": 1}}}]}},
             "stopReason": "tool_use", "usage": {"inputTokens": 3, "outputTokens": 2, "totalTokens": 5}})).unwrap();
         let mut whole = serde_json::to_value(converse_to_response(
@@ -913,9 +1041,13 @@ mod tests {
         assert_eq!(kept[0].id, "resp_1");
         let mut record: Value = serde_json::from_slice(&kept[0].record).unwrap();
         stable_ids(&mut record, &mut HashMap::new());
+        // The client saw no signature (no `include`); the record's full output keeps it.
+        assert!(whole["output"][0].get("encrypted_content").is_none());
+        let mut output = whole["output"].clone();
+        output[0]["encrypted_content"] = json!("sig");
         assert_eq!(
             record,
-            json!({"response": whole, "input_items": input, "context": input})
+            json!({"response": whole, "output": output, "input_items": input, "context": input})
         );
     }
 }
