@@ -104,9 +104,6 @@ pub struct ContentBlock {
     /// A search result the model may cite (requests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_result: Option<SearchResultBlock>,
-    /// Generated text with the citations that support it (answers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub citations_content: Option<CitationsContentBlock>,
 }
 
 /// `searchResult`: a search result, with citations on or off.
@@ -123,7 +120,7 @@ pub struct SearchResultBlock {
     pub citations: Option<CitationsConfig>,
 }
 
-/// `{"text": ...}`: a search result's content block, or a citation's generated content.
+/// `{"text": ...}`: a search result's content block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TextContent {
     /// The text.
@@ -135,17 +132,6 @@ pub struct TextContent {
 pub struct CitationsConfig {
     /// On or off.
     pub enabled: bool,
-}
-
-/// `citationsContent`: generated text and the citations that support it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct CitationsContentBlock {
-    /// The generated text, in pieces.
-    #[serde(default)]
-    pub content: Vec<TextContent>,
-    /// The citations (`{title?,source?,sourceContent:[{text}],location}`), kept as JSON.
-    #[serde(default)]
-    pub citations: Vec<Value>,
 }
 
 /// `cachePoint`: everything before it is a prefix to cache.
@@ -336,6 +322,9 @@ pub struct Citation {
     /// The source of a cited search result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The cited text of the source, in pieces (`{"text": ...}`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_content: Vec<CitationText>,
     /// Where in the source: one of `web{url,domain}`, `documentChar`, `documentPage`,
     /// `documentChunk` (`{documentIndex,start,end}`) or `searchResultLocation`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

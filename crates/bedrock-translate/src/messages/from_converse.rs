@@ -56,7 +56,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::body::{SseTranslator, cut_short, malformed, write_sse};
-use crate::converse::{ConverseResponse, TokenUsage};
+use crate::converse::{Citation, CitationsContentBlock, ConverseResponse, TokenUsage};
 use crate::error::ApiError;
 use crate::messages::error::write_error_event;
 use crate::messages::invoke::metered_usage;
@@ -125,19 +125,15 @@ impl StopSequences {
     }
 }
 
-/// Anthropic's citation for a Converse one (`{title?,source?,sourceContent,location}`);
-/// `None` for a location Anthropic has no type for.
-pub fn citation(converse: &Value) -> Option<Value> {
+/// Anthropic's citation for a Converse one; `None` for a location Anthropic has no type for.
+pub fn citation(converse: &Citation) -> Option<Value> {
     let cited_text: String = converse
-        .get("sourceContent")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("text").and_then(Value::as_str))
+        .source_content
+        .iter()
+        .map(|c| c.text.as_str())
         .collect();
-    let title = converse.get("title").cloned().unwrap_or(Value::Null);
-    let location = converse.get("location")?;
-    let (kind, at) = location.as_object()?.iter().next()?;
+    let title = json!(converse.title);
+    let (kind, at) = converse.location.as_ref()?.as_object()?.iter().next()?;
     let field = |name: &str| at.get(name).cloned().unwrap_or(Value::Null);
     Some(match kind.as_str() {
         "documentChar" => json!({"type": "char_location", "cited_text": cited_text,
@@ -151,7 +147,7 @@ pub fn citation(converse: &Value) -> Option<Value> {
             "start_block_index": field("start"), "end_block_index": field("end")}),
         "searchResultLocation" => json!({"type": "search_result_location",
             "cited_text": cited_text, "search_result_index": field("searchResultIndex"),
-            "source": converse.get("source").cloned().unwrap_or(Value::Null), "title": title,
+            "source": converse.source, "title": title,
             "start_block_index": field("start"), "end_block_index": field("end")}),
         "web" => json!({"type": "web_search_result_location", "cited_text": cited_text,
             "url": field("url"), "title": title, "encrypted_index": ""}),
@@ -160,7 +156,7 @@ pub fn citation(converse: &Value) -> Option<Value> {
 }
 
 /// A `citationsContent` block as a text block with its citations.
-fn cited_text(block: crate::converse::CitationsContentBlock) -> ResponseBlock {
+fn cited_text(block: CitationsContentBlock) -> ResponseBlock {
     ResponseBlock::Text {
         text: block.content.into_iter().map(|c| c.text).collect(),
         citations: Some(block.citations.iter().filter_map(citation).collect()),
@@ -271,7 +267,7 @@ struct DeltaMember {
     #[serde(default)]
     reasoning_content: Option<ReasoningDelta>,
     #[serde(default)]
-    citation: Option<Value>,
+    citation: Option<Citation>,
 }
 
 #[derive(Debug, Deserialize)]
