@@ -109,6 +109,23 @@ def nova_tools():
     check("nova tools: the result reaches the model", "18C" in second.content[0].text, second.content)
 
 
+def nova_stop_sequence():
+    m = client.messages.create(
+        model=NOVA, max_tokens=100, stop_sequences=["three"], metadata={"user_id": "sdk-user"},
+        messages=[{"role": "user", "content": "one two three four"}],
+    )
+    check("nova stop: stop_reason", m.stop_reason == "stop_sequence", m.stop_reason)
+    check("nova stop: the sequence named", m.stop_sequence == "three", m.stop_sequence)
+    _, sent = last_request_body()
+    check("nova stop: user_id as requestMetadata", sent.get("requestMetadata") == {"user_id": "sdk-user"}, sent)
+    with client.messages.stream(
+        model=NOVA, max_tokens=100, stop_sequences=["three"],
+        messages=[{"role": "user", "content": "one two three four"}],
+    ) as stream:
+        final = stream.get_final_message()
+    check("nova stop: streamed", final.stop_sequence == "three", final)
+
+
 def errors():
     bad_keys = client.with_options(default_headers={
         "x-aws-access-key-id": "AKIAIOSFODNN7EXAMPLE",
@@ -210,6 +227,7 @@ if __name__ == "__main__":
     nova_create()
     nova_stream()
     nova_tools()
+    nova_stop_sequence()
     errors()
     if os.environ.get("MESSAGES_TEST_CONVERSE_ONLY") != "1":
         count_tokens(NOVA, "converse")

@@ -10,7 +10,8 @@
 //! | `bedrock_gateway_in_flight_requests`, `bedrock_gateway_in_flight_streams` | |
 //! | `bedrock_gateway_response_store_errors_total` (stored responses: the store failed or refused) | `operation` (`read`, `write`, `delete`) |
 //!
-//! Label values never come unchecked from clients: a `model` is a catalogue model or a
+//! Label values never come unchecked from clients: a `model` is a catalogue model or a Claude
+//! model of Anthropic's name table (an inference profile counts as its foundation model) or a
 //! configured alias (else `other`), an upstream outcome is one of a fixed set (a Bedrock error
 //! type outside [`BEDROCK_ERROR_TYPES`] is `other`), so neither a hostile client nor a hostile
 //! upstream can grow the number of series, and no secret can become a label.
@@ -19,9 +20,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bedrock_translate::anthropic_models::ANTHROPIC_MODELS;
 use bedrock_translate::catalog::KNOWN_MODELS;
 #[cfg(doc)]
 use bedrock_translate::error::BEDROCK_ERROR_TYPES;
+use bedrock_translate::model_id::ModelId;
 use openai_types::chat::Usage;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -160,6 +163,7 @@ impl Metrics {
         let known_models = KNOWN_MODELS
             .iter()
             .map(|m| m.id.to_owned())
+            .chain(ANTHROPIC_MODELS.iter().map(|m| m.bedrock_id.to_owned()))
             .chain(aliases.into_iter().cloned())
             .collect();
         Arc::new(Self {
@@ -193,12 +197,19 @@ impl Metrics {
         text
     }
 
-    /// A bounded label value for a model id.
+    /// A bounded label value for a model id: a catalogue model or alias as it is; an
+    /// inference profile of a catalogue model (`us.anthropic.…`, an ARN naming one) as its
+    /// foundation model; anything else `other`.
     pub fn model_label(&self, model: Option<&str>) -> String {
-        match model {
-            Some(id) if self.known_models.contains(id) => id.to_owned(),
-            Some(_) => "other".to_owned(),
-            None => "none".to_owned(),
+        let Some(id) = model else {
+            return "none".to_owned();
+        };
+        if self.known_models.contains(id) {
+            return id.to_owned();
+        }
+        match ModelId::parse(id).map(|m| m.foundation_model().to_string()) {
+            Ok(foundation) if self.known_models.contains(&foundation) => foundation,
+            _ => "other".to_owned(),
         }
     }
 
@@ -310,6 +321,15 @@ mod tests {
         }
         let model = metrics.model_label(Some("acme.attacker-chosen-{label}"));
         assert_eq!(model, "other");
+        assert_eq!(
+            metrics.model_label(Some("us.anthropic.claude-3-haiku-20240307-v1:0")),
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            "a profile counts as its foundation model"
+        );
+        assert_eq!(
+            metrics.model_label(Some("eu.anthropic.claude-sonnet-4-5-20250929-v1:0")),
+            "anthropic.claude-sonnet-4-5-20250929-v1:0"
+        );
         metrics.finish_request(
             RequestLabels {
                 route: "/v1/chat/completions",

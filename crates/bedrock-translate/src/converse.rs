@@ -32,6 +32,10 @@ pub struct ConverseRequest {
     /// The guardrail applied to the call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail_config: Option<GuardrailConfig>,
+    /// Key-value pairs for filtering invocation logs (at most 16; keys and values match
+    /// `[a-zA-Z0-9\s:_@$#=/+,-.]`, keys 1 to 256 characters, values up to 256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_metadata: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// `guardrailConfig` (Converse) and its ConverseStream variant (with `streamProcessingMode`).
@@ -97,6 +101,37 @@ pub struct ContentBlock {
     /// The end of a prefix to cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_point: Option<CachePointBlock>,
+    /// A search result the model may cite (requests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_result: Option<SearchResultBlock>,
+}
+
+/// `searchResult`: a search result, with citations on or off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResultBlock {
+    /// Where it came from (a URL, a name).
+    pub source: String,
+    /// Its title.
+    pub title: String,
+    /// Its text, in blocks.
+    pub content: Vec<TextContent>,
+    /// Whether the model may cite it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citations: Option<CitationsConfig>,
+}
+
+/// `{"text": ...}`: a search result's content block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextContent {
+    /// The text.
+    pub text: String,
+}
+
+/// `citations`: whether the model may cite a document or a search result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CitationsConfig {
+    /// On or off.
+    pub enabled: bool,
 }
 
 /// `cachePoint`: everything before it is a prefix to cache.
@@ -196,6 +231,12 @@ pub struct DocumentBlock {
     pub name: String,
     /// Where the bytes are.
     pub source: DocumentSource,
+    /// Context about the document, for the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// Whether the model may cite it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citations: Option<CitationsConfig>,
 }
 
 /// `document.source`: exactly one member is set.
@@ -243,6 +284,13 @@ pub struct ToolResultContent {
     /// An image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageBlock>,
+    /// A search result the model may cite.
+    #[serde(
+        default,
+        rename = "searchResult",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub search_result: Option<SearchResultBlock>,
 }
 
 /// `citationsContent`: generated text and the citations supporting it.
@@ -274,6 +322,9 @@ pub struct Citation {
     /// The source of a cited search result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The cited text of the source, in pieces (`{"text": ...}`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_content: Vec<CitationText>,
     /// Where in the source: one of `web{url,domain}`, `documentChar`, `documentPage`,
     /// `documentChunk` (`{documentIndex,start,end}`) or `searchResultLocation`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

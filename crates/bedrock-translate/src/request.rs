@@ -194,6 +194,7 @@ pub fn chat_to_converse_with(
         additional_model_request_fields: additional,
         output_config,
         guardrail_config: None,
+        request_metadata: None,
     })
 }
 
@@ -1046,6 +1047,8 @@ impl Documents {
             source: DocumentSource {
                 bytes: Some(data.to_owned()),
             },
+            context: None,
+            citations: None,
         })
     }
 

@@ -7,6 +7,19 @@
 //! excluded), `cache_read_input_tokens` / `cache_creation_input_tokens` are its
 //! `cacheReadInputTokens` / `cacheWriteInputTokens`.
 //!
+//! `stop_sequence`: Converse says only that *a* stop sequence ended the answer, and the models
+//! served here (not Claude, which goes to InvokeModel) have no native `stop_sequence` field
+//! that `additionalModelResponseFieldPaths` could fetch. So it is derived ([`StopSequences`]):
+//! the request's sequence the text ends with (some models keep it), else the request's only
+//! sequence; with several and none at the end it is `null` rather than a guess.
+//!
+//! Citations: a `citationsContent` block is a `text` block with `citations`, a stream's
+//! `citation` delta a `citations_delta` ([`citation`]: `documentChar` -> `char_location`,
+//! `documentPage` -> `page_location`, `documentChunk` -> `content_block_location`,
+//! `searchResultLocation` -> `search_result_location`, `web` -> `web_search_result_location`;
+//! `cited_text` is the joined `sourceContent` text; indexes and bounds are passed as Bedrock
+//! gives them).
+//!
 //! The stream: `messageStart` -> `message_start` (usage 0, the real counts come at the end) and
 //! `ping`; each Converse block -> `content_block_start` (on its first delta, or its
 //! `contentBlockStart` for tools), its deltas, `content_block_stop`, with dense indexes from 0;
@@ -40,9 +53,10 @@ use anthropic_types::{
 use bytes::BytesMut;
 use http::StatusCode;
 use serde::Deserialize;
+use serde_json::{Value, json};
 
 use crate::body::{SseTranslator, cut_short, malformed, write_sse};
-use crate::converse::{ConverseResponse, TokenUsage};
+use crate::converse::{Citation, CitationsContentBlock, ConverseResponse, TokenUsage};
 use crate::error::ApiError;
 use crate::messages::error::write_error_event;
 use crate::messages::invoke::metered_usage;
@@ -74,6 +88,81 @@ pub fn stop_reason(converse: &str) -> Result<&'static str, ApiError> {
     })
 }
 
+/// The request's stop sequences, to say which one ended an answer.
+#[derive(Debug, Clone, Default)]
+pub struct StopSequences(Vec<String>);
+
+impl StopSequences {
+    /// The request's `stop_sequences` (empty ones can never match and are left out).
+    pub fn new(sequences: Option<Vec<String>>) -> Self {
+        Self(
+            sequences
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .collect(),
+        )
+    }
+
+    /// The sequence that ended an answer whose text ends with `text`: the longest one `text`
+    /// ends with, else the only one there is; `None` when that cannot be told.
+    pub fn matched(&self, text: &str) -> Option<String> {
+        let at_end = self
+            .0
+            .iter()
+            .filter(|s| text.ends_with(s.as_str()))
+            .max_by_key(|s| s.len());
+        match (at_end, self.0.as_slice()) {
+            (Some(found), _) => Some(found.clone()),
+            (None, [only]) => Some(only.clone()),
+            _ => None,
+        }
+    }
+
+    /// The length of the longest sequence: how much of the text's end [`Self::matched`] needs.
+    fn longest(&self) -> usize {
+        self.0.iter().map(String::len).max().unwrap_or(0)
+    }
+}
+
+/// Anthropic's citation for a Converse one; `None` for a location Anthropic has no type for.
+pub fn citation(converse: &Citation) -> Option<Value> {
+    let cited_text: String = converse
+        .source_content
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect();
+    let title = json!(converse.title);
+    let (kind, at) = converse.location.as_ref()?.as_object()?.iter().next()?;
+    let field = |name: &str| at.get(name).cloned().unwrap_or(Value::Null);
+    Some(match kind.as_str() {
+        "documentChar" => json!({"type": "char_location", "cited_text": cited_text,
+            "document_index": field("documentIndex"), "document_title": title,
+            "start_char_index": field("start"), "end_char_index": field("end")}),
+        "documentPage" => json!({"type": "page_location", "cited_text": cited_text,
+            "document_index": field("documentIndex"), "document_title": title,
+            "start_page_number": field("start"), "end_page_number": field("end")}),
+        "documentChunk" => json!({"type": "content_block_location", "cited_text": cited_text,
+            "document_index": field("documentIndex"), "document_title": title,
+            "start_block_index": field("start"), "end_block_index": field("end")}),
+        "searchResultLocation" => json!({"type": "search_result_location",
+            "cited_text": cited_text, "search_result_index": field("searchResultIndex"),
+            "source": converse.source, "title": title,
+            "start_block_index": field("start"), "end_block_index": field("end")}),
+        "web" => json!({"type": "web_search_result_location", "cited_text": cited_text,
+            "url": field("url"), "title": title, "encrypted_index": ""}),
+        _ => return None,
+    })
+}
+
+/// A `citationsContent` block as a text block with its citations.
+fn cited_text(block: CitationsContentBlock) -> ResponseBlock {
+    ResponseBlock::Text {
+        text: block.content.into_iter().map(|c| c.text).collect(),
+        citations: Some(block.citations.iter().filter_map(citation).collect()),
+    }
+}
+
 /// Anthropic's usage for Converse's.
 pub fn usage(usage: &TokenUsage) -> Usage {
     Usage {
@@ -84,11 +173,13 @@ pub fn usage(usage: &TokenUsage) -> Usage {
     }
 }
 
-/// A Converse answer as a Message for `model` (the client's name) with `id`.
+/// A Converse answer as a Message for `model` (the client's name) with `id`; `stops` are the
+/// request's stop sequences.
 pub fn converse_to_message(
     response: ConverseResponse,
     id: String,
     model: &str,
+    stops: &StopSequences,
 ) -> Result<Message, ApiError> {
     let blocks = response
         .output
@@ -102,6 +193,8 @@ pub fn converse_to_message(
                 text,
                 citations: None,
             });
+        } else if let Some(cited) = block.citations_content {
+            content.push(cited_text(cited));
         } else if let Some(tool) = block.tool_use {
             content.push(ResponseBlock::ToolUse {
                 id: tool.tool_use_id,
@@ -119,8 +212,17 @@ pub fn converse_to_message(
             }
         }
     }
+    let reason = stop_reason(&response.stop_reason)?;
+    let last_text = content.iter().rev().find_map(|b| match b {
+        ResponseBlock::Text { text, .. } => Some(text.as_str()),
+        _ => None,
+    });
+    let stop_sequence = (reason == "stop_sequence")
+        .then(|| stops.matched(last_text.unwrap_or("")))
+        .flatten();
     let mut message = Message::new(id, model.to_owned(), content, usage(&response.usage));
-    message.stop_reason = Some(stop_reason(&response.stop_reason)?.to_owned());
+    message.stop_reason = Some(reason.to_owned());
+    message.stop_sequence = stop_sequence;
     Ok(message)
 }
 
@@ -164,6 +266,8 @@ struct DeltaMember {
     tool_use: Option<ToolUseDelta>,
     #[serde(default)]
     reasoning_content: Option<ReasoningDelta>,
+    #[serde(default)]
+    citation: Option<Citation>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,6 +323,10 @@ pub struct MessagesEvents {
     stop_reason: Option<&'static str>,
     usage: Option<Usage>,
     finished: bool,
+    /// The request's stop sequences.
+    stops: StopSequences,
+    /// The end of the answer's text, as long as the longest stop sequence.
+    tail: String,
 }
 
 impl MessagesEvents {
@@ -233,6 +341,30 @@ impl MessagesEvents {
             stop_reason: None,
             usage: None,
             finished: false,
+            stops: StopSequences::default(),
+            tail: String::new(),
+        }
+    }
+
+    /// The same, for a request with stop sequences `stops`.
+    pub fn with_stop_sequences(mut self, stops: StopSequences) -> Self {
+        self.stops = stops;
+        self
+    }
+
+    /// Keeps the end of the text for [`StopSequences::matched`].
+    fn remember(&mut self, text: &str) {
+        let keep = self.stops.longest();
+        if keep == 0 {
+            return;
+        }
+        self.tail.push_str(text);
+        if self.tail.len() > keep {
+            let mut cut = self.tail.len() - keep;
+            while !self.tail.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.tail.drain(..cut);
         }
     }
 
@@ -289,11 +421,21 @@ impl MessagesEvents {
         let index = delta.content_block_index;
         let d = delta.delta;
         let (block, delta) = if let Some(text) = d.text {
+            self.remember(&text);
             let block = ResponseBlock::Text {
                 text: String::new(),
                 citations: None,
             };
             (block, Some(Delta::TextDelta { text }))
+        } else if let Some(cited) = d.citation {
+            let Some(citation) = citation(&cited) else {
+                return Ok(());
+            };
+            let block = ResponseBlock::Text {
+                text: String::new(),
+                citations: None,
+            };
+            (block, Some(Delta::CitationsDelta { citation }))
         } else if let Some(tool) = d.tool_use {
             if !self.open.contains_key(&index) {
                 return Err(malformed("tool input before its contentBlockStart"));
@@ -333,10 +475,13 @@ impl MessagesEvents {
             Self::emit(out, &StreamEvent::ContentBlockStop { index });
         }
         let usage = self.usage.unwrap_or_default();
+        let stop_sequence = (self.stop_reason == Some("stop_sequence"))
+            .then(|| self.stops.matched(&self.tail))
+            .flatten();
         let delta = StreamEvent::MessageDelta {
             delta: MessageDeltaBody {
                 stop_reason: self.stop_reason.map(str::to_owned),
-                stop_sequence: None,
+                stop_sequence,
             },
             usage: DeltaUsage {
                 output_tokens: usage.output_tokens,
@@ -438,8 +583,13 @@ mod tests {
             "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15, "cacheReadInputTokens": 4}
         }))
         .unwrap();
-        let message =
-            converse_to_message(response, "msg_1".into(), "amazon.nova-lite-v1:0").unwrap();
+        let message = converse_to_message(
+            response,
+            "msg_1".into(),
+            "amazon.nova-lite-v1:0",
+            &StopSequences::default(),
+        )
+        .unwrap();
         assert_eq!(
             serde_json::to_value(message).unwrap(),
             json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "amazon.nova-lite-v1:0",
@@ -449,6 +599,101 @@ mod tests {
                        {"type": "tool_use", "id": "tooluse_1", "name": "get_weather", "input": {"city": "Paris"}}],
                    "stop_reason": "tool_use", "stop_sequence": null,
                    "usage": {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": 4}})
+        );
+    }
+
+    #[test]
+    fn cited_text_keeps_its_citations_and_the_stop_sequence_is_named() {
+        let response: ConverseResponse = serde_json::from_value(json!({
+            "output": {"message": {"role": "assistant", "content": [
+                {"citationsContent": {
+                    "content": [{"text": "Paris is "}, {"text": "in France."}],
+                    "citations": [
+                        {"title": "Facts", "sourceContent": [{"text": "Paris is in France."}],
+                         "location": {"documentChar": {"documentIndex": 0, "start": 0, "end": 19}}},
+                        {"sourceContent": [{"text": "p. 2"}],
+                         "location": {"documentPage": {"documentIndex": 1, "start": 2, "end": 3}}},
+                        {"source": "https://example.com", "title": "Page", "sourceContent": [{"text": "Lyon"}],
+                         "location": {"searchResultLocation": {"searchResultIndex": 0, "start": 0, "end": 1}}},
+                        {"location": {"somethingNew": {}}}
+                    ]}},
+                {"text": "Bye"}
+            ]}},
+            "stopReason": "stop_sequence",
+            "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15}
+        }))
+        .unwrap();
+        let stops = StopSequences::new(Some(vec!["END".into()]));
+        let message = converse_to_message(response.clone(), "msg_1".into(), "m", &stops).unwrap();
+        let message = serde_json::to_value(message).unwrap();
+        assert_eq!(
+            message["content"][0],
+            json!({"type": "text", "text": "Paris is in France.", "citations": [
+                {"type": "char_location", "cited_text": "Paris is in France.", "document_index": 0,
+                 "document_title": "Facts", "start_char_index": 0, "end_char_index": 19},
+                {"type": "page_location", "cited_text": "p. 2", "document_index": 1,
+                 "document_title": null, "start_page_number": 2, "end_page_number": 3},
+                {"type": "search_result_location", "cited_text": "Lyon", "search_result_index": 0,
+                 "source": "https://example.com", "title": "Page", "start_block_index": 0, "end_block_index": 1}
+            ]})
+        );
+        assert_eq!(message["stop_reason"], "stop_sequence");
+        assert_eq!(message["stop_sequence"], "END", "the only one");
+
+        let several = StopSequences::new(Some(vec!["END".into(), "ye".into(), "STOP".into()]));
+        let message = converse_to_message(response.clone(), "msg_1".into(), "m", &several).unwrap();
+        assert_eq!(
+            message.stop_sequence.as_deref(),
+            Some("ye"),
+            "the one the text ends with"
+        );
+        let unknown = StopSequences::new(Some(vec!["END".into(), "STOP".into()]));
+        let message = converse_to_message(response, "msg_1".into(), "m", &unknown).unwrap();
+        assert_eq!(message.stop_sequence, None, "no guess");
+    }
+
+    #[test]
+    fn a_streamed_citation_is_a_citations_delta_and_the_stop_sequence_comes_at_the_end() {
+        let mut translator = MessagesEvents::new("msg_1".into(), "m")
+            .with_stop_sequences(StopSequences::new(Some(vec!["###".into(), "\n\n".into()])));
+        let mut out = BytesMut::new();
+        let events = [
+            ("messageStart", json!({"role": "assistant"})),
+            (
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 0, "delta": {"text": "Paris is in France.\n"}}),
+            ),
+            (
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 0, "delta": {"citation": {
+                "title": "Facts", "sourceContent": [{"text": "Paris is in France."}],
+                "location": {"documentChunk": {"documentIndex": 0, "start": 1, "end": 2}}}}}),
+            ),
+            (
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 0, "delta": {"text": "\n"}}),
+            ),
+            ("contentBlockStop", json!({"contentBlockIndex": 0})),
+            ("messageStop", json!({"stopReason": "stop_sequence"})),
+            (
+                "metadata",
+                json!({"usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2}}),
+            ),
+        ];
+        for (name, payload) in events {
+            translator
+                .on_event(name, payload.to_string().as_bytes(), &mut out)
+                .unwrap();
+        }
+        let sse = String::from_utf8(out.to_vec()).unwrap();
+        assert!(sse.contains(concat!(
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":"#,
+            r#"{"cited_text":"Paris is in France.","document_index":0,"document_title":"Facts","#,
+            r#""end_block_index":2,"start_block_index":1,"type":"content_block_location"}}}"#
+        )), "{sse}");
+        assert!(
+            sse.contains(r#""delta":{"stop_reason":"stop_sequence","stop_sequence":"\n\n"}"#),
+            "{sse}"
         );
     }
 

@@ -258,7 +258,7 @@ impl Call<'_> {
         RB: Body<Data = Bytes> + Unpin,
         RB::Error: Into<BoxError>,
     {
-        let (requested, stream, body) = match self.converse_body() {
+        let (requested, stream, stops, body) = match self.converse_body() {
             Ok(prepared) => prepared,
             Err(err) => return Ok(failure(&err.into())),
         };
@@ -276,7 +276,9 @@ impl Call<'_> {
         }
         let id = from_converse::message_id();
         if stream {
-            let translator = Box::new(from_converse::MessagesEvents::new(id, requested));
+            let translator = Box::new(
+                from_converse::MessagesEvents::new(id, requested).with_stop_sequences(stops),
+            );
             return Ok(events(EventsBody::with_translator(
                 response.into_body(),
                 translator,
@@ -289,7 +291,7 @@ impl Call<'_> {
             Err(e) => return Ok(failure(&unreadable(&e))),
         };
         Ok(
-            match from_converse::converse_to_message(converse, id, &requested) {
+            match from_converse::converse_to_message(converse, id, &requested, &stops) {
                 Ok(message) => {
                     let usage = invoke::metered_usage(&message.usage);
                     let json = serde_json::to_vec(&message).expect("messages serialise");
@@ -302,12 +304,16 @@ impl Call<'_> {
         )
     }
 
-    /// The client's model name, whether it streams, and the Converse body (guardrail included).
-    fn converse_body(&self) -> Result<(String, bool, Bytes), TranslateError> {
+    /// The client's model name, whether it streams, its stop sequences, and the Converse body
+    /// (guardrail included).
+    fn converse_body(
+        &self,
+    ) -> Result<(String, bool, from_converse::StopSequences, Bytes), TranslateError> {
         let request: MessagesRequest =
             serde_json::from_slice(&self.body).map_err(|e| TranslateError::Json(e.to_string()))?;
         let requested = request.model.clone();
         let stream = request.stream.unwrap_or(false);
+        let stops = from_converse::StopSequences::new(request.stop_sequences.clone());
         let options = ConverseOptions::default().with_prompt_caching(self.config.prompt_caching);
         let mut converse = to_converse::messages_to_converse(request, &self.model, &options)?;
         let guardrail = self
@@ -319,7 +325,7 @@ impl Call<'_> {
             guardrail_config(guardrail, self.config.guardrail_trace, mode)
         });
         let body = serde_json::to_vec(&converse).expect("Converse requests always serialise");
-        Ok((requested, stream, Bytes::from(body)))
+        Ok((requested, stream, stops, Bytes::from(body)))
     }
 
     /// `count_tokens`: CountTokens on the foundation model.

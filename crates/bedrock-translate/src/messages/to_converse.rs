@@ -5,17 +5,18 @@
 //! | `system` (string or text blocks) | `system[{text}]` (folded into the first user turn for models without a system prompt) |
 //! | `text` | `{text}` (empty text dropped) |
 //! | `image` base64 | `{image:{format,source:{bytes}}}`; URL and file sources: 400 |
-//! | `document` base64 PDF / plain text | `{document:{name,format:pdf\|txt,source:{bytes}}}`; other sources: 400 |
+//! | `document` base64 PDF / plain text | `{document:{name,format:pdf\|txt,source:{bytes},context,citations}}` (`citations.enabled` as is); other sources: 400 |
+//! | `search_result` (in a turn or a `tool_result`) | `{searchResult:{source,title,content:[{text}],citations}}` (botocore documents it for Claude models only: Bedrock's 400 for others) |
 //! | `tool_use` / `tool_result` | `{toolUse}` / `{toolResult:{content,status}}` (empty content: one empty text) |
 //! | `thinking` / `redacted_thinking` | `{reasoningContent:{reasoningText:{text,signature}}}` / `{reasoningContent:{redactedContent}}` |
-//! | `search_result`, server tools | 400 (Claude only, through InvokeModel) |
+//! | server tools | 400 (Claude only, through InvokeModel) |
 //! | `cache_control` on a block, a system block or a tool; top-level | `{cachePoint}` after it, where the model supports caching, else dropped |
 //! | `max_tokens`, `temperature` (at most 1), `top_p`, `stop_sequences` | `inferenceConfig` |
 //! | `top_k` | `additionalModelRequestFields` (Nova's `inferenceConfig.topK`); dropped for models without it |
 //! | `thinking` enabled / adaptive | `additionalModelRequestFields.thinking` where the model reasons, else 400 |
-//! | `tool_choice` auto / any / tool / none | `auto` / `any` / `tool` / no `toolChoice` |
+//! | `tool_choice` auto / any / tool / none | `auto` / `any` / `tool` / no `toolChoice`; `disable_parallel_tool_use` is ignored (Converse has no such control) |
 //! | `output_config.format` json_schema / `.effort` | `outputConfig.textFormat` where the model supports it (else 400) / `outputConfig.effort` |
-//! | `metadata` | dropped |
+//! | `metadata.user_id` | `requestMetadata.user_id` (for invocation-log filtering), characters outside Bedrock's `[a-zA-Z0-9\s:_@$#=/+,-.]` replaced by `_`, cut to 256 characters; empty: dropped |
 //!
 //! Consecutive turns of the same role are merged, as Anthropic's API does.
 //!
@@ -42,18 +43,21 @@
 
 use anthropic_types::{
     CacheControl, ContentBlock as Block, DocumentSource, ImageSource, InputMessage, MessageContent,
-    MessagesRequest, Role as AnthropicRole, SystemPrompt, Thinking, Tool,
+    MessagesRequest, Role as AnthropicRole, SystemPrompt, TextBlock, Thinking, Tool,
     ToolChoice as AnthropicToolChoice,
 };
+use std::collections::BTreeMap;
+
 use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::catalog::{supports_prompt_caching, supports_tool_cache_points};
 use crate::converse::{
-    CachePointBlock, ContentBlock, ConverseRequest, DocumentBlock, DocumentSource as Source, Empty,
-    ImageBlock, ImageSource as ImageBytes, InferenceConfig, Message, ReasoningContentBlock,
-    ReasoningText, Role, SpecificTool, SystemContentBlock, ToolChoice, ToolConfig, ToolEntry,
-    ToolInputSchema, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
+    CachePointBlock, CitationsConfig, ContentBlock, ConverseRequest, DocumentBlock,
+    DocumentSource as Source, Empty, ImageBlock, ImageSource as ImageBytes, InferenceConfig,
+    Message, ReasoningContentBlock, ReasoningText, Role, SearchResultBlock, SpecificTool,
+    SystemContentBlock, TextContent, ToolChoice, ToolConfig, ToolEntry, ToolInputSchema,
+    ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
 };
 use crate::error::TranslateError;
 use crate::model_id::ModelId;
@@ -108,6 +112,7 @@ pub fn messages_to_converse(
         additional_model_request_fields: additional_fields(req.top_k, req.thinking, model)?,
         output_config: output_config(req.output_config, model)?,
         guardrail_config: None,
+        request_metadata: request_metadata(req.metadata.as_ref()),
     })
 }
 
@@ -128,6 +133,22 @@ fn inference_config(
         top_p,
         stop_sequences: None,
     })
+}
+
+/// The longest `requestMetadata` value Bedrock takes.
+const MAX_METADATA_VALUE: usize = 256;
+
+/// `metadata.user_id` as `requestMetadata` (`{"user_id": ...}`), made to fit Bedrock's pattern.
+fn request_metadata(metadata: Option<&Value>) -> Option<BTreeMap<String, String>> {
+    let user = metadata?.get("user_id")?.as_str()?;
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c);
+    let value: String = user
+        .chars()
+        .map(|c| if allowed(c) { c } else { '_' })
+        .take(MAX_METADATA_VALUE)
+        .collect();
+    (!value.is_empty()).then(|| BTreeMap::from([("user_id".to_owned(), value)]))
 }
 
 /// `top_k` and `thinking`, where the model takes them.
@@ -320,16 +341,33 @@ fn block_to_converse(
         Block::Text { text, .. } if text.is_empty() => return Ok(None),
         Block::Text { text, .. } => ContentBlock::text(text),
         Block::Image { source, .. } => ContentBlock::image(image(source, param)?),
-        Block::Document { source, title, .. } => {
+        Block::Document {
+            source,
+            title,
+            context,
+            citations,
+            ..
+        } => {
             *documents += 1;
-            ContentBlock::document(document(source, title, *documents, param)?)
+            let mut block = document(source, title, *documents, param)?;
+            block.context = context;
+            block.citations = citations_config(citations.as_ref(), param)?;
+            ContentBlock::document(block)
         }
-        Block::SearchResult { .. } => {
-            return Err(TranslateError::unsupported(
+        Block::SearchResult {
+            source,
+            title,
+            content,
+            citations,
+            ..
+        } => ContentBlock {
+            search_result: Some(search_result(
+                (source, title, content),
+                citations.as_ref(),
                 param,
-                "search_result blocks are supported for Claude models only",
-            ));
-        }
+            )?),
+            ..ContentBlock::default()
+        },
         Block::ToolUse {
             id, name, input, ..
         } => {
@@ -365,6 +403,42 @@ fn block_to_converse(
             redacted_content: Some(data),
         }),
     }))
+}
+
+/// A `search_result` block (`source`, `title`, `content`, `citations`) as Converse's
+/// `searchResult`.
+fn search_result(
+    (source, title, content): (String, String, Vec<TextBlock>),
+    citations: Option<&Value>,
+    param: &str,
+) -> Result<SearchResultBlock, TranslateError> {
+    Ok(SearchResultBlock {
+        source,
+        title,
+        content: content
+            .into_iter()
+            .map(|b| TextContent { text: b.text })
+            .collect(),
+        citations: citations_config(citations, param)?,
+    })
+}
+
+/// `citations: {"enabled": bool}` of a document or a search result.
+fn citations_config(
+    citations: Option<&Value>,
+    param: &str,
+) -> Result<Option<CitationsConfig>, TranslateError> {
+    let Some(citations) = citations.filter(|c| !c.is_null()) else {
+        return Ok(None);
+    };
+    match citations.get("enabled") {
+        None => Ok(None),
+        Some(Value::Bool(enabled)) => Ok(Some(CitationsConfig { enabled: *enabled })),
+        Some(_) => Err(TranslateError::invalid(
+            format!("{param}.citations.enabled"),
+            "citations.enabled must be a boolean",
+        )),
+    }
 }
 
 fn reasoning(block: ReasoningContentBlock) -> ContentBlock {
@@ -430,6 +504,8 @@ fn document(
         format: Some(format.to_owned()),
         name,
         source: Source { bytes: Some(bytes) },
+        context: None,
+        citations: None,
     })
 }
 
@@ -453,10 +529,24 @@ fn tool_result_content(
                         image: Some(image(source, &format!("{param}.content[{k}]"))?),
                         ..ToolResultContent::default()
                     }),
+                    Block::SearchResult {
+                        source,
+                        title,
+                        content,
+                        citations,
+                        ..
+                    } => out.push(ToolResultContent {
+                        search_result: Some(search_result(
+                            (source, title, content),
+                            citations.as_ref(),
+                            &format!("{param}.content[{k}]"),
+                        )?),
+                        ..ToolResultContent::default()
+                    }),
                     _ => {
                         return Err(TranslateError::unsupported(
                             format!("{param}.content[{k}]"),
-                            "tool results may hold text and images for this model",
+                            "tool results may hold text, images and search results for this model",
                         ));
                     }
                 }
@@ -631,6 +721,69 @@ mod tests {
             ])
         );
         assert!(converse.get("toolConfig").is_none());
+    }
+
+    #[test]
+    fn citations_search_results_and_the_user_id_reach_converse() {
+        let converse = translate(
+            "amazon.nova-pro-v1:0",
+            json!({"model": "m", "max_tokens": 5,
+                   "metadata": {"user_id": "user 42 <alice@example.com>"},
+                   "tool_choice": {"type": "auto", "disable_parallel_tool_use": true},
+                   "tools": [{"name": "f", "input_schema": {"type": "object"}}],
+                   "messages": [{"role": "user", "content": [
+                {"type": "document", "title": "Facts", "context": "From the atlas",
+                 "citations": {"enabled": true},
+                 "source": {"type": "text", "media_type": "text/plain", "data": "Paris is in France."}},
+                {"type": "search_result", "source": "https://example.com/p", "title": "Page",
+                 "content": [{"type": "text", "text": "Lyon is in France."}],
+                 "citations": {"enabled": false}},
+                {"type": "text", "text": "Where is Paris?"}]}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            converse["messages"][0]["content"],
+            json!([
+                {"document": {"format": "txt", "name": "Facts", "source": {"bytes": "UGFyaXMgaXMgaW4gRnJhbmNlLg=="},
+                              "context": "From the atlas", "citations": {"enabled": true}}},
+                {"searchResult": {"source": "https://example.com/p", "title": "Page",
+                                  "content": [{"text": "Lyon is in France."}], "citations": {"enabled": false}}},
+                {"text": "Where is Paris?"}
+            ])
+        );
+        assert_eq!(
+            converse["requestMetadata"],
+            json!({"user_id": "user 42 _alice@example.com_"})
+        );
+        assert_eq!(converse["toolConfig"]["toolChoice"], json!({"auto": {}}));
+        let converse = translate(
+            "amazon.nova-pro-v1:0",
+            json!({"model": "m", "max_tokens": 5, "messages": [
+                {"role": "user", "content": "Search"},
+                {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "search", "input": {}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [
+                    {"type": "search_result", "source": "s", "title": "T", "content": [{"type": "text", "text": "x"}]}]}]}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            converse["messages"][2]["content"][0]["toolResult"]["content"],
+            json!([{"searchResult": {"source": "s", "title": "T", "content": [{"text": "x"}]}}])
+        );
+        let long = "x".repeat(300);
+        let request = json!({"model": "m", "max_tokens": 5, "metadata": {"user_id": long},
+                             "messages": [{"role": "user", "content": "hi"}]});
+        let converse = translate("amazon.nova-lite-v1:0", request).unwrap();
+        assert_eq!(
+            converse["requestMetadata"]["user_id"]
+                .as_str()
+                .unwrap()
+                .len(),
+            256
+        );
+        let request = json!({"model": "m", "max_tokens": 5, "metadata": {"user_id": ""},
+                             "messages": [{"role": "user", "content": "hi"}]});
+        let converse = translate("amazon.nova-lite-v1:0", request).unwrap();
+        assert!(converse.get("requestMetadata").is_none());
     }
 
     #[test]
