@@ -1032,8 +1032,20 @@ fn converse_request(
     } else {
         Operation::Converse
     };
+    bedrock_request(config, extensions, &model.path(operation), stream, body)
+}
+
+/// A POST of the JSON `body` to the Bedrock `path` (a streamed answer when `stream`), carrying
+/// the client request's extensions to the layers below.
+pub(crate) fn bedrock_request(
+    config: &TranslateConfig,
+    extensions: http::Extensions,
+    path: &str,
+    stream: bool,
+    body: Bytes,
+) -> Request<Full<Bytes>> {
     let endpoint = config.endpoint_for(&extensions);
-    let mut upstream = Request::post(endpoint.uri(&model.path(operation)))
+    let mut upstream = Request::post(endpoint.uri(path))
         .header(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

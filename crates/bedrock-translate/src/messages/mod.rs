@@ -27,7 +27,7 @@ pub mod to_converse;
 
 use anthropic_types::{CountTokensRequest, CountTokensResponse, MessagesRequest};
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::Full;
 use serde_json::Value;
@@ -38,8 +38,8 @@ use crate::converse::ConverseResponse;
 use crate::error::{ApiError, TranslateError};
 use crate::guardrail::{Guardrail, guardrail_config};
 use crate::layer::{
-    Error, FrontDoor, ResolvedModel, TranslateConfig, accept, bedrock_error, json_response,
-    read_answer, read_post, requested_model, stream_response,
+    Error, FrontDoor, ResolvedModel, TranslateConfig, bedrock_error, bedrock_request,
+    json_response, read_answer, read_post, requested_model, stream_response,
 };
 use crate::model_id::{ModelId, Operation};
 use crate::request::ConverseOptions;
@@ -86,17 +86,8 @@ where
     S: Service<Request<Full<Bytes>>, Response = Response<RB>>,
     S::Error: Into<BoxError>,
 {
-    let endpoint = config.endpoint_for(&extensions);
-    let mut upstream = Request::post(endpoint.uri(path))
-        .header(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )
-        .header(header::ACCEPT, accept(stream))
-        .body(Full::new(body))
-        .expect("a validated URI and static headers make a valid request");
+    let mut upstream = bedrock_request(config, extensions, path, stream, body);
     upstream.headers_mut().extend(headers);
-    *upstream.extensions_mut() = extensions;
     tracing::debug!(path, stream, "calling Bedrock");
     inner
         .call(upstream)
