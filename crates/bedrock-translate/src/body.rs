@@ -414,6 +414,14 @@ fn stream_exception(exception_type: &str, payload: &[u8]) -> ApiError {
     ApiError::from_bedrock(StatusCode::BAD_GATEWAY, Some(&code), payload)
 }
 
+/// One event's JSON payload, or the 502 of a malformed stream naming the event.
+pub fn parse_event<'a, T: serde::Deserialize<'a>>(
+    event_type: &str,
+    payload: &'a [u8],
+) -> Result<T, ApiError> {
+    serde_json::from_slice(payload).map_err(|e| malformed(&format!("bad {event_type} event: {e}")))
+}
+
 /// A malformed event stream from Bedrock: a 502 saying what was wrong.
 pub fn malformed(detail: &str) -> ApiError {
     ApiError::server(

@@ -55,7 +55,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::body::{SseTranslator, cut_short, malformed, write_sse};
+use crate::body::{SseTranslator, cut_short, malformed, parse_event, write_sse};
 use crate::converse::{Citation, CitationsContentBlock, ConverseResponse, TokenUsage};
 use crate::error::ApiError;
 use crate::messages::error::write_error_event;
@@ -512,10 +512,6 @@ fn reasoning_delta(reasoning: ReasoningDelta) -> (ResponseBlock, Option<Delta>) 
     }
 }
 
-fn parse<'a, T: Deserialize<'a>>(event_type: &str, payload: &'a [u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(payload).map_err(|e| malformed(&format!("bad {event_type} event: {e}")))
-}
-
 impl SseTranslator for MessagesEvents {
     fn on_event(
         &mut self,
@@ -525,15 +521,15 @@ impl SseTranslator for MessagesEvents {
     ) -> Result<(), ApiError> {
         match event_type {
             "messageStart" => self.message_start(out),
-            "contentBlockStart" => self.on_start(parse(event_type, payload)?, out),
-            "contentBlockDelta" => self.on_delta(parse(event_type, payload)?, out)?,
-            "contentBlockStop" => self.on_stop(parse(event_type, payload)?, out),
+            "contentBlockStart" => self.on_start(parse_event(event_type, payload)?, out),
+            "contentBlockDelta" => self.on_delta(parse_event(event_type, payload)?, out)?,
+            "contentBlockStop" => self.on_stop(parse_event(event_type, payload)?, out),
             "messageStop" => {
-                let stop: MessageStop = parse(event_type, payload)?;
+                let stop: MessageStop = parse_event(event_type, payload)?;
                 self.stop_reason = Some(stop_reason(&stop.stop_reason)?);
             }
             "metadata" => {
-                let metadata: Metadata = parse(event_type, payload)?;
+                let metadata: Metadata = parse_event(event_type, payload)?;
                 self.usage = metadata.usage.as_ref().map(usage);
                 if self.stop_reason.is_some() && !self.finished {
                     self.finish(out);

@@ -55,7 +55,7 @@ use super::response::{
     message_item, reasoning_item, record, shown,
 };
 use super::{ResponseSink, StoredResponse};
-use crate::body::{SseTranslator, cut_short, malformed, write_sse};
+use crate::body::{SseTranslator, cut_short, parse_event, write_sse};
 use crate::converse::{Citation, TokenUsage};
 use crate::error::ApiError;
 use crate::request::JSON_OUTPUT_TOOL;
@@ -546,13 +546,6 @@ fn added_item(id: &str, open: &Open) -> OutputItem {
     }
 }
 
-fn parse<'a, T: serde::Deserialize<'a>>(
-    event_type: &str,
-    payload: &'a [u8],
-) -> Result<T, ApiError> {
-    serde_json::from_slice(payload).map_err(|e| malformed(&format!("bad {event_type} event: {e}")))
-}
-
 impl SseTranslator for ResponsesEvents {
     fn on_event(
         &mut self,
@@ -562,22 +555,22 @@ impl SseTranslator for ResponsesEvents {
     ) -> Result<(), ApiError> {
         self.start(out);
         match event_type {
-            "contentBlockStart" => self.on_start(parse(event_type, payload)?, out),
-            "contentBlockDelta" => self.on_delta(parse(event_type, payload)?, out),
+            "contentBlockStart" => self.on_start(parse_event(event_type, payload)?, out),
+            "contentBlockDelta" => self.on_delta(parse_event(event_type, payload)?, out),
             "contentBlockStop" => {
-                let stop: BlockStop = parse(event_type, payload)?;
+                let stop: BlockStop = parse_event(event_type, payload)?;
                 let block = stop.content_block_index;
                 if self.position(block).is_some() && !self.stopped.contains(&block) {
                     self.stopped.push(block);
                 }
             }
             "messageStop" => {
-                let stop: MessageStop = parse(event_type, payload)?;
+                let stop: MessageStop = parse_event(event_type, payload)?;
                 self.stop_reason = Some(stop.stop_reason);
                 self.close_all(out);
             }
             "metadata" => {
-                let metadata: Metadata = parse(event_type, payload)?;
+                let metadata: Metadata = parse_event(event_type, payload)?;
                 self.usage = metadata.usage.or(self.usage);
             }
             _ => {}
