@@ -52,7 +52,11 @@ fuzz_target!(|data: &[u8]| {
         .filter(|m| !is_claude(m))
         .unwrap_or_else(|| ModelId::parse("amazon.nova-pro-v1:0").unwrap());
     let _ = count_tokens_converse(data, &model);
-    let caching = [PromptCaching::Off, PromptCaching::Explicit, PromptCaching::Auto];
+    let caching = [
+        PromptCaching::Off,
+        PromptCaching::Explicit,
+        PromptCaching::Auto,
+    ];
     let options = ConverseOptions::default().with_prompt_caching(caching[data.len() % 3]);
     if let Ok(converse) = messages_to_converse(request, &model, &options) {
         check(&converse);

@@ -21,7 +21,11 @@ fuzz_target!(|data: &[u8]| {
         .as_deref()
         .and_then(|m| ModelId::parse(m).ok())
         .unwrap_or_else(|| ModelId::parse("anthropic.claude-3-haiku-20240307-v1:0").unwrap());
-    let caching = [PromptCaching::Off, PromptCaching::Explicit, PromptCaching::Auto];
+    let caching = [
+        PromptCaching::Off,
+        PromptCaching::Explicit,
+        PromptCaching::Auto,
+    ];
     let options = ConverseOptions::default().with_prompt_caching(caching[data.len() % 3]);
     let inputs = Inputs {
         model: &model,

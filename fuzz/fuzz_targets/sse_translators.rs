@@ -47,8 +47,7 @@ fuzz_target!(|data: &[u8]| {
 
     // Responses.
     let model = ModelId::parse("anthropic.claude-3-haiku-20240307-v1:0").unwrap();
-    let request: CreateResponse =
-        serde_json::from_str(r#"{"model":"m","input":"hi"}"#).unwrap();
+    let request: CreateResponse = serde_json::from_str(r#"{"model":"m","input":"hi"}"#).unwrap();
     let inputs = Inputs {
         model: &model,
         previous: None,
@@ -97,7 +96,12 @@ fuzz_target!(|data: &[u8]| {
         records.iter().map(|(k, p)| match k % 4 {
             0 | 1 => {
                 let bytes = base64::engine::general_purpose::STANDARD.encode(p);
-                ("chunk", serde_json::json!({ "bytes": bytes }).to_string().into_bytes())
+                (
+                    "chunk",
+                    serde_json::json!({ "bytes": bytes })
+                        .to_string()
+                        .into_bytes(),
+                )
             }
             2 => ("chunk", p.to_vec()),
             _ => ("unknown", p.to_vec()),
@@ -135,13 +139,18 @@ fn parse_sse(out: &[u8]) -> Vec<(String, serde_json::Value)> {
     if text.is_empty() {
         return Vec::new();
     }
-    let body = text.strip_suffix("\n\n").expect("SSE ends with a blank line");
+    let body = text
+        .strip_suffix("\n\n")
+        .expect("SSE ends with a blank line");
     body.split("\n\n")
         .map(|event| {
             let mut lines = event.split('\n');
             let name = lines.next().unwrap().strip_prefix("event: ").unwrap();
             let data = lines.next().unwrap().strip_prefix("data: ").unwrap();
-            assert!(lines.next().is_none(), "one event line and one data line: {event:?}");
+            assert!(
+                lines.next().is_none(),
+                "one event line and one data line: {event:?}"
+            );
             assert!(!name.is_empty() && !name.contains('\r'));
             let json: serde_json::Value = serde_json::from_str(data).unwrap();
             (name.to_owned(), json)
