@@ -333,6 +333,9 @@ impl ChunkEvents {
             #[serde(default)]
             usage: Option<UsageFields>,
         }
+        // serde_json skips the strings it ignores without checking their UTF-8, and the event
+        // is passed on verbatim: bytes that are not UTF-8 would reach the client's stream.
+        std::str::from_utf8(json).map_err(|e| malformed(&format!("bad Anthropic event: {e}")))?;
         let head: Head = serde_json::from_slice(json)
             .map_err(|e| malformed(&format!("bad Anthropic event: {e}")))?;
         if head.kind.is_empty()
@@ -444,6 +447,18 @@ mod tests {
             std::str::from_utf8(&call.body).unwrap(),
             r#"{"temperature":0.70,"messages":[{"role":"user","content":"hi"}],"anthropic_beta":["a","interleaved-thinking-2025-05-14","effort-2025-11-24"],"max_tokens":5,"anthropic_version":"bedrock-2023-05-31"}"#
         );
+    }
+
+    #[test]
+    fn chunk_events_that_are_not_utf8_are_refused_not_passed_on() {
+        // Found by the sse_translators fuzz target: the ignored `text` was copied out verbatim.
+        let json = b"{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\xff\"}}";
+        let bytes = base64::engine::general_purpose::STANDARD.encode(json);
+        let payload = json!({ "bytes": bytes }).to_string().into_bytes();
+        let mut translator = ChunkEvents::new("m");
+        let mut out = BytesMut::new();
+        assert!(translator.on_event("chunk", &payload, &mut out).is_err());
+        assert!(out.is_empty());
     }
 
     #[test]
