@@ -43,6 +43,10 @@ pub struct Answer {
     pub cache_read_tokens: u64,
     /// Input words written to the prompt cache (those before the last cache point).
     pub cache_write_tokens: u64,
+    /// The citations supporting the answer's text (Converse `Citation`s): the answer's one
+    /// text block is then a `citationsContent` block, streamed as its text deltas and then
+    /// one `citation` delta per citation (see [`citations`]).
+    pub citations: Vec<Value>,
 }
 
 const BLOCK_KINDS: &[&str] = &[
@@ -564,6 +568,7 @@ pub fn answer(body: &Value) -> Answer {
             input_tokens: input_words(body),
             cache_read_tokens: 0,
             cache_write_tokens: 0,
+            citations: Vec::new(),
         };
     }
     if body
@@ -587,6 +592,7 @@ pub fn answer(body: &Value) -> Answer {
         .is_some_and(|m| last_user_text(m).contains("[mock:parallel_tools]"));
     let mut stop_reason = "end_turn";
     let mut stop_sequence = None;
+    let mut cited = Vec::new();
     if !tool_results.is_empty() && !any_tool {
         let contents: Vec<&Value> = tool_results
             .iter()
@@ -653,6 +659,7 @@ pub fn answer(body: &Value) -> Answer {
         stop_reason = reason;
         stop_sequence = sequence;
         blocks.push(Block::Text(text));
+        cited = citations(body);
     }
     let output_tokens = blocks
         .iter()
@@ -675,7 +682,74 @@ pub fn answer(body: &Value) -> Answer {
         output_tokens,
         cache_read_tokens,
         cache_write_tokens,
+        citations: cited,
     }
+}
+
+/// The directive that adds a `web` citation to an echo.
+pub const WEB_CITATION_DIRECTIVE: &str = "[mock:web_citation]";
+
+/// How many characters of a document a citation quotes, at most.
+const QUOTE_CHARS: usize = 80;
+
+/// The citations of an echo, as Bedrock writes them (botocore's `Citation`): one per document
+/// of the request with `citations: {enabled: true}`, `title` its name, `sourceContent` its
+/// first characters (at most [`QUOTE_CHARS`], its bytes read as UTF-8) and `location`
+/// `documentChar{documentIndex, start: 0, end}` (`documentIndex` counting every document of
+/// the request, in order, from 0); then, with [`WEB_CITATION_DIRECTIVE`] in the last user
+/// text, a `web` location.
+pub fn citations(body: &Value) -> Vec<Value> {
+    let documents = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("content").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|b| b.get("document"));
+    let mut cited = Vec::new();
+    for (index, document) in documents.enumerate() {
+        if document
+            .pointer("/citations/enabled")
+            .and_then(Value::as_bool)
+            != Some(true)
+        {
+            continue;
+        }
+        let text = document
+            .pointer("/source/bytes")
+            .and_then(Value::as_str)
+            .and_then(|b| {
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok()
+            })
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .or_else(|| {
+                document
+                    .pointer("/source/text")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        let quote: String = text.chars().take(QUOTE_CHARS).collect();
+        let end = quote.chars().count();
+        let name = document.get("name").and_then(Value::as_str).unwrap_or("");
+        cited.push(json!({
+            "title": name,
+            "sourceContent": [{"text": quote}],
+            "location": {"documentChar": {"documentIndex": index, "start": 0, "end": end}}
+        }));
+    }
+    if body
+        .get("messages")
+        .is_some_and(|m| last_user_text(m).contains(WEB_CITATION_DIRECTIVE))
+    {
+        cited.push(json!({
+            "title": "Mock web result",
+            "sourceContent": [{"text": "The mock's web page."}],
+            "location": {"web": {"url": "https://example.com/mock", "domain": "example.com"}}
+        }));
+    }
+    cited
 }
 
 /// The names of the tools the conversation's assistant turns called.
@@ -842,6 +916,8 @@ pub fn converse_json(answer: &Answer) -> Value {
         .iter()
         .map(|block| match block {
             Block::Reasoning(text) => json!({"reasoningContent": {"reasoningText": {"text": text, "signature": "mock-signature"}}}),
+            Block::Text(text) if !answer.citations.is_empty() => json!({"citationsContent": {
+                "content": [{ "text": text }], "citations": answer.citations}}),
             Block::Text(text) => json!({ "text": text }),
             Block::ToolUse { id, name, input } => json!({"toolUse": {"toolUseId": id, "name": name, "input": input}}),
         })
@@ -885,6 +961,12 @@ pub fn stream_events(answer: &Answer) -> Vec<(&'static str, Value)> {
                         json!({"contentBlockIndex": index, "delta": {"text": piece}}),
                     ));
                 }
+                for citation in &answer.citations {
+                    events.push((
+                        "contentBlockDelta",
+                        json!({"contentBlockIndex": index, "delta": {"citation": citation}}),
+                    ));
+                }
             }
             Block::ToolUse { id, name, input } => {
                 events.push(("contentBlockStart", json!({"contentBlockIndex": index, "start": {"toolUse": {"toolUseId": id, "name": name}}})));
@@ -919,6 +1001,7 @@ pub fn benchmark_answer(n: usize) -> Answer {
         output_tokens: n as u64,
         cache_read_tokens: 0,
         cache_write_tokens: 0,
+        citations: Vec::new(),
     }
 }
 
@@ -1256,6 +1339,53 @@ mod tests {
             };
             assert!(message.contains(needle), "{message:?} lacks {needle:?}");
         }
+    }
+
+    #[test]
+    fn cited_documents_and_the_web_directive_make_citations() {
+        // "Paris is in France." as base64.
+        let cited = |name: &str, enabled: bool| {
+            json!({"document": {"format": "txt", "name": name,
+            "source": {"bytes": "UGFyaXMgaXMgaW4gRnJhbmNlLg=="}, "citations": {"enabled": enabled}}})
+        };
+        let body = json!({"messages": [{"role": "user", "content": [
+            {"text": "Where? [mock:web_citation]"}, cited("off", false), cited("atlas", true)]}]});
+        assert!(validate(&body).is_ok());
+        let a = answer(&body);
+        let document = json!({"title": "atlas", "sourceContent": [{"text": "Paris is in France."}],
+            "location": {"documentChar": {"documentIndex": 1, "start": 0, "end": 19}}});
+        assert_eq!(a.citations.len(), 2);
+        assert_eq!(a.citations[0], document);
+        assert_eq!(
+            a.citations[1]["location"]["web"],
+            json!({"url": "https://example.com/mock", "domain": "example.com"})
+        );
+        let content = &converse_json(&a)["output"]["message"]["content"];
+        let Block::Text(text) = &a.blocks[0] else {
+            panic!("{a:?}")
+        };
+        assert_eq!(
+            content,
+            &json!([{"citationsContent": {"content": [{"text": text}], "citations": a.citations}}])
+        );
+        let events = stream_events(&a);
+        let deltas: Vec<&Value> = events
+            .iter()
+            .filter_map(|(_, p)| p.pointer("/delta/citation"))
+            .collect();
+        assert_eq!(deltas, [&a.citations[0], &a.citations[1]]);
+        let stop = events
+            .iter()
+            .position(|(kind, _)| *kind == "contentBlockStop")
+            .unwrap();
+        assert_eq!(events[stop - 1].1["contentBlockIndex"], 0);
+        assert!(events[stop - 1].1.pointer("/delta/citation").is_some());
+        // Without a cited document or the directive: plain text.
+        let plain = answer(
+            &json!({"messages": [{"role": "user", "content": [{"text": "x"}, cited("off", false)]}]}),
+        );
+        assert!(plain.citations.is_empty());
+        assert!(converse_json(&plain)["output"]["message"]["content"][0]["text"].is_string());
     }
 
     #[test]

@@ -52,7 +52,21 @@
 //! `[mock:drop_connection]`, `[mock:pad_answer=30000000]`, `[mock:truncate_body]`. One directive
 //! shapes the answer instead: `[mock:parallel_tools]`, with `toolChoice: {any: {}}`, calls every
 //! declared tool in one answer (otherwise `any` calls the first tool the conversation has not
-//! called yet, without text, as a model made to call a tool does).
+//! called yet, without text, as a model made to call a tool does). `[mock:web_citation]` adds a
+//! `web` citation to the echo (below).
+//!
+//! # Citations
+//!
+//! As Bedrock does when a `document` block has `citations: {"enabled": true}`, the echo cites
+//! each such document ([`answer::citations`]): Converse answers one `citationsContent` block
+//! `{"content":[{"text":<echo>}],"citations":[…]}` instead of the `text` block, and
+//! ConverseStream sends the text deltas, then one `{"citation":{…}}` delta per citation on the
+//! text's `contentBlockIndex`, then its `contentBlockStop`. A citation is
+//! `{"title":<document name>,"sourceContent":[{"text":<the document's first 80 characters>}],
+//! "location":{"documentChar":{"documentIndex":<i>,"start":0,"end":<characters quoted>}}}`
+//! (`documentIndex` counts every document of the request, from 0); `[mock:web_citation]` adds
+//! `{"title":"Mock web result","sourceContent":[{"text":"The mock's web page."}],
+//! "location":{"web":{"url":"https://example.com/mock","domain":"example.com"}}}`.
 //!
 //! # Operations
 //!
