@@ -773,3 +773,57 @@ async fn documents_with_citations_and_search_results_reach_converse() {
                "content": [{"text": "Lyon is in France."}], "citations": {"enabled": true}})
     );
 }
+
+#[tokio::test]
+async fn converse_citations_are_text_citations_and_citations_deltas() {
+    let mock = Mock::start();
+    let gateway = start(&mock, &[]);
+    let request = json!({"model": "amazon.nova-lite-v1:0", "max_tokens": 100,
+        "messages": [{"role": "user", "content": [
+            {"type": "document", "title": "Facts", "citations": {"enabled": true},
+             "source": {"type": "text", "media_type": "text/plain", "data": "Paris is in France."}},
+            {"type": "text", "text": "Where is Paris? [mock:web_citation]"}]}]});
+    let (status, _, body) = post(&gateway, "/v1/messages", &keyed(), &request).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let message = json_of(&body);
+    let citations = json!([
+        {"type": "char_location", "cited_text": "Paris is in France.", "document_index": 0,
+         "document_title": "Facts", "start_char_index": 0, "end_char_index": 19},
+        {"type": "web_search_result_location", "cited_text": "The mock's web page.",
+         "url": "https://example.com/mock", "title": "Mock web result", "encrypted_index": ""}]);
+    assert_eq!(message["content"].as_array().unwrap().len(), 1, "{message}");
+    assert_eq!(message["content"][0]["type"], "text");
+    assert_eq!(
+        message["content"][0]["text"],
+        "You said: [document txt 'Facts' 19 bytes] Where is Paris?"
+    );
+    assert_eq!(message["content"][0]["citations"], citations, "{message}");
+
+    let mut streamed = request.clone();
+    streamed["stream"] = json!(true);
+    let (status, _, body) = post(&gateway, "/v1/messages", &keyed(), &streamed).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let events = events(&body);
+    let deltas: Vec<&Value> = events
+        .iter()
+        .filter(|(name, data)| {
+            name == "content_block_delta" && data["delta"]["type"] == "citations_delta"
+        })
+        .map(|(_, data)| data)
+        .collect();
+    assert_eq!(deltas.len(), 2, "{events:?}");
+    for (i, delta) in deltas.iter().enumerate() {
+        assert_eq!(delta["index"], 0);
+        assert_eq!(delta["delta"]["citation"], citations[i]);
+    }
+    let text: String = events
+        .iter()
+        .filter_map(|(_, data)| data["delta"]["text"].as_str())
+        .collect();
+    assert_eq!(text, message["content"][0]["text"].as_str().unwrap());
+    let stop = events
+        .iter()
+        .position(|(name, _)| name == "content_block_stop")
+        .unwrap();
+    assert_eq!(events[stop - 1].1["delta"]["type"], "citations_delta");
+}

@@ -434,3 +434,94 @@ async fn chat_path_errors_name_the_responses_field() {
     }
     assert!(mock.requests().await.is_empty());
 }
+
+/// "Paris is in France." as base64.
+const ATLAS: &str = "UGFyaXMgaXMgaW4gRnJhbmNlLg==";
+
+#[tokio::test]
+async fn a_cited_file_is_annotated_whole_and_streamed() {
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let input = json!([{"role": "user", "content": [
+        {"type": "input_text", "text": "Where is Paris? [mock:web_citation]"},
+        {"type": "input_file", "filename": "atlas.txt", "citations": {"enabled": true},
+         "file_data": format!("data:text/plain;base64,{ATLAS}")}]}]);
+    let body = json!({"model": HAIKU, "input": input, "store": false});
+    let (status, response) = create(&gateway, &body).await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    let sent = last_sent(&mock).await;
+    assert_eq!(
+        sent["messages"][0]["content"][1]["document"]["citations"],
+        json!({"enabled": true})
+    );
+    let text = output_text(&response);
+    assert_eq!(
+        text,
+        "You said: Where is Paris? [document txt 'atlas' 19 bytes]"
+    );
+    let len = text.chars().count();
+    let annotations = json!([
+        {"type": "file_citation", "file_id": "atlas", "filename": "atlas", "index": len},
+        {"type": "url_citation", "url": "https://example.com/mock", "title": "Mock web result",
+         "start_index": 0, "end_index": len}]);
+    assert_eq!(
+        response["output"][0]["content"][0]["annotations"], annotations,
+        "{response}"
+    );
+
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    let events = stream(&gateway, &streamed).await;
+    let added: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "response.output_text.annotation.added")
+        .collect();
+    assert_eq!(added.len(), 2, "{events:?}");
+    for (i, event) in added.iter().enumerate() {
+        assert_eq!(event["annotation_index"], i);
+        assert_eq!(event["annotation"], annotations[i]);
+        assert_eq!(
+            (
+                event["output_index"].clone(),
+                event["content_index"].clone()
+            ),
+            (json!(0), json!(0))
+        );
+    }
+    let done = events
+        .iter()
+        .find(|e| e["type"] == "response.content_part.done")
+        .unwrap();
+    assert_eq!(done["part"]["annotations"], annotations);
+    let completed = events.last().unwrap();
+    assert_eq!(completed["type"], "response.completed");
+    assert_eq!(
+        completed["response"]["output"][0]["content"][0]["annotations"],
+        annotations
+    );
+
+    // Without `citations`, the document goes without, and nothing is annotated.
+    let mut plain = input.clone();
+    plain[0]["content"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("citations");
+    plain[0]["content"][0]["text"] = json!("Where is Paris?");
+    let (status, response) = create(
+        &gateway,
+        &json!({"model": HAIKU, "input": plain, "store": false}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    assert_eq!(
+        response["output"][0]["content"][0]["annotations"],
+        json!([])
+    );
+    let sent = last_sent(&mock).await;
+    assert!(
+        sent["messages"][0]["content"][1]["document"]
+            .get("citations")
+            .is_none(),
+        "{sent}"
+    );
+}

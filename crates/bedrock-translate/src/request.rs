@@ -58,10 +58,10 @@ use sha2::{Digest as _, Sha256};
 
 use crate::catalog::{supports_prompt_caching, supports_tool_cache_points};
 use crate::converse::{
-    CachePointBlock, ContentBlock, ConverseRequest, DocumentBlock, DocumentSource, Empty,
-    ImageBlock, ImageSource, InferenceConfig, Message, Role, SpecificTool, SystemContentBlock,
-    ToolChoice, ToolConfig, ToolEntry, ToolInputSchema, ToolResultBlock, ToolResultContent,
-    ToolSpec, ToolUseBlock,
+    CachePointBlock, CitationsConfig, ContentBlock, ConverseRequest, DocumentBlock, DocumentSource,
+    Empty, ImageBlock, ImageSource, InferenceConfig, Message, Role, SpecificTool,
+    SystemContentBlock, ToolChoice, ToolConfig, ToolEntry, ToolInputSchema, ToolResultBlock,
+    ToolResultContent, ToolSpec, ToolUseBlock,
 };
 use crate::error::TranslateError;
 use crate::model_id::ModelId;
@@ -1040,6 +1040,7 @@ impl Documents {
                 ),
             ));
         }
+        let citations = citations_config(file.get("citations"), &format!("{param}.file"))?;
         let name = self.unique_name(&document_name(filename));
         Ok(DocumentBlock {
             format: Some(format.to_owned()),
@@ -1048,7 +1049,7 @@ impl Documents {
                 bytes: Some(data.to_owned()),
             },
             context: None,
-            citations: None,
+            citations,
         })
     }
 
@@ -1062,6 +1063,25 @@ impl Documents {
         }
         self.names.insert(name.clone());
         name
+    }
+}
+
+/// `citations: {"enabled": bool}` of a document or a search result (`param` names its
+/// holder).
+pub(crate) fn citations_config(
+    citations: Option<&Value>,
+    param: &str,
+) -> Result<Option<CitationsConfig>, TranslateError> {
+    let Some(citations) = citations.filter(|c| !c.is_null()) else {
+        return Ok(None);
+    };
+    match citations.get("enabled") {
+        None => Ok(None),
+        Some(Value::Bool(enabled)) => Ok(Some(CitationsConfig { enabled: *enabled })),
+        Some(_) => Err(TranslateError::invalid(
+            format!("{param}.citations.enabled"),
+            "citations.enabled must be a boolean",
+        )),
     }
 }
 

@@ -241,6 +241,10 @@ pub enum ContentPart {
         /// The file name.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         filename: Option<String>,
+        /// `{"enabled": true}`: the model may cite the file (Bedrock's document citations; a
+        /// gateway extension, not OpenAI's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        citations: Option<Value>,
         /// Cache the prompt up to here.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         prompt_cache_breakpoint: Option<CacheBreakpoint>,

@@ -53,17 +53,17 @@ use serde_json::{Value, json};
 
 use crate::catalog::{supports_prompt_caching, supports_tool_cache_points};
 use crate::converse::{
-    CachePointBlock, CitationsConfig, ContentBlock, ConverseRequest, DocumentBlock,
-    DocumentSource as Source, Empty, ImageBlock, ImageSource as ImageBytes, InferenceConfig,
-    Message, ReasoningContentBlock, ReasoningText, Role, SearchResultBlock, SpecificTool,
-    SystemContentBlock, TextContent, ToolChoice, ToolConfig, ToolEntry, ToolInputSchema,
-    ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
+    CachePointBlock, ContentBlock, ConverseRequest, DocumentBlock, DocumentSource as Source, Empty,
+    ImageBlock, ImageSource as ImageBytes, InferenceConfig, Message, ReasoningContentBlock,
+    ReasoningText, Role, SearchResultBlock, SpecificTool, SystemContentBlock, TextContent,
+    ToolChoice, ToolConfig, ToolEntry, ToolInputSchema, ToolResultBlock, ToolResultContent,
+    ToolSpec, ToolUseBlock,
 };
 use crate::error::TranslateError;
 use crate::model_id::ModelId;
 use crate::request::{
     ConverseOptions, PromptCaching, add_tools_named_in_history, bedrock_tool_use_id,
-    check_tool_name, document_name, fold_system_into_first_user_turn,
+    check_tool_name, citations_config, document_name, fold_system_into_first_user_turn,
     supports_native_structured_output, supports_reasoning, supports_system_prompt,
 };
 
@@ -421,24 +421,6 @@ fn search_result(
             .collect(),
         citations: citations_config(citations, param)?,
     })
-}
-
-/// `citations: {"enabled": bool}` of a document or a search result.
-fn citations_config(
-    citations: Option<&Value>,
-    param: &str,
-) -> Result<Option<CitationsConfig>, TranslateError> {
-    let Some(citations) = citations.filter(|c| !c.is_null()) else {
-        return Ok(None);
-    };
-    match citations.get("enabled") {
-        None => Ok(None),
-        Some(Value::Bool(enabled)) => Ok(Some(CitationsConfig { enabled: *enabled })),
-        Some(_) => Err(TranslateError::invalid(
-            format!("{param}.citations.enabled"),
-            "citations.enabled must be a boolean",
-        )),
-    }
 }
 
 fn reasoning(block: ReasoningContentBlock) -> ContentBlock {

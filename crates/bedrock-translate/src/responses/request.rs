@@ -618,10 +618,16 @@ fn chat_part(part: &ContentPart, param: &str) -> Result<chat::ContentPart, Trans
         ContentPart::InputFile {
             file_data: Some(data),
             filename,
+            citations,
             prompt_cache_breakpoint,
             ..
         } => Ok(chat::ContentPart::File {
-            file: json!({ "file_data": data, "filename": filename }),
+            file: match citations {
+                Some(citations) => {
+                    json!({ "file_data": data, "filename": filename, "citations": citations })
+                }
+                None => json!({ "file_data": data, "filename": filename }),
+            },
             cache_control: cache_control(prompt_cache_breakpoint.as_ref()),
         }),
         ContentPart::InputFile { .. } => Err(TranslateError::unsupported(
