@@ -11,6 +11,7 @@ raises on failure, so the script exits non-zero; it prints one line per passing 
 """
 
 import asyncio
+import base64
 import json
 import sys
 import urllib.request
@@ -189,6 +190,36 @@ def agents_sdk():
     check("agents SDK typed final output", isinstance(result.final_output, Echo), result.final_output)
 
 
+def input_tokens():
+    request = dict(model=HAIKU, instructions="Be brief.", input="How many tokens is this?", tools=[WEATHER_TOOL])
+    created = client.responses.create(store=False, **request)
+    counted = client.responses.input_tokens.count(**request)
+    check("responses.input_tokens.count equals the input tokens of the response",
+          counted.object == "response.input_tokens" and counted.input_tokens == created.usage.input_tokens,
+          (counted, created.usage))
+    sent = last_sent()
+    check("input_tokens.count goes to Bedrock's CountTokens with the Converse input",
+          set(sent["input"]["converse"]) == {"messages", "system", "toolConfig"}, sent)
+
+
+def citations():
+    atlas = base64.b64encode(b"Paris is in France.").decode()
+    content = [{"type": "input_text", "text": "Where is Paris? [mock:web_citation]"},
+               {"type": "input_file", "filename": "atlas.txt", "file_data": f"data:text/plain;base64,{atlas}",
+                "citations": {"enabled": True}}]
+    request = dict(model=HAIKU, input=[{"role": "user", "content": content}], store=False)
+    response = client.responses.create(**request)
+    annotations = response.output[0].content[0].annotations
+    check("a cited file's citations are file_citation and url_citation annotations",
+          [a.type for a in annotations] == ["file_citation", "url_citation"]
+          and annotations[0].filename == "atlas" and annotations[1].url == "https://example.com/mock", annotations)
+    with client.responses.stream(**request) as stream:
+        added = [e.annotation for e in stream if e.type == "response.output_text.annotation.added"]
+        final = stream.get_final_response()
+    check("streamed citations are annotation.added events, and in the final response",
+          len(added) == 2 and final.output[0].content[0].annotations == annotations, (added, final))
+
+
 def stored_conversation():
     first = client.responses.create(model=HAIKU, input="Remember me")
     check("responses.retrieve of a stored response", client.responses.retrieve(first.id).id == first.id)
@@ -212,6 +243,10 @@ def stored_conversation():
     with client.responses.stream(model=HAIKU, input="Stream and keep") as stream:
         streamed = stream.get_final_response()
     check("a streamed response is readable once its stream ended", client.responses.retrieve(streamed.id).id == streamed.id)
+    counted = client.responses.input_tokens.count(model=HAIKU, input="Third turn", previous_response_id=second.id)
+    check("input_tokens.count with previous_response_id counts the whole conversation, as create's usage",
+          counted.object == "response.input_tokens" and counted.input_tokens == third.usage.input_tokens,
+          (counted, third.usage))
     client.responses.delete(first.id)
     try:
         client.responses.retrieve(first.id)
@@ -221,6 +256,6 @@ def stored_conversation():
 
 
 for test in (text, function_tool_round_trip, parse, reasoning_round_trip, streamed_text, streamed_tool_call, incomplete,
-             error_params, stored_conversation, agents_sdk):
+             error_params, input_tokens, citations, stored_conversation, agents_sdk):
     test()
 print("openai responses: all checks passed")

@@ -525,3 +525,90 @@ async fn a_cited_file_is_annotated_whole_and_streamed() {
         "{sent}"
     );
 }
+
+/// `POST /v1/responses/input_tokens` with `body`: the status and the JSON answer.
+async fn count(gateway: &Gateway, body: &Value) -> (StatusCode, Value) {
+    let url = format!("{}/v1/responses/input_tokens", gateway.url());
+    let (status, _, bytes) = send(
+        Method::POST,
+        &url,
+        &credential_headers(),
+        Some(body.to_string()),
+    )
+    .await;
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)));
+    (status, json)
+}
+
+/// A response's input tokens, cache reads and writes included.
+fn input_tokens(response: &Value) -> u64 {
+    response["usage"]["input_tokens"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn input_tokens_counts_on_the_foundation_model_and_follows_the_previous_response() {
+    const PROFILE: &str = "us.amazon.nova-lite-v1:0";
+    let mock = Mock::start();
+    let gateway = Gateway::start(&mock, &[], &[]);
+    let body = json!({"model": PROFILE, "instructions": "Be brief.",
+        "input": "How many tokens is this?", "tools": [weather_tool()]});
+    let (status, first) = create(&gateway, &body).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let converse = last_sent(&mock).await;
+
+    let (status, counted) = count(&gateway, &body).await;
+    assert_eq!(status, StatusCode::OK, "{counted}");
+    assert_eq!(
+        counted,
+        json!({"object": "response.input_tokens", "input_tokens": input_tokens(&first)})
+    );
+    let requests = mock.requests().await;
+    let last = requests.last().unwrap();
+    assert_eq!(last["path"], "/model/amazon.nova-lite-v1%3A0/count-tokens");
+    let sent: Value = serde_json::from_str(last["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        sent,
+        json!({"input": {"converse": {"messages": converse["messages"],
+            "system": converse["system"], "toolConfig": converse["toolConfig"]}}})
+    );
+
+    // With `previous_response_id`, the previous conversation counts, as it is sent.
+    let next = json!({"model": PROFILE, "input": "And now, how many?",
+        "previous_response_id": first["id"], "store": false});
+    let (status, counted) = count(&gateway, &next).await;
+    assert_eq!(status, StatusCode::OK, "{counted}");
+    let (status, second) = create(&gateway, &next).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(
+        counted["input_tokens"].as_u64(),
+        Some(input_tokens(&second))
+    );
+    assert!(input_tokens(&second) > input_tokens(&first), "{second}");
+    let requests = mock.requests().await;
+    let counted_body: Value =
+        serde_json::from_str(requests[requests.len() - 2]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        counted_body["input"]["converse"]["messages"],
+        last_sent(&mock).await["messages"]
+    );
+    let (status, error) = count(
+        &gateway,
+        &json!({"model": PROFILE, "input": "x", "previous_response_id": "resp_unknown"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
+
+    // `input_tokens` is a route, not a response id: it is POST only.
+    let url = format!("{}/v1/responses/input_tokens", gateway.url());
+    let (status, _, _) = send(Method::GET, &url, &credential_headers(), None).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    // A Bedrock error is OpenAI's error.
+    let (status, error) = count(
+        &gateway,
+        &json!({"model": PROFILE, "input": "x [mock:error=ThrottlingException]"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{error}");
+    assert!(error["error"]["message"].is_string(), "{error}");
+}

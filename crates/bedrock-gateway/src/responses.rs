@@ -16,6 +16,10 @@
 //! `check` before the request goes on, skipped when the previous response was just loaded);
 //! only `store: false` requests without `previous_response_id` work while it is down.
 //!
+//! `POST /v1/responses/input_tokens` (a token count of a create request's input) gets the
+//! previous response the same way, and neither keeps nor checks anything else: nothing is
+//! stored.
+//!
 //! It answers `GET /v1/responses/{id}` (the stored `response`), `DELETE /v1/responses/{id}`
 //! and `GET /v1/responses/{id}/input_items` (OpenAI's list, query `limit`, `order`, `after`)
 //! itself.
@@ -179,7 +183,11 @@ where
     }
 
     fn call(&mut self, request: Request<Full<Bytes>>) -> Self::Future {
-        if request.extensions().get::<FrontDoor>() != Some(&FrontDoor::Responses) {
+        let door = request.extensions().get::<FrontDoor>().copied();
+        if !matches!(
+            door,
+            Some(FrontDoor::Responses | FrontDoor::ResponsesInputTokens)
+        ) {
             return ResponsesFuture::Passing {
                 inner: self.inner.call(request),
             };
@@ -188,6 +196,9 @@ where
         let inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(&self.shared);
         let stored = async move {
+            if door == Some(FrontDoor::ResponsesInputTokens) {
+                return shared.count(inner, request).await;
+            }
             if request.method() == Method::POST {
                 return shared.create(inner, request).await;
             }
@@ -288,18 +299,8 @@ impl Shared {
             .map_or_else(|e| match e {}, |c| c.to_bytes());
         let peek = Peek::of(&bytes);
         let tenant = tenant(&parts.extensions)?;
-        if let Some(previous) = &peek.previous_response_id {
-            let id = ResponseId::parse(previous).map_err(|e| {
-                ApiError::invalid_request(
-                    format!("invalid 'previous_response_id': {e}"),
-                    Some("previous_response_id"),
-                )
-            })?;
-            let record = self
-                .load(&tenant, &id)
-                .await?
-                .ok_or_else(|| previous_not_found(&id))?;
-            parts.extensions.insert(PreviousResponse(record));
+        if let Some(record) = self.previous(&tenant, &peek).await? {
+            parts.extensions.insert(record);
         } else if peek.store() {
             // A response that could not be kept would be a broken promise: refuse at once
             // while the store is known to be down (the load above has just proved it up).
@@ -323,6 +324,58 @@ impl Shared {
             writes.wait().await;
         }
         Ok(response.map(|body| GatedBody::new(body, writes)))
+    }
+
+    /// `POST /v1/responses/input_tokens`: the previous response in, as for a create; nothing
+    /// kept.
+    async fn count<S, B>(
+        self: Arc<Self>,
+        mut inner: S,
+        request: Request<Full<Bytes>>,
+    ) -> Result<Response<GatedBody<B>>, GatewayError>
+    where
+        S: Service<Request<Full<Bytes>>, Response = Response<B>, Error = GatewayError>,
+        B: Body,
+    {
+        let (mut parts, body) = request.into_parts();
+        let bytes = body
+            .collect()
+            .await
+            .map_or_else(|e| match e {}, |c| c.to_bytes());
+        let peek = Peek::of(&bytes);
+        if peek.previous_response_id.is_some() {
+            let tenant = tenant(&parts.extensions)?;
+            if let Some(record) = self.previous(&tenant, &peek).await? {
+                parts.extensions.insert(record);
+            }
+        }
+        let response = inner
+            .call(Request::from_parts(parts, Full::new(bytes)))
+            .await?;
+        Ok(response.map(|body| GatedBody::new(body, None)))
+    }
+
+    /// The caller's record of the body's `previous_response_id`, if it names one: a 400 for an
+    /// id that cannot be one, a 404 when the caller has none of that id.
+    async fn previous(
+        &self,
+        tenant: &Tenant,
+        peek: &Peek,
+    ) -> Result<Option<PreviousResponse>, GatewayError> {
+        let Some(previous) = &peek.previous_response_id else {
+            return Ok(None);
+        };
+        let id = ResponseId::parse(previous).map_err(|e| {
+            ApiError::invalid_request(
+                format!("invalid 'previous_response_id': {e}"),
+                Some("previous_response_id"),
+            )
+        })?;
+        let record = self
+            .load(tenant, &id)
+            .await?
+            .ok_or_else(|| previous_not_found(&id))?;
+        Ok(Some(PreviousResponse(record)))
     }
 
     /// The sink of one request: each response is written in a task of its own, tracked in
@@ -938,6 +991,46 @@ mod tests {
         assert_eq!(
             answer["previous"], true,
             "the translator got the previous record"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn input_tokens_gets_the_previous_response_and_keeps_nothing() {
+        let down = service(TestStore::down());
+        let store = TestStore::up();
+        let service = service(Arc::clone(&store));
+        call(&service, post(json!({"id_to_use": "resp_1"}), alice()))
+            .await
+            .unwrap();
+        let count = |body: Value, who: Credentials| {
+            let mut request = request(Method::POST, "/v1/responses/input_tokens", body, who);
+            request
+                .extensions_mut()
+                .insert(FrontDoor::ResponsesInputTokens);
+            request
+        };
+        let next = json!({"id_to_use": "resp_c", "previous_response_id": "resp_1"});
+        let (status, answer) = call(&service, count(next.clone(), alice())).await.unwrap();
+        assert_eq!(
+            (status, &answer["previous"]),
+            (StatusCode::OK, &json!(true))
+        );
+        let err = call(&service, get("/v1/responses/resp_c", alice()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, StatusCode::NOT_FOUND, "nothing was kept");
+        let err = call(&service, count(next, mallory())).await.unwrap_err();
+        assert_eq!(err.status, StatusCode::NOT_FOUND, "not mallory's");
+        let unknown = json!({"id_to_use": "resp_d", "previous_response_id": "resp_none"});
+        let err = call(&service, count(unknown, alice())).await.unwrap_err();
+        assert_eq!(err.status, StatusCode::NOT_FOUND);
+        // Nothing to keep: a store that is down does not matter without a previous response.
+        let (status, answer) = call(&down, count(json!({"id_to_use": "resp_e"}), alice()))
+            .await
+            .unwrap();
+        assert_eq!(
+            (status, &answer["previous"]),
+            (StatusCode::OK, &json!(false))
         );
     }
 

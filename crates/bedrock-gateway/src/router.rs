@@ -4,7 +4,7 @@
 //! | route | answered by |
 //! | --- | --- |
 //! | `POST` a front door's path ([`FrontDoor::ALL`]) | the Bedrock pipeline (`stack::bedrock`), with the [`FrontDoor`] as a request extension |
-//! | `GET`/`DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items` | the same pipeline as [`FrontDoor::Responses`]: its response store answers (`responses.rs`) |
+//! | `GET`/`DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items` | the same pipeline as [`FrontDoor::Responses`]: its response store answers (`responses.rs`). `/v1/responses/input_tokens` is a front door's path ([`FrontDoor::ResponsesInputTokens`], `POST` only), never an id |
 //! | `GET /v1/models` | the catalogue and the aliases; with an `anthropic-version` header, in Anthropic's shape and with Anthropic's model names too |
 //! | `GET /v1/models/{id}` | one model of that list, else 404 `model_not_found` |
 //! | `GET /health`, `GET /ready` | liveness; readiness (503 once draining, or while the response store is unreachable) |
@@ -539,6 +539,10 @@ mod tests {
             );
         }
         assert_eq!(route_label("/v1/responses/"), OTHER);
+        assert_eq!(
+            route_label("/v1/responses/input_tokens"),
+            "/v1/responses/input_tokens"
+        );
     }
 
     #[test]
@@ -554,6 +558,14 @@ mod tests {
         assert_eq!(pipeline_door(&Method::GET, "/v1/responses"), None);
         assert_eq!(pipeline_door(&Method::PUT, "/v1/responses/resp_1"), None);
         assert_eq!(pipeline_door(&Method::GET, "/v1/responses/"), None);
+        // `input_tokens` is a route, not a response id.
+        assert_eq!(
+            pipeline_door(&Method::POST, "/v1/responses/input_tokens"),
+            Some(FrontDoor::ResponsesInputTokens)
+        );
+        for method in [Method::GET, Method::DELETE] {
+            assert_eq!(pipeline_door(&method, "/v1/responses/input_tokens"), None);
+        }
         assert_eq!(
             pipeline_door(&Method::POST, "/v1/chat/completions"),
             Some(FrontDoor::ChatCompletions)

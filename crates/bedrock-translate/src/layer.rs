@@ -469,6 +469,9 @@ where
             Some(FrontDoor::Responses) => {
                 Box::pin(async move { responses(inner, &config, request).await })
             }
+            Some(FrontDoor::ResponsesInputTokens) => {
+                Box::pin(async move { responses_input_tokens(inner, &config, request).await })
+            }
             Some(door @ (FrontDoor::Messages | FrontDoor::CountTokens)) => {
                 Box::pin(async move { crate::messages::serve(inner, &config, request, door).await })
             }
@@ -495,6 +498,9 @@ pub enum FrontDoor {
     /// `POST /v1/responses` (OpenAI's Responses API): Converse / ConverseStream
     /// ([`crate::responses`]).
     Responses,
+    /// `POST /v1/responses/input_tokens` (the input tokens of a Responses request): CountTokens
+    /// on the foundation model, with the Converse input the request would send.
+    ResponsesInputTokens,
     /// `POST /v1/messages` (Anthropic's Messages API): InvokeModel for Claude, Converse for
     /// the others.
     Messages,
@@ -504,11 +510,12 @@ pub enum FrontDoor {
 
 impl FrontDoor {
     /// Every front door, in the order of [`FrontDoor::path`].
-    pub const ALL: [FrontDoor; 6] = [
+    pub const ALL: [FrontDoor; 7] = [
         FrontDoor::ChatCompletions,
         FrontDoor::Completions,
         FrontDoor::Embeddings,
         FrontDoor::Responses,
+        FrontDoor::ResponsesInputTokens,
         FrontDoor::Messages,
         FrontDoor::CountTokens,
     ];
@@ -520,6 +527,7 @@ impl FrontDoor {
             Self::Completions => "/v1/completions",
             Self::Embeddings => "/v1/embeddings",
             Self::Responses => "/v1/responses",
+            Self::ResponsesInputTokens => "/v1/responses/input_tokens",
             Self::Messages => "/v1/messages",
             Self::CountTokens => "/v1/messages/count_tokens",
         }
@@ -689,6 +697,65 @@ where
         }
     } else {
         complete_response(response.into_body(), &call, keep, config.max_upstream_body).await?
+    };
+    answer.extensions_mut().insert(ResolvedModel(model));
+    Ok(answer)
+}
+
+/// `POST /v1/responses/input_tokens`: the request's Converse input (after its
+/// [`PreviousResponse`], as for a create) counted by CountTokens on the foundation model,
+/// answered as `{"object":"response.input_tokens","input_tokens":N}`.
+async fn responses_input_tokens<S, B, RB>(
+    mut inner: S,
+    config: &TranslateConfig,
+    request: Request<B>,
+) -> Result<Response<OpenAiBody<RB>>, Error>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<RB>>,
+    S::Error: Into<BoxError>,
+    B: Body,
+    B::Error: Into<BoxError>,
+    RB: Body<Data = Bytes> + Unpin,
+    RB::Error: Into<BoxError>,
+{
+    let (parts, body) = match read_post(request).await? {
+        Ok(read) => read,
+        Err(response) => return Ok(response),
+    };
+    let (call, model) = match prepare_responses(config, &parts.extensions, &body) {
+        Ok(prepared) => prepared,
+        Err(err) => return Ok(error_response(err.into())),
+    };
+    let path = model.foundation_model().path(Operation::CountTokens);
+    let upstream = bedrock_request(
+        config,
+        parts.extensions,
+        &path,
+        false,
+        crate::messages::count_tokens_input(&call.converse),
+    );
+    tracing::debug!(model = %model, "calling Bedrock (responses input tokens)");
+    let response = inner
+        .call(upstream)
+        .await
+        .map_err(|e| Error::Upstream(e.into()))?;
+    let mut answer = if !response.status().is_success() {
+        let err = bedrock_error(response).await;
+        error_response(err.naming_model(requested_model(&body).as_deref(), &model))
+    } else {
+        let bytes = read_answer(response.into_body(), config.max_upstream_body).await?;
+        match crate::messages::counted_tokens(&bytes) {
+            Ok(n) => {
+                let json =
+                    serde_json::json!({"object": "response.input_tokens", "input_tokens": n});
+                json_response(StatusCode::OK, Bytes::from(json.to_string()))
+            }
+            Err(e) => error_response(ApiError::server(
+                StatusCode::BAD_GATEWAY,
+                format!("Bedrock answered with an unreadable body: {e}"),
+                "upstream_error",
+            )),
+        }
     };
     answer.extensions_mut().insert(ResolvedModel(model));
     Ok(answer)

@@ -34,7 +34,7 @@ use serde_json::Value;
 use tower::{BoxError, Service};
 
 use crate::body::{EventsBody, OpenAiBody};
-use crate::converse::ConverseResponse;
+use crate::converse::{ConverseRequest, ConverseResponse};
 use crate::error::{ApiError, TranslateError};
 use crate::guardrail::{Guardrail, guardrail_config};
 use crate::layer::{
@@ -398,7 +398,14 @@ pub fn count_tokens_converse(
         cache_control: None,
     };
     let converse = to_converse::messages_to_converse(messages, model, &ConverseOptions::default())?;
-    let Value::Object(mut all) = serde_json::to_value(&converse).expect("Converse serialises")
+    Ok((requested, count_tokens_input(&converse)))
+}
+
+/// The CountTokens body counting the input of a Converse request:
+/// `{"input":{"converse":{messages,system?,toolConfig?}}}` (what CountTokens' `converse` input
+/// takes of it; inference settings, guardrails and the rest do not count).
+pub fn count_tokens_input(converse: &ConverseRequest) -> Bytes {
+    let Value::Object(mut all) = serde_json::to_value(converse).expect("Converse serialises")
     else {
         unreachable!("a Converse request serialises as an object");
     };
@@ -409,19 +416,23 @@ pub fn count_tokens_converse(
         }
     }
     let wrapped = serde_json::json!({"input": {"converse": input}});
-    Ok((requested, Bytes::from(wrapped.to_string())))
+    Bytes::from(wrapped.to_string())
 }
 
-/// Bedrock's `{"inputTokens":N}` as Anthropic's `{"input_tokens":N}`.
-pub fn count_tokens_answer(bytes: &[u8]) -> Result<Bytes, serde_json::Error> {
+/// The `inputTokens` of Bedrock's CountTokens answer `{"inputTokens":N}`.
+pub fn counted_tokens(bytes: &[u8]) -> Result<u64, serde_json::Error> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Counted {
         input_tokens: u64,
     }
-    let counted: Counted = serde_json::from_slice(bytes)?;
+    serde_json::from_slice::<Counted>(bytes).map(|c| c.input_tokens)
+}
+
+/// Bedrock's `{"inputTokens":N}` as Anthropic's `{"input_tokens":N}`.
+pub fn count_tokens_answer(bytes: &[u8]) -> Result<Bytes, serde_json::Error> {
     let answer = CountTokensResponse {
-        input_tokens: counted.input_tokens,
+        input_tokens: counted_tokens(bytes)?,
     };
     Ok(Bytes::from(
         serde_json::to_vec(&answer).expect("counts serialise"),

@@ -1231,6 +1231,30 @@ mod tests {
     }
 
     #[test]
+    fn an_input_files_citations_reach_the_document() {
+        let file = |citations: Value| {
+            json!({"type": "input_file", "filename": "atlas.txt",
+            "file_data": "data:text/plain;base64,UGFyaXM=", "citations": citations})
+        };
+        let body = |citations: Value| {
+            json!({"input": [{"role": "user", "content": [
+            {"type": "input_text", "text": "Where?"}, file(citations)]}]})
+        };
+        let call = translate_with(body(json!({"enabled": true})), HAIKU3, None).unwrap();
+        let converse = serde_json::to_value(&call.converse).unwrap();
+        assert_eq!(
+            converse["messages"][0]["content"][1]["document"]["citations"],
+            json!({"enabled": true})
+        );
+        let (param, message) = refused(body(json!({"enabled": "yes"})));
+        assert_eq!(
+            param.as_deref(),
+            Some("input[0].content[1].citations.enabled"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn errors_in_the_own_input_count_from_its_start_after_a_previous_response() {
         let record = json!({"response": {"output": [{"id": "msg_p", "type": "message", "role": "assistant",
             "status": "completed", "content": [{"type": "output_text", "text": "before", "annotations": []}]}]},
