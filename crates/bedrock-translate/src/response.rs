@@ -79,6 +79,10 @@ pub fn converse_to_chat(response: ConverseResponse, ctx: &ResponseContext) -> Ch
     for block in blocks {
         if let Some(t) = block.text {
             text.get_or_insert_with(String::new).push_str(&t);
+        } else if let Some(cited) = block.citations_content {
+            // Chat has no document citations: the cited text alone.
+            let text = text.get_or_insert_with(String::new);
+            cited.content.iter().for_each(|c| text.push_str(&c.text));
         } else if let Some(tool_use) = block.tool_use {
             if ctx.json_output_tool && tool_use.name == JSON_OUTPUT_TOOL {
                 text.get_or_insert_with(String::new)
@@ -160,5 +164,31 @@ pub fn usage(usage: &TokenUsage) -> Usage {
             cache_write_tokens: cache_write,
         },
         ..Usage::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cited_text_is_text() {
+        let converse: ConverseResponse = serde_json::from_value(serde_json::json!({
+            "output": {"message": {"role": "assistant", "content": [{"text": "A. "},
+                {"citationsContent": {"content": [{"text": "Paris "}, {"text": "is in France."}],
+                 "citations": [{"title": "atlas", "location": {"documentChar": {"documentIndex": 0, "start": 0, "end": 5}}}]}}]}},
+            "stopReason": "end_turn", "usage": {"inputTokens": 3, "outputTokens": 4, "totalTokens": 7}}))
+        .unwrap();
+        let ctx = ResponseContext {
+            id: "chatcmpl-1".into(),
+            created: 1,
+            model: "m".into(),
+            json_output_tool: false,
+        };
+        let chat = converse_to_chat(converse, &ctx);
+        assert_eq!(
+            chat.choices[0].message.content.as_deref(),
+            Some("A. Paris is in France.")
+        );
     }
 }
