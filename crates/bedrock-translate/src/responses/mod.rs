@@ -3,7 +3,10 @@
 //! Like every front door: [`request`] maps the request onto Converse (through the chat path),
 //! [`response`] maps a whole answer back to the `response` object, and [`stream`] is the state
 //! machine from ConverseStream events to the API's typed server-sent events. The layer
-//! ([`crate::layer::Translate`]) serves it for [`crate::FrontDoor::Responses`].
+//! ([`crate::layer::Translate`]) serves it for [`crate::FrontDoor::Responses`], and
+//! `POST /v1/responses/input_tokens` for [`crate::FrontDoor::ResponsesInputTokens`]: the same
+//! translation, whose Converse input Bedrock's CountTokens counts on the foundation model (it
+//! takes [`PreviousResponse`] too, and keeps nothing).
 //!
 //! # Keeping responses: the contract with a store
 //!
