@@ -7,8 +7,10 @@
 //! deterministic: the echo `You said: <last user text>`, a tool call when tools are offered
 //! (`Calling <name>.` then a `toolUse` with an input built from the schema), `Tool results: <json>`
 //! after tool results; usage counts words. For benchmarks, `--fixed-answers` skips reading the
-//! conversation: every Converse call gets one pre-serialised 200-word answer and every stream
-//! `--stream-events` text deltas (bodies with `[mock:` directives are still handled in full).
+//! conversation: every Converse call and every InvokeModel call for a Claude model gets one
+//! pre-serialised 200-word answer (Anthropic's Message for the latter), and every ConverseStream
+//! or InvokeModelWithResponseStream `--stream-events` text deltas (for Claude, ready-made `chunk`
+//! frames); bodies with `[mock:` directives are still handled in full.
 //!
 //! # Controls
 //!

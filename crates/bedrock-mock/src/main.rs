@@ -30,7 +30,8 @@ struct Cli {
     /// Pause between stream events, in milliseconds.
     #[arg(long, default_value_t = 0)]
     stream_event_delay_ms: u64,
-    /// Answer Converse calls with one fixed answer and streams with --stream-events events,
+    /// Answer Converse calls and Claude InvokeModel calls with one fixed answer and streams
+    /// (ConverseStream, Claude InvokeModelWithResponseStream) with --stream-events events,
     /// without reading the conversation (benchmarks; `[mock:...]` directives still work).
     #[arg(long)]
     fixed_answers: bool,

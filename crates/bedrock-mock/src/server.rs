@@ -1,6 +1,6 @@
 //! The HTTP server: routing, authentication, faults, recording, answers and streams.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -45,8 +45,9 @@ pub struct MockConfig {
     pub split_frames: bool,
     /// Pause between stream events (zero: none); a fault's `stream_event_delay_ms` overrides it.
     pub stream_event_delay: Duration,
-    /// Answer every valid-looking Converse call with one fixed answer, without reading the
-    /// conversation (benchmarks; a body with `[mock:` directives still gets the full treatment).
+    /// Answer every valid-looking Converse call, and every InvokeModel call for a Claude model,
+    /// with one fixed answer, without reading the conversation (benchmarks; a body with `[mock:`
+    /// directives still gets the full treatment).
     pub fixed_answers: bool,
 }
 
@@ -90,6 +91,46 @@ struct State {
     stats: Stats,
     /// The prefixes Anthropic bodies marked with `cache_control`.
     prompt_cache: PromptCache,
+    /// The Anthropic answers of `fixed_answers` mode, per Claude model (the Message names it),
+    /// built on the model's first call.
+    fixed_anthropic: Mutex<HashMap<&'static str, Arc<FixedAnthropic>>>,
+}
+
+/// The fixed answers of one Claude model: the InvokeModel Message ([`FIXED_ANSWER_WORDS`] words)
+/// serialised once, and the InvokeModelWithResponseStream answer (`stream_events` text deltas)
+/// as ready-made `chunk` frames.
+#[derive(Debug)]
+struct FixedAnthropic {
+    message: Bytes,
+    message_output_tokens: u64,
+    frames: Arc<[Bytes]>,
+}
+
+impl FixedAnthropic {
+    fn new(known: &str, stream_events: usize) -> Self {
+        let reply = |words| anthropic::Reply {
+            answer: answer::benchmark_answer(words),
+            id: "msg_bdrk_01FixedBenchmarkAnswer0".to_owned(),
+            model: anthropic::model_name(known),
+            input_tokens: 1,
+            cache_creation: 0,
+            cache_read: 0,
+        };
+        let message = reply(FIXED_ANSWER_WORDS);
+        let frames = anthropic::stream_events(&reply(stream_events.max(1)))
+            .iter()
+            .map(anthropic::chunk)
+            .enumerate()
+            .map(|(sent, (event_type, payload))| {
+                eventstream::event(event_type, payload, 1 + sent % 23)
+            })
+            .collect();
+        Self {
+            message: Bytes::from(anthropic::message_json(&message).to_string()),
+            message_output_tokens: message.answer.output_tokens,
+            frames,
+        }
+    }
 }
 
 /// A running mock; stops when dropped.
@@ -159,6 +200,7 @@ pub async fn serve(
         recorded: Mutex::default(),
         stats: Stats::default(),
         prompt_cache: PromptCache::default(),
+        fixed_anthropic: Mutex::default(),
     });
     let builder = auto::Builder::new(TokioExecutor::new());
     tokio::pin!(shutdown);
@@ -316,6 +358,22 @@ async fn model_request(
                 let events = answer::stream_events(&answer::benchmark_answer(events));
                 return Ok(stream(state, events, Fault::default(), guard));
             }
+            Some(operation @ ("invoke" | "invoke-with-response-stream")) => {
+                if let Some(fixed) = fixed_anthropic(state, parts.uri.path()) {
+                    if operation == "invoke" {
+                        let mut response =
+                            json_bytes_response(StatusCode::OK, fixed.message.clone());
+                        invoke_headers(response.headers_mut(), 1, fixed.message_output_tokens);
+                        return Ok(response);
+                    }
+                    let mut response = frames_stream(state, Arc::clone(&fixed.frames), guard);
+                    response.headers_mut().insert(
+                        "x-amzn-bedrock-content-type",
+                        HeaderValue::from_static("application/json"),
+                    );
+                    return Ok(response);
+                }
+            }
             _ => {}
         }
     }
@@ -420,6 +478,24 @@ async fn model_request(
         )),
         _ => Ok(bedrock_error(404, "UnknownOperationException", "", None)),
     }
+}
+
+/// The fixed answers of the Claude model in `path` (`fixed_answers` mode); `None` for any other
+/// model, which gets the full treatment.
+fn fixed_anthropic(state: &State, path: &str) -> Option<Arc<FixedAnthropic>> {
+    let (model_id, _) = models::parse_path(path)?;
+    let (known, kind) = models::resolve(&model_id)?;
+    if kind != Kind::Text || !models::is_anthropic(known) {
+        return None;
+    }
+    let mut fixed = state
+        .fixed_anthropic
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let answers = fixed
+        .entry(known)
+        .or_insert_with(|| Arc::new(FixedAnthropic::new(known, state.config.stream_events)));
+    Some(Arc::clone(answers))
 }
 
 /// An Anthropic InvokeModel answer: the Message JSON and Bedrock's token-count headers.
@@ -827,6 +903,44 @@ fn stream(
             Outcome::Cancelled => &state.stats.streams_cancelled,
             Outcome::Broken => return,
         };
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+    let mut response = Response::new(ChannelBody(rx).boxed());
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/vnd.amazon.eventstream"),
+    );
+    response
+        .headers_mut()
+        .insert("x-amzn-requestid", request_id());
+    response
+}
+
+/// Ready-made event-stream frames as a stream answer, each its own write (in pieces when
+/// `split_frames`), paced by the configured `stream_event_delay`.
+fn frames_stream(state: &Arc<State>, frames: Arc<[Bytes]>, guard: InFlight) -> Response<MockBody> {
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+    let state = Arc::clone(state);
+    state.stats.streams_started.fetch_add(1, Ordering::Relaxed);
+    tokio::spawn(async move {
+        let _guard = guard;
+        let (split, delay) = (state.config.split_frames, state.config.stream_event_delay);
+        let mut counter = &state.stats.streams_completed;
+        for (sent, frame) in frames.iter().enumerate() {
+            if sent > 0 && !delay.is_zero() {
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = tx.closed() => {
+                        counter = &state.stats.streams_cancelled;
+                        break;
+                    }
+                }
+            }
+            if !send(&tx, frame.clone(), split).await {
+                counter = &state.stats.streams_cancelled;
+                break;
+            }
+        }
         counter.fetch_add(1, Ordering::Relaxed);
     });
     let mut response = Response::new(ChannelBody(rx).boxed());

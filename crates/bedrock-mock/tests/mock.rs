@@ -959,6 +959,70 @@ async fn fixed_answers_ignore_the_conversation_but_keep_directives() {
 
 const SONNET: &str = "anthropic.claude-sonnet-4-5-20250929-v1%3A0";
 
+#[tokio::test]
+async fn fixed_answers_cover_claude_invoke_model_and_its_stream() {
+    let mock = MockServer::start(MockConfig {
+        verify: false,
+        record: false,
+        fixed_answers: true,
+        stream_events: 5,
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let (status, headers, first) = invoke(&mock, CLAUDE, &anthropic(json!("one question"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _, second) = invoke(&mock, CLAUDE, &anthropic(json!("another question"))).await;
+    assert_eq!(first, second, "the same answer whatever was asked");
+    assert_eq!(first["type"], "message");
+    assert_eq!(first["model"], "claude-3-haiku-20240307");
+    assert_eq!(first["stop_reason"], "end_turn");
+    let text = first["content"][0]["text"].as_str().unwrap();
+    assert_eq!(text.split_whitespace().count(), 200);
+    assert_eq!(first["usage"]["output_tokens"], 200);
+    assert_eq!(headers["x-amzn-bedrock-output-token-count"], "200");
+    // Another Claude model: its own name in the Message.
+    let (_, _, sonnet) = invoke(&mock, SONNET, &anthropic(json!("hi"))).await;
+    assert_eq!(sonnet["model"], "claude-sonnet-4-5-20250929");
+
+    let path = format!("/model/{CLAUDE}/invoke-with-response-stream");
+    let (status, headers, bytes) = post(&mock, &path, &anthropic(json!("anything"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers["content-type"],
+        "application/vnd.amazon.eventstream"
+    );
+    assert_eq!(headers["x-amzn-bedrock-content-type"], "application/json");
+    let events = chunk_events(&decode(&bytes));
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types.first(), Some(&"message_start"));
+    assert_eq!(types.last(), Some(&"message_stop"));
+    let deltas: String = events
+        .iter()
+        .filter(|e| e["type"] == "content_block_delta")
+        .map(|e| e["delta"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, "w0 w1 w2 w3 w4 ", "--stream-events text deltas");
+    let (_, _, again) = post(&mock, &path, &anthropic(json!("something else"))).await;
+    assert_eq!(bytes, again, "the same frames every time");
+
+    // Directives still get the full treatment; other models are not fixed.
+    let (status, _, _) = post(
+        &mock,
+        &format!("/model/{CLAUDE}/invoke"),
+        &anthropic(json!("[mock:error=ThrottlingException]")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let titan = "/model/amazon.titan-embed-text-v2%3A0/invoke";
+    let (status, _, bytes) = post(&mock, titan, &json!({"inputText": "hello"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let embedding: Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(embedding["embedding"].is_array());
+    let stats = control(&mock, Method::GET, "stats", None).await;
+    assert_eq!(stats["streams_completed"], 2);
+}
+
 fn anthropic(content: Value) -> Value {
     json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 200,
         "messages": [{"role": "user", "content": content}]})

@@ -12,7 +12,7 @@
 //!
 //! Usage: `xtask-bench --gateway BIN --mock BIN [--bare-proxy BIN] --logs DIR [--json FILE]
 //! [--duration SECS] [--concurrency N] [--rate REQ_PER_SEC]
-//! [--only chat,stream,embeddings,streams,scaling]`; `cargo xtask bench` builds and passes the
+//! [--only chat,stream,embeddings,responses,messages,streams,scaling]`; `cargo xtask bench` builds and passes the
 //! paths. `--bare-proxy` defaults to `bare-proxy` beside this program. SIGINT, SIGTERM and
 //! SIGHUP stop the services it started.
 
@@ -45,7 +45,8 @@ pub(crate) struct Options {
     pub(crate) concurrency: usize,
     /// Requests per second of the fixed-rate runs.
     pub(crate) rate: f64,
-    /// Parts to run (`chat`, `stream`, `embeddings`, `streams`, `scaling`); empty: all.
+    /// Parts to run (`chat`, `stream`, `embeddings`, `responses`, `messages`, `streams`,
+    /// `scaling`); empty: all.
     pub(crate) only: Vec<String>,
 }
 
@@ -99,7 +100,15 @@ fn options() -> Result<Options> {
                 }
             }
             "--only" => {
-                const PARTS: [&str; 5] = ["chat", "stream", "embeddings", "streams", "scaling"];
+                const PARTS: [&str; 7] = [
+                    "chat",
+                    "stream",
+                    "embeddings",
+                    "responses",
+                    "messages",
+                    "streams",
+                    "scaling",
+                ];
                 for part in value()?.split(',') {
                     if !PARTS.contains(&part) {
                         bail!("--only takes some of {}", PARTS.join(","));

@@ -102,7 +102,34 @@ pub(crate) struct Run {
     pub(crate) mock_cpu_seconds: f64,
     pub(crate) loadgen_cpu_seconds: f64,
     pub(crate) gateway_peak_rss_kib: u64,
+    /// The scenario whose run this is (same target, same pace, same Bedrock request), when it
+    /// was not measured again.
+    pub(crate) reused_from: Option<&'static str>,
 }
+
+/// The scenarios, in the order of the ratio blocks.
+const SCENARIOS: [&str; 7] = [
+    "chat",
+    "stream",
+    "embeddings",
+    "responses",
+    "resp-stream",
+    "messages",
+    "msg-stream",
+];
+
+/// Whether the scenario's answers are streams (a time to first chunk, a lower fixed rate).
+pub(crate) fn streams(scenario: &str) -> bool {
+    matches!(scenario, "stream" | "resp-stream" | "msg-stream")
+}
+
+/// The other doors against the chat door, through the gateway: (door, chat scenario).
+const DOORS_OVER_CHAT: [(&str, &str); 4] = [
+    ("responses", "chat"),
+    ("resp-stream", "stream"),
+    ("messages", "chat"),
+    ("msg-stream", "stream"),
+];
 
 impl Run {
     fn requests_per_second(&self) -> f64 {
@@ -133,14 +160,14 @@ impl Run {
     /// One line of the table.
     fn row(&self) -> String {
         let first = |v: u64| {
-            if self.scenario == "stream" {
+            if streams(self.scenario) {
                 v.to_string()
             } else {
                 "-".to_owned()
             }
         };
         format!(
-            "{:<10} {:<10} {:<10} {:>9.0} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7.1} {:>5.0}% {:>5.0}%",
+            "{:<11} {:<10} {:<10} {:>9.0} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7.1} {:>5.0}% {:>5.0}%",
             self.scenario,
             self.target.name(),
             self.pace_name(),
@@ -189,6 +216,7 @@ impl Run {
             "gateway_peak_rss_kib": self.gateway_peak_rss_kib,
             "mock_cpu_cores": self.mock_cpu_seconds / self.seconds,
             "loadgen_cpu_cores": self.loadgen_cpu_seconds / self.seconds,
+            "reused_from": self.reused_from,
         })
     }
 }
@@ -324,7 +352,7 @@ impl Report {
     /// at the fixed rate.
     fn compare(&self, over: Target, base: Target) -> Vec<Comparison> {
         let mut out = Vec::new();
-        for scenario in ["chat", "stream", "embeddings"] {
+        for scenario in SCENARIOS {
             let (Some(base_full), Some(over_full), Some(base_rate), Some(over_rate)) = (
                 self.find(scenario, base, true),
                 self.find(scenario, over, true),
@@ -450,7 +478,7 @@ impl Report {
 
     fn print_runs(&self) {
         println!(
-            "{:<10} {:<10} {:<10} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>6} {:>6}",
+            "{:<11} {:<10} {:<10} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>6} {:>6}",
             "scenario",
             "target",
             "pace",
@@ -471,9 +499,46 @@ impl Report {
         println!(
             "(CPU s/1k: CPU seconds of the gateway or the bare proxy per 1,000 answers; mock and \
              loadgen: CPU in % of one core; errors: {})",
-            self.runs.iter().map(|r| r.errors).sum::<u64>()
+            self.runs
+                .iter()
+                .filter(|r| r.reused_from.is_none())
+                .map(|r| r.errors)
+                .sum::<u64>()
         );
+        let mut reused: Vec<(&str, &str)> = self
+            .runs
+            .iter()
+            .filter_map(|r| Some((r.scenario, r.reused_from?)))
+            .collect();
+        reused.dedup();
+        for (scenario, from) in reused {
+            println!(
+                "({scenario}: the floor and bare-proxy rows are {from}'s, the same Bedrock request)"
+            );
+        }
         println!();
+    }
+
+    /// The other doors against the chat door, gateway rows only: throughput at full speed as a
+    /// share of chat's, gateway CPU per answer at full speed against chat's, and latency at the
+    /// fixed rate minus chat's.
+    fn doors(&self) -> Vec<Door> {
+        DOORS_OVER_CHAT
+            .iter()
+            .filter_map(|&(door, chat)| {
+                let full = |s| self.find(s, Target::Gateway, true);
+                let rate = |s| self.find(s, Target::Gateway, false);
+                let (door_full, chat_full) = (full(door)?, full(chat)?);
+                let (door_rate, chat_rate) = (rate(door)?, rate(chat)?);
+                Some(Door {
+                    door,
+                    chat,
+                    throughput: door_full.requests_per_second() / chat_full.requests_per_second(),
+                    cpu: door_full.gateway_cpu_per_1k() / chat_full.gateway_cpu_per_1k(),
+                    added: Added::between(door_rate.total, chat_rate.total),
+                })
+            })
+            .collect()
     }
 
     fn print_comparisons(&self) {
@@ -489,6 +554,13 @@ impl Report {
             println!("{} / {}:", over.name(), base.name());
             for comparison in comparisons {
                 println!("  {}", comparison.summary());
+            }
+        }
+        let doors = self.doors();
+        if !doors.is_empty() {
+            println!("gateway, other doors / chat door:");
+            for door in doors {
+                println!("  {}", door.summary());
             }
         }
         println!();
@@ -529,6 +601,7 @@ impl Report {
             "ratios": comparisons(Target::Gateway, Target::Floor, "throughput_share_of_floor"),
             "bare_proxy_ratios": comparisons(Target::BareProxy, Target::Floor, "throughput_share_of_floor"),
             "gateway_over_bare_proxy": comparisons(Target::Gateway, Target::BareProxy, "throughput_share_of_bare_proxy"),
+            "doors_over_chat": self.doors().iter().map(Door::to_json).collect::<Vec<_>>(),
             "simultaneous_streams": self.streams.as_ref().map(|s| json!({
                 "streams": s.streams,
                 "completed": s.completed,
@@ -565,7 +638,7 @@ struct Comparison {
 impl Comparison {
     fn summary(&self) -> String {
         format!(
-            "{:<10} throughput {:>5.1}%   added latency p50 {:>5} µs  p99 {:>5} µs   added first chunk p50 {:>5} µs  p99 {:>5} µs",
+            "{:<11} throughput {:>5.1}%   added latency p50 {:>5} µs  p99 {:>5} µs   added first chunk p50 {:>5} µs  p99 {:>5} µs",
             self.scenario,
             self.throughput * 100.0,
             self.added.p50,
@@ -583,5 +656,43 @@ impl Comparison {
         });
         value[share_key] = json!(self.throughput);
         value
+    }
+}
+
+/// Another door against the chat door, through the gateway.
+#[derive(Debug, Clone)]
+struct Door {
+    door: &'static str,
+    /// The chat scenario it is compared with (`chat` or `stream`).
+    chat: &'static str,
+    /// Requests per second at full speed, as a share of chat's.
+    throughput: f64,
+    /// Gateway CPU per answer at full speed, over chat's.
+    cpu: f64,
+    /// Latency percentiles at the fixed rate minus chat's.
+    added: Added,
+}
+
+impl Door {
+    fn summary(&self) -> String {
+        format!(
+            "{:<11} / {:<6} throughput {:>5.1}%   gateway CPU per answer {:>4.2}x   latency p50 {:>+5} µs  p99 {:>+5} µs",
+            self.door,
+            self.chat,
+            self.throughput * 100.0,
+            self.cpu,
+            self.added.p50,
+            self.added.p99
+        )
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "scenario": self.door,
+            "over": self.chat,
+            "throughput_share_of_chat": self.throughput,
+            "gateway_cpu_per_answer_over_chat": self.cpu,
+            "added_latency": self.added.to_json(),
+        })
     }
 }

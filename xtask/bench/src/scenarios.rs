@@ -9,10 +9,13 @@ use serde_json::json;
 use crate::Options;
 use crate::load::{self, Load, Pace, Template};
 use crate::procs::{self, Service};
-use crate::report::{Percentiles, Report, Run, ScalingRow, StreamMemory, Target};
+use crate::report::{self, Percentiles, Report, Run, ScalingRow, StreamMemory, Target};
 
-/// The chat model of every scenario (answered by the mock's Converse).
+/// The chat model of every scenario (answered by the mock's Converse, or its InvokeModel for the
+/// Messages door).
 const CHAT_MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+/// [`CHAT_MODEL`] by its Anthropic name, as Anthropic's clients send it to the Messages door.
+const CLAUDE_NAME: &str = "claude-3-haiku-20240307";
 /// The embedding model (InvokeModel, Titan v2 shape).
 const EMBEDDING_MODEL: &str = "amazon.titan-embed-text-v2:0";
 /// Events per stream in the streaming scenario.
@@ -118,8 +121,9 @@ impl Templates {
     }
 }
 
-/// The same conversation for Bedrock (`/converse` or `/converse-stream`) and for the gateway.
-fn chat(stack: &Stack, text: &str, stream: bool) -> Result<Templates> {
+/// The Converse request of every conversation scenario but `messages`: `/converse` or
+/// `/converse-stream` and its body.
+fn converse(text: &str, stream: bool) -> (String, serde_json::Value) {
     let operation = if stream {
         "converse-stream"
     } else {
@@ -130,6 +134,11 @@ fn chat(stack: &Stack, text: &str, stream: bool) -> Result<Templates> {
         "messages": [{"role": "user", "content": [{"text": text}]}],
         "inferenceConfig": {"maxTokens": 256},
     });
+    (format!("/model/{model_path}/{operation}"), converse)
+}
+
+/// The same conversation for Bedrock (`/converse` or `/converse-stream`) and for the gateway.
+fn chat(stack: &Stack, text: &str, stream: bool) -> Result<Templates> {
     let mut openai = json!({
         "model": CHAT_MODEL,
         "max_tokens": 256,
@@ -138,10 +147,53 @@ fn chat(stack: &Stack, text: &str, stream: bool) -> Result<Templates> {
     if stream {
         openai["stream"] = json!(true);
     }
+    let (path, converse) = converse(text, stream);
+    Templates::new(stack, (&path, &converse), ("/v1/chat/completions", &openai))
+}
+
+/// The same conversation on the Responses door (`store: false`: nothing kept), which the gateway
+/// turns into the same Converse request as [`chat`]'s.
+fn responses(stack: &Stack, text: &str, stream: bool) -> Result<Templates> {
+    let mut request = json!({
+        "model": CHAT_MODEL,
+        "max_output_tokens": 256,
+        "input": text,
+        "store": false,
+    });
+    if stream {
+        request["stream"] = json!(true);
+    }
+    let (path, converse) = converse(text, stream);
+    Templates::new(stack, (&path, &converse), ("/v1/responses", &request))
+}
+
+/// The same conversation on the Messages door for Claude: Anthropic's body, which the gateway
+/// passes to InvokeModel (`/invoke` or `/invoke-with-response-stream`) without `model` and
+/// `stream` and with Bedrock's `anthropic_version`, as the floor sends it.
+fn messages(stack: &Stack, text: &str, stream: bool) -> Result<Templates> {
+    let operation = if stream {
+        "invoke-with-response-stream"
+    } else {
+        "invoke"
+    };
+    let model_path = CHAT_MODEL.replace(':', "%3A");
+    let invoke = json!({
+        "max_tokens": 256,
+        "messages": [{"role": "user", "content": text}],
+        "anthropic_version": "bedrock-2023-05-31",
+    });
+    let mut anthropic = json!({
+        "model": CLAUDE_NAME,
+        "max_tokens": 256,
+        "messages": [{"role": "user", "content": text}],
+    });
+    if stream {
+        anthropic["stream"] = json!(true);
+    }
     Templates::new(
         stack,
-        (&format!("/model/{model_path}/{operation}"), &converse),
-        ("/v1/chat/completions", &openai),
+        (&format!("/model/{model_path}/{operation}"), &invoke),
+        ("/v1/messages", &anthropic),
     )
 }
 
@@ -219,6 +271,7 @@ async fn measure(
         mock_cpu_seconds: seconds(|t| t.mock),
         loadgen_cpu_seconds: seconds(|t| t.me),
         gateway_peak_rss_kib: procs::status_kib(stack.gateway.pid(), "VmHWM")?,
+        reused_from: None,
     };
     println!("  {}", run.summary());
     if run.requests == 0 {
@@ -235,10 +288,35 @@ pub(crate) async fn run_all(options: &Options) -> Result<Report> {
     let stack = Stack::start(options)?;
     let idle_rss = procs::status_kib(stack.gateway.pid(), "VmRSS")?;
     let text = prompt(1024);
+    // (name, `--only` part, templates, the scenario sending the same Bedrock request).
     let scenarios = [
-        ("chat", chat(&stack, &text, false)?),
-        ("stream", chat(&stack, &text, true)?),
-        ("embeddings", embeddings(&stack, &text)?),
+        ("chat", "chat", chat(&stack, &text, false)?, None),
+        ("stream", "stream", chat(&stack, &text, true)?, None),
+        ("embeddings", "embeddings", embeddings(&stack, &text)?, None),
+        (
+            "responses",
+            "responses",
+            responses(&stack, &text, false)?,
+            Some("chat"),
+        ),
+        (
+            "resp-stream",
+            "responses",
+            responses(&stack, &text, true)?,
+            Some("stream"),
+        ),
+        (
+            "messages",
+            "messages",
+            messages(&stack, &text, false)?,
+            None,
+        ),
+        (
+            "msg-stream",
+            "messages",
+            messages(&stack, &text, true)?,
+            None,
+        ),
     ];
     let full_speed = Load {
         connections: options.concurrency,
@@ -251,20 +329,45 @@ pub(crate) async fn run_all(options: &Options) -> Result<Report> {
         duration: options.duration.mul_f64(0.6),
         ..full_speed
     };
-    let mut runs = Vec::new();
-    for (name, templates) in scenarios.iter().filter(|(name, _)| options.runs(name)) {
+    let mut runs: Vec<Run> = Vec::new();
+    let chosen = scenarios.iter().filter(|(_, part, ..)| options.runs(part));
+    for (name, _, templates, same_bedrock_as) in chosen {
         println!("{name}:");
         // A stream is 64 answers in one: its fixed rate is an eighth, to stay below saturation.
-        let fixed_rate = match (*name, fixed_rate.pace) {
-            ("stream", Pace::Rate(rate)) => Load {
+        let fixed_rate = match fixed_rate.pace {
+            Pace::Rate(rate) if report::streams(name) => Load {
                 pace: Pace::Rate(rate / 8.0),
                 ..fixed_rate
             },
             _ => fixed_rate,
         };
-        for load in [full_speed, fixed_rate] {
+        for (full, load) in [(true, full_speed), (false, fixed_rate)] {
             for target in Target::ALL {
-                runs.push(measure(&stack, name, target, templates.get(target), load).await?);
+                // The floor and the bare proxy of a door that sends the same Bedrock request as
+                // a scenario measured earlier in this run are that scenario's runs, not measured
+                // again (it keeps the whole benchmark shorter).
+                let earlier = same_bedrock_as
+                    .filter(|_| target != Target::Gateway)
+                    .and_then(|same| {
+                        runs.iter().find(|r| {
+                            r.scenario == same
+                                && r.target == target
+                                && matches!(r.pace, Pace::ClosedLoop) == full
+                        })
+                    });
+                let run = match earlier {
+                    Some(earlier) => {
+                        let run = Run {
+                            scenario: name,
+                            reused_from: Some(earlier.scenario),
+                            ..earlier.clone()
+                        };
+                        println!("  {} (the {} run)", run.summary(), earlier.scenario);
+                        run
+                    }
+                    None => measure(&stack, name, target, templates.get(target), load).await?,
+                };
+                runs.push(run);
             }
         }
     }

@@ -26,6 +26,8 @@
 //! );
 //! ```
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
 use serde::de::{MapAccess, Visitor};
@@ -320,9 +322,9 @@ impl ChunkEvents {
     /// One Anthropic event JSON: its SSE, the model rewritten in `message_start`.
     fn on_anthropic_event(&mut self, json: &[u8], out: &mut BytesMut) -> Result<(), ApiError> {
         #[derive(Deserialize)]
-        struct Head {
-            #[serde(rename = "type")]
-            kind: String,
+        struct Head<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: Cow<'a, str>,
             #[serde(default)]
             usage: Option<UsageFields>,
             #[serde(default)]
@@ -351,6 +353,9 @@ impl ChunkEvents {
             fields.apply(&mut self.usage);
             self.usage_seen = true;
         }
+        // Most events are copied as they are, straight into `out`; `data` is set (before
+        // anything is written, so that an error leaves `out` untouched) only when the event
+        // must be rewritten.
         let data = if head.kind == "message_start" {
             let mut event: RawObject = serde_json::from_slice(json)
                 .map_err(|e| malformed(&format!("bad message_start: {e}")))?;
@@ -360,7 +365,7 @@ impl ChunkEvents {
                 message.set("model", &self.model);
                 event.set("message", &message);
             }
-            event.to_bytes()
+            Some(event.to_bytes())
         } else {
             compact(json)?
         };
@@ -369,22 +374,22 @@ impl ChunkEvents {
         out.extend_from_slice(b"event: ");
         out.extend_from_slice(head.kind.as_bytes());
         out.extend_from_slice(b"\ndata: ");
-        out.extend_from_slice(&data);
+        out.extend_from_slice(data.as_deref().unwrap_or(json));
         out.extend_from_slice(b"\n\n");
         Ok(())
     }
 }
 
-/// The JSON as one line: unchanged when it already is one.
-fn compact(json: &[u8]) -> Result<Bytes, ApiError> {
+/// The JSON as one line: `None` when it already is one (use it as it is).
+fn compact(json: &[u8]) -> Result<Option<Bytes>, ApiError> {
     if !json.iter().any(|&b| b == b'\n' || b == b'\r') {
-        return Ok(Bytes::copy_from_slice(json));
+        return Ok(None);
     }
     let value: Box<RawValue> = serde_json::from_slice(json)
         .map_err(|e| malformed(&format!("bad Anthropic event: {e}")))?;
     let value: serde_json::Value =
         serde_json::from_str(value.get()).map_err(|e| malformed(&e.to_string()))?;
-    Ok(Bytes::from(value.to_string()))
+    Ok(Some(Bytes::from(value.to_string())))
 }
 
 impl SseTranslator for ChunkEvents {
@@ -398,8 +403,9 @@ impl SseTranslator for ChunkEvents {
             return Ok(());
         }
         #[derive(Deserialize)]
-        struct Chunk {
-            bytes: String,
+        struct Chunk<'a> {
+            #[serde(borrow)]
+            bytes: Cow<'a, str>,
         }
         let chunk: Chunk = serde_json::from_slice(payload)
             .map_err(|e| malformed(&format!("bad chunk event: {e}")))?;
@@ -544,6 +550,37 @@ data: {"type":"message_stop"}"#,
         assert_eq!(got, format!("{}\n\n", expected.join("\n\n")));
         let usage = translator.usage().unwrap();
         assert_eq!((usage.prompt_tokens, usage.completion_tokens), (7, 3));
+    }
+
+    #[test]
+    fn escaped_and_multi_line_events_are_read_and_a_bad_one_writes_nothing() {
+        use base64::Engine as _;
+        let encode = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+        let mut translator = ChunkEvents::new("claude-sonnet-4-5");
+        let mut out = BytesMut::new();
+        // A multi-line event whose type is written with escapes, in a chunk whose base64 has
+        // its slashes escaped: read as the same event, written on one line.
+        let event =
+            "{\n  \"type\": \"content\\u005fblock\\u005fstop\",\n  \"index\": 0, \"x\": \"???\"\n}";
+        let bytes = encode(event);
+        assert!(bytes.contains('/'), "the test needs a slash in the base64");
+        let payload = json!({ "bytes": bytes }).to_string().replace('/', "\\/");
+        translator
+            .on_event("chunk", payload.as_bytes(), &mut out)
+            .unwrap();
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            "event: content_block_stop\ndata: {\"index\":0,\"type\":\"content_block_stop\",\"x\":\"???\"}\n\n"
+        );
+        // A broken event leaves what was written alone.
+        let before = out.clone();
+        let broken = json!({ "bytes": encode("{\"type\":\"message_delta\",\n") }).to_string();
+        assert!(
+            translator
+                .on_event("chunk", broken.as_bytes(), &mut out)
+                .is_err()
+        );
+        assert_eq!(out, before);
     }
 
     #[tokio::test]
