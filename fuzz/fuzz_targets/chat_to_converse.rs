@@ -4,9 +4,11 @@
 //! tool-use id matches `[a-zA-Z0-9_-]{1,64}`, and tool blocks come with a `toolConfig`.
 #![no_main]
 
-use bedrock_translate::converse::{ConverseRequest, Role};
+#[path = "common/conversation.rs"]
+mod conversation;
+
 use bedrock_translate::model_id::ModelId;
-use bedrock_translate::request::{chat_to_converse, is_bedrock_tool_use_id};
+use bedrock_translate::request::chat_to_converse;
 use libfuzzer_sys::fuzz_target;
 use openai_types::chat::ChatCompletionRequest;
 
@@ -20,37 +22,7 @@ fuzz_target!(|data: &[u8]| {
         .and_then(|m| ModelId::parse(m).ok())
         .unwrap_or_else(|| ModelId::parse("anthropic.claude-3-haiku-20240307-v1:0").unwrap());
     if let Ok(converse) = chat_to_converse(request, &model) {
-        check(&converse);
+        conversation::check(&converse);
         serde_json::to_vec(&converse).unwrap();
     }
 });
-
-fn check(converse: &ConverseRequest) {
-    assert_eq!(converse.messages[0].role, Role::User);
-    for pair in converse.messages.windows(2) {
-        assert_ne!(pair[0].role, pair[1].role);
-    }
-    let mut tool_blocks = false;
-    for message in &converse.messages {
-        assert!(!message.content.is_empty());
-        for block in &message.content {
-            assert!(block.text.as_ref().is_none_or(|t| !t.is_empty()));
-            if let Some(tool_use) = &block.tool_use {
-                assert!(is_bedrock_tool_use_id(&tool_use.tool_use_id));
-                tool_blocks = true;
-            }
-            if let Some(result) = &block.tool_result {
-                assert!(is_bedrock_tool_use_id(&result.tool_use_id));
-                tool_blocks = true;
-            }
-        }
-    }
-    if tool_blocks {
-        assert!(
-            converse
-                .tool_config
-                .as_ref()
-                .is_some_and(|c| !c.tools.is_empty())
-        );
-    }
-}

@@ -13,16 +13,18 @@
 //! `max_tokens: 1`.
 #![no_main]
 
+#[path = "common/conversation.rs"]
+mod conversation;
+
 use anthropic_types::MessagesRequest;
 use base64::Engine;
-use bedrock_translate::converse::{ConverseRequest, Role};
 use bedrock_translate::messages::invoke::{
     BEDROCK_ANTHROPIC_VERSION, RawObject, count_tokens_request, invoke_request,
 };
 use bedrock_translate::messages::to_converse::messages_to_converse;
 use bedrock_translate::messages::{count_tokens_converse, is_claude};
 use bedrock_translate::model_id::ModelId;
-use bedrock_translate::request::{ConverseOptions, PromptCaching, is_bedrock_tool_use_id};
+use bedrock_translate::request::ConverseOptions;
 use libfuzzer_sys::fuzz_target;
 
 const BETAS: &str = "interleaved-thinking-2025-05-14, nope, context-1m-2025-08-07";
@@ -52,14 +54,9 @@ fuzz_target!(|data: &[u8]| {
         .filter(|m| !is_claude(m))
         .unwrap_or_else(|| ModelId::parse("amazon.nova-pro-v1:0").unwrap());
     let _ = count_tokens_converse(data, &model);
-    let caching = [
-        PromptCaching::Off,
-        PromptCaching::Explicit,
-        PromptCaching::Auto,
-    ];
-    let options = ConverseOptions::default().with_prompt_caching(caching[data.len() % 3]);
+    let options = ConverseOptions::default().with_prompt_caching(conversation::caching_for(data));
     if let Ok(converse) = messages_to_converse(request, &model, &options) {
-        check(&converse);
+        conversation::check(&converse);
         serde_json::to_vec(&converse).unwrap();
     }
 });
@@ -78,34 +75,4 @@ fn check_invoke_body(body: &[u8]) -> RawObject {
     assert_eq!(version, BEDROCK_ANTHROPIC_VERSION);
     assert_eq!(version, "bedrock-2023-05-31");
     object
-}
-
-fn check(converse: &ConverseRequest) {
-    assert_eq!(converse.messages[0].role, Role::User);
-    for pair in converse.messages.windows(2) {
-        assert_ne!(pair[0].role, pair[1].role);
-    }
-    let mut tool_blocks = false;
-    for message in &converse.messages {
-        assert!(!message.content.is_empty());
-        for block in &message.content {
-            assert!(block.text.as_ref().is_none_or(|t| !t.is_empty()));
-            if let Some(tool_use) = &block.tool_use {
-                assert!(is_bedrock_tool_use_id(&tool_use.tool_use_id));
-                tool_blocks = true;
-            }
-            if let Some(result) = &block.tool_result {
-                assert!(is_bedrock_tool_use_id(&result.tool_use_id));
-                tool_blocks = true;
-            }
-        }
-    }
-    if tool_blocks {
-        assert!(
-            converse
-                .tool_config
-                .as_ref()
-                .is_some_and(|c| !c.tools.is_empty())
-        );
-    }
 }

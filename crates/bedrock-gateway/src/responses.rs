@@ -281,6 +281,17 @@ impl Peek {
     }
 }
 
+/// A buffered request's parts, its body, and what the store needs of the body.
+async fn peeked(request: Request<Full<Bytes>>) -> (http::request::Parts, Bytes, Peek) {
+    let (parts, body) = request.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map_or_else(|e| match e {}, |c| c.to_bytes());
+    let peek = Peek::of(&bytes);
+    (parts, bytes, peek)
+}
+
 impl Shared {
     /// `POST /v1/responses`: the previous response in, the new one kept.
     async fn create<S, B>(
@@ -292,12 +303,7 @@ impl Shared {
         S: Service<Request<Full<Bytes>>, Response = Response<B>, Error = GatewayError>,
         B: Body,
     {
-        let (mut parts, body) = request.into_parts();
-        let bytes = body
-            .collect()
-            .await
-            .map_or_else(|e| match e {}, |c| c.to_bytes());
-        let peek = Peek::of(&bytes);
+        let (mut parts, bytes, peek) = peeked(request).await;
         let tenant = tenant(&parts.extensions)?;
         if let Some(record) = self.previous(&tenant, &peek).await? {
             parts.extensions.insert(record);
@@ -337,12 +343,7 @@ impl Shared {
         S: Service<Request<Full<Bytes>>, Response = Response<B>, Error = GatewayError>,
         B: Body,
     {
-        let (mut parts, body) = request.into_parts();
-        let bytes = body
-            .collect()
-            .await
-            .map_or_else(|e| match e {}, |c| c.to_bytes());
-        let peek = Peek::of(&bytes);
+        let (mut parts, bytes, peek) = peeked(request).await;
         if peek.previous_response_id.is_some() {
             let tenant = tenant(&parts.extensions)?;
             if let Some(record) = self.previous(&tenant, &peek).await? {

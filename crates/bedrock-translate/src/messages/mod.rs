@@ -129,7 +129,7 @@ where
         Err(err) => return Ok(failure(&err.into())),
     };
     let betas = betas(&parts.headers);
-    let call = Call {
+    let mut call = Call {
         config,
         extensions: parts.extensions,
         model,
@@ -141,9 +141,7 @@ where
         (_, true) => call.invoke(inner).await?,
         (_, false) => call.converse(inner).await?,
     };
-    answer
-        .extensions_mut()
-        .insert(ResolvedModel(call.model.clone()));
+    answer.extensions_mut().insert(ResolvedModel(call.model));
     Ok(answer)
 }
 
@@ -157,6 +155,11 @@ struct Call<'a> {
 }
 
 impl Call<'_> {
+    /// The client request's extensions, for the one Bedrock call (read them before).
+    fn take_extensions(&mut self) -> http::Extensions {
+        std::mem::take(&mut self.extensions)
+    }
+
     /// Bedrock's error answer, in Anthropic's shape.
     async fn refused<RB>(&self, response: Response<RB>, requested: &str) -> Response<OpenAiBody<RB>>
     where
@@ -190,7 +193,7 @@ impl Call<'_> {
     }
 
     /// Claude: InvokeModel with Anthropic's body.
-    async fn invoke<S, RB>(&self, inner: S) -> Result<Response<OpenAiBody<RB>>, Error>
+    async fn invoke<S, RB>(&mut self, inner: S) -> Result<Response<OpenAiBody<RB>>, Error>
     where
         S: Service<Request<Full<Bytes>>, Response = Response<RB>>,
         S::Error: Into<BoxError>,
@@ -207,12 +210,13 @@ impl Call<'_> {
             Operation::InvokeModel
         };
         let path = self.model.path(operation);
-        let extensions = self.extensions.clone();
+        let headers = self.guardrail_headers();
+        let extensions = self.take_extensions();
         let response = send(
             inner,
             self.config,
             extensions,
-            (path.as_str(), self.guardrail_headers()),
+            (path.as_str(), headers),
             request.body,
             request.stream,
         )
@@ -242,7 +246,7 @@ impl Call<'_> {
     }
 
     /// Other models: Converse / ConverseStream.
-    async fn converse<S, RB>(&self, inner: S) -> Result<Response<OpenAiBody<RB>>, Error>
+    async fn converse<S, RB>(&mut self, inner: S) -> Result<Response<OpenAiBody<RB>>, Error>
     where
         S: Service<Request<Full<Bytes>>, Response = Response<RB>>,
         S::Error: Into<BoxError>,
@@ -259,7 +263,7 @@ impl Call<'_> {
             Operation::Converse
         };
         let path = self.model.path(operation);
-        let extensions = self.extensions.clone();
+        let extensions = self.take_extensions();
         let target = (path.as_str(), HeaderMap::new());
         let response = send(inner, self.config, extensions, target, body, stream).await?;
         if !response.status().is_success() {
@@ -320,7 +324,7 @@ impl Call<'_> {
     }
 
     /// `count_tokens`: CountTokens on the foundation model.
-    async fn count_tokens<S, RB>(&self, inner: S) -> Result<Response<OpenAiBody<RB>>, Error>
+    async fn count_tokens<S, RB>(&mut self, inner: S) -> Result<Response<OpenAiBody<RB>>, Error>
     where
         S: Service<Request<Full<Bytes>>, Response = Response<RB>>,
         S::Error: Into<BoxError>,
@@ -337,7 +341,7 @@ impl Call<'_> {
             Err(err) => return Ok(failure(&err.into())),
         };
         let path = self.model.foundation_model().path(Operation::CountTokens);
-        let extensions = self.extensions.clone();
+        let extensions = self.take_extensions();
         let target = (path.as_str(), HeaderMap::new());
         let response = send(inner, self.config, extensions, target, body, false).await?;
         if !response.status().is_success() {

@@ -209,15 +209,8 @@ impl ResponsesEvents {
         };
         let block = start.content_block_index;
         if self.options.json_output_tool && tool_use.name == JSON_OUTPUT_TOOL {
-            self.open_item(
-                block,
-                "msg_",
-                Open::Text {
-                    text: String::new(),
-                    citations: Vec::new(),
-                },
-                out,
-            );
+            // The forced JSON tool's input is the answer's text: a message item.
+            self.text_delta(block, String::new(), out);
             return;
         }
         let open = Open::Call {
