@@ -177,17 +177,21 @@ fn validate_messages(body: &Value) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// Every `cachePoint` of a request, in order: tools, system, messages.
-fn cache_points(body: &Value) -> Vec<&Value> {
-    let tools = body.pointer("/toolConfig/tools").and_then(Value::as_array);
-    let system = body.get("system").and_then(Value::as_array);
-    let messages = body
-        .get("messages")
+/// Every content block of a Converse request's messages, in order.
+fn message_blocks(body: &Value) -> impl Iterator<Item = &Value> {
+    body.get("messages")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|m| m.get("content").and_then(Value::as_array))
-        .flatten();
+        .flatten()
+}
+
+/// Every `cachePoint` of a request, in order: tools, system, messages.
+fn cache_points(body: &Value) -> Vec<&Value> {
+    let tools = body.pointer("/toolConfig/tools").and_then(Value::as_array);
+    let system = body.get("system").and_then(Value::as_array);
+    let messages = message_blocks(body);
     tools
         .into_iter()
         .flatten()
@@ -223,13 +227,7 @@ fn validate_cache_points(body: &Value) -> Result<(), Invalid> {
 /// Input words before the last cache point of the system prompt and messages.
 fn cached_prefix_words(body: &Value) -> u64 {
     let system = body.get("system").and_then(Value::as_array);
-    let messages = body
-        .get("messages")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m.get("content").and_then(Value::as_array))
-        .flatten();
+    let messages = message_blocks(body);
     let (mut counted, mut prefix) = (0, 0);
     for block in system.into_iter().flatten().chain(messages) {
         if block.get("cachePoint").is_some() {
@@ -699,14 +697,7 @@ const QUOTE_CHARS: usize = 80;
 /// the request, in order, from 0); then, with [`WEB_CITATION_DIRECTIVE`] in the last user
 /// text, a `web` location.
 pub fn citations(body: &Value) -> Vec<Value> {
-    let documents = body
-        .get("messages")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m.get("content").and_then(Value::as_array))
-        .flatten()
-        .filter_map(|b| b.get("document"));
+    let documents = message_blocks(body).filter_map(|b| b.get("document"));
     let mut cited = Vec::new();
     for (index, document) in documents.enumerate() {
         if document
@@ -754,12 +745,7 @@ pub fn citations(body: &Value) -> Vec<Value> {
 
 /// The names of the tools the conversation's assistant turns called.
 fn called_tools(body: &Value) -> Vec<String> {
-    body.get("messages")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m.get("content").and_then(Value::as_array))
-        .flatten()
+    message_blocks(body)
         .filter_map(|b| b.pointer("/toolUse/name").and_then(Value::as_str))
         .map(str::to_owned)
         .collect()
